@@ -1,0 +1,194 @@
+"""Public ledger API: checkpoints, entries (sealed ones redacted), proofs, and the log's key."""
+
+from __future__ import annotations
+
+import base64
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api.permissions import HasAnyRole
+from procurement import ledger
+from procurement.clock import db_now
+from procurement.exceptions import InvalidInput
+from procurement.keys import ledger_key_name, ledger_verifier_key
+from procurement.models import Checkpoint
+
+MAX_RANGE = 1000
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(bytes(data)).decode()
+
+
+def _int_param(request, name: str, *, default: int | None = None) -> int:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        if default is None:
+            raise InvalidInput(f"the query parameter '{name}' is required", field=name)
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InvalidInput(f"'{name}' must be an integer", field=name) from None
+    if value < 0:
+        raise InvalidInput(f"'{name}' must not be negative", field=name)
+    return value
+
+
+class CheckpointSerializer(serializers.Serializer):
+    tree_size = serializers.IntegerField()
+    root_hash = serializers.SerializerMethodField()
+    note = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+    def get_root_hash(self, obj: Checkpoint) -> str:
+        return _b64(obj.root_hash)
+
+
+class PublicEntrySerializer(serializers.Serializer):
+    seq = serializers.IntegerField()
+    leaf_hash = serializers.CharField(help_text="hex SHA-256(0x00 ‖ entry)")
+    sealed = serializers.BooleanField()
+    recorded_at = serializers.DateTimeField(allow_null=True)
+    kind = serializers.CharField(allow_null=True)
+    subject = serializers.CharField(allow_null=True)
+    entry = serializers.CharField(
+        allow_null=True, help_text="the canonical JSON exactly as hashed; null while sealed"
+    )
+
+
+class LedgerKeyView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        responses=inline_serializer(
+            "LedgerKey",
+            {"origin": serializers.CharField(), "verifier_key": serializers.CharField()},
+        )
+    )
+    def get(self, request):
+        """The log's origin and its C2SP verifier key. Pin it; do not trust it fresh each time."""
+        return Response({"origin": ledger_key_name(), "verifier_key": ledger_verifier_key()})
+
+
+class LatestCheckpointView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses=CheckpointSerializer)
+    def get(self, request):
+        """The latest signed checkpoint (tree size, root and the signed note)."""
+        return Response(CheckpointSerializer(ledger.latest_checkpoint()).data)
+
+
+class CheckpointListView(APIView):
+    """Every checkpoint signed so far, newest first; POST signs one now."""
+
+    def get_permissions(self):
+        if self.request.method == "POST":
+            return [HasAnyRole()]
+        return [AllowAny()]
+
+    required_roles = ("auditor", "officer")
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("before", OpenApiTypes.INT, description="sizes below this only")
+        ],
+        responses=CheckpointSerializer(many=True),
+    )
+    def get(self, request):
+        rows = Checkpoint.objects.order_by("-tree_size")
+        if "before" in request.query_params:
+            rows = rows.filter(tree_size__lt=_int_param(request, "before"))
+        return Response(CheckpointSerializer(rows[:MAX_RANGE], many=True).data)
+
+    @extend_schema(request=None, responses={201: CheckpointSerializer})
+    def post(self, request):
+        """Sign a checkpoint on demand (auditors and officers; beat also does it every minute)."""
+        return Response(
+            CheckpointSerializer(ledger.make_checkpoint(actor=request.user)).data, status=201
+        )
+
+
+class EntriesView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("start", OpenApiTypes.INT, description="first seq (default 0)"),
+            OpenApiParameter("end", OpenApiTypes.INT, description=f"seq after the last; ≤ start+{MAX_RANGE}"),
+            OpenApiParameter("subject", OpenApiTypes.STR, description="all entries of a subject"),
+        ],
+        responses=PublicEntrySerializer(many=True),
+    )
+    def get(self, request):
+        """Entries by range, or by subject. Sealed entries show only their leaf hash."""
+        now = db_now()
+        subject = request.query_params.get("subject")
+        if subject:
+            rows = ledger.entries_for_subject(subject, now)
+        else:
+            start = _int_param(request, "start", default=0)
+            end = _int_param(request, "end", default=start + 100)
+            if end - start > MAX_RANGE:
+                raise InvalidInput(f"at most {MAX_RANGE} entries per request", field="end")
+            rows = ledger.entries_in_range(start, end, now)
+        return Response(PublicEntrySerializer(rows, many=True).data)
+
+
+class InclusionProofView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("index", OpenApiTypes.INT, required=True),
+            OpenApiParameter("size", OpenApiTypes.INT, required=True),
+        ],
+        responses=inline_serializer(
+            "InclusionProof",
+            {
+                "index": serializers.IntegerField(),
+                "size": serializers.IntegerField(),
+                "leaf_hash": serializers.CharField(),
+                "path": serializers.ListField(child=serializers.CharField()),
+            },
+        ),
+    )
+    def get(self, request):
+        """RFC 9162 inclusion proof of leaf ``index`` in the tree of ``size`` (base64 hashes)."""
+        index, size = _int_param(request, "index"), _int_param(request, "size")
+        path = ledger.inclusion_proof(index, size)
+        leaf = ledger.get_entry(index).leaf_hash
+        return Response(
+            {"index": index, "size": size, "leaf_hash": _b64(leaf), "path": [_b64(p) for p in path]}
+        )
+
+
+class ConsistencyProofView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("first", OpenApiTypes.INT, required=True),
+            OpenApiParameter("second", OpenApiTypes.INT, required=True),
+        ],
+        responses=inline_serializer(
+            "ConsistencyProof",
+            {
+                "first": serializers.IntegerField(),
+                "second": serializers.IntegerField(),
+                "path": serializers.ListField(child=serializers.CharField()),
+            },
+        ),
+    )
+    def get(self, request):
+        """RFC 9162 consistency proof between tree sizes ``first`` ≤ ``second``."""
+        first, second = _int_param(request, "first"), _int_param(request, "second")
+        path = ledger.consistency_proof(first, second)
+        return Response({"first": first, "second": second, "path": [_b64(p) for p in path]})
+

@@ -1,0 +1,1 @@
+"""The supplier side: supplier profiles, sealed bid envelopes, submission and receipts."""

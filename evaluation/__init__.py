@@ -1,0 +1,1 @@
+"""Closing, key release and opening, examination, scoring, award, complaints and contracts."""

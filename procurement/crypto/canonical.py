@@ -1,0 +1,59 @@
+"""Canonical JSON for ledger entries.
+
+The bytes produced here are what the ledger hashes, so they must be reproducible by anyone:
+keys sorted, no insignificant whitespace, UTF-8, and no floating point numbers anywhere (money
+travels as decimal strings). For the payloads the platform writes (ASCII keys, integers, strings,
+booleans, null) this is RFC 8785 (JCS).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from decimal import Decimal
+from typing import Any
+
+
+class CanonicalJSONError(ValueError):
+    """A value that has no canonical JSON form (a float, a naive datetime, a non-string key)."""
+
+
+def _normalise(value: Any, path: str) -> Any:
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        raise CanonicalJSONError(f"{path}: floats are not allowed; use a decimal string")
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise CanonicalJSONError(f"{path}: non-finite decimal")
+        return format(value, "f")
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise CanonicalJSONError(f"{path}: naive datetime")
+        return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, bytes):
+        raise CanonicalJSONError(f"{path}: bytes must be encoded (hex or base64) by the caller")
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise CanonicalJSONError(f"{path}: key {key!r} is not a string")
+            out[key] = _normalise(item, f"{path}.{key}")
+        return out
+    if isinstance(value, list | tuple):
+        return [_normalise(item, f"{path}[{i}]") for i, item in enumerate(value)]
+    raise CanonicalJSONError(f"{path}: {type(value).__name__} has no canonical JSON form")
+
+
+def canonical_json(value: Any) -> bytes:
+    """Return the canonical UTF-8 bytes of ``value``; raise CanonicalJSONError if it has none."""
+    return json.dumps(
+        _normalise(value, "$"), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    ).encode("utf-8")

@@ -1,0 +1,317 @@
+"""The public ledger: the one way to write the platform's audit trail, and its proofs.
+
+Every service that changes something calls ``record_event`` inside its own transaction. An entry
+is canonical JSON::
+
+    {"v": 1, "seq": n, "time": "<UTC from the database clock>", "kind": "TENDER_PUBLISHED",
+     "subject": "tender:T-2026-0042", "actor": "user:<uuid>" | null,
+     "sealed_until": "<UTC>" | null, "payload": {...}}
+
+Its leaf hash SHA-256(0x00 ‖ bytes) goes into an RFC 9162 Merkle tree whose perfect subtrees
+are stored, so roots and proofs cost O(log² n) reads done in one query. Signed checkpoints in the
+C2SP format commit to (size, root); anyone can verify them with ``procurement.crypto.verifier``.
+
+A sealed entry (``sealed_until`` set) shows only its leaf hash to the public until that moment.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+
+from procurement.clock import db_now
+from procurement.crypto import rfc9162, signednote
+from procurement.crypto.canonical import canonical_json
+from procurement.exceptions import InvalidInput, LedgerError, NotFound
+from procurement.keys import ledger_key_name, ledger_signing_key, ledger_verifier_key
+from procurement.models import Checkpoint, LedgerEntry, LedgerHead, MerkleNode, User
+
+ENTRY_VERSION = 1
+GENESIS = "GENESIS"
+KIND_RE = re.compile(r"^[A-Z][A-Z0-9_]{1,39}$")
+
+
+def _subject_of(subject: Any) -> str:
+    value = subject if isinstance(subject, str) else getattr(subject, "ledger_subject", None)
+    if not isinstance(value, str) or not value or len(value) > 120:
+        raise LedgerError(f"invalid ledger subject {subject!r}")
+    return value
+
+
+def _actor_of(actor: User | None) -> str | None:
+    if actor is None:
+        return None
+    if not isinstance(actor, User) or actor.pk is None:
+        raise LedgerError("actor must be a saved User or None (the system)")
+    return actor.ledger_subject
+
+
+def _iso(moment: dt.datetime | None) -> str | None:
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        raise LedgerError("ledger times must be aware")
+    return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def _completed_nodes(seq: int, leaf: bytes) -> list[tuple[int, int, bytes]]:
+    """The perfect-subtree nodes that leaf ``seq`` completes, reading siblings in one query."""
+    levels = []
+    index, level = seq, 0
+    while index & 1:
+        levels.append((level, index - 1))
+        index >>= 1
+        level += 1
+    siblings: dict[tuple[int, int], bytes] = {}
+    if levels:
+        query = Q()
+        for lv, ix in levels:
+            query |= Q(level=lv, index=ix)
+        siblings = {
+            (n.level, n.index): bytes(n.hash)
+            for n in MerkleNode.objects.filter(query).only("level", "index", "hash")
+        }
+    created = [(0, seq, leaf)]
+    current = leaf
+    for lv, ix in levels:
+        current = rfc9162.node_hash(siblings[(lv, ix)], current)
+        created.append((lv + 1, ix // 2, current))
+    return created
+
+
+def _append(
+    head: LedgerHead,
+    now: dt.datetime,
+    kind: str,
+    subject: str,
+    payload: dict,
+    actor: str | None,
+    sealed_until: dt.datetime | None,
+) -> LedgerEntry:
+    seq = head.size
+    document = {
+        "v": ENTRY_VERSION,
+        "seq": seq,
+        "time": _iso(now),
+        "kind": kind,
+        "subject": subject,
+        "actor": actor,
+        "sealed_until": _iso(sealed_until),
+        "payload": payload,
+    }
+    canonical = canonical_json(document)
+    leaf = rfc9162.leaf_hash(canonical)
+    chain = hashlib.sha256(bytes(head.chain_hash) + leaf).digest()
+    entry = LedgerEntry.objects.create(
+        seq=seq,
+        recorded_at=now,
+        kind=kind,
+        subject=subject,
+        canonical=canonical,
+        leaf_hash=leaf,
+        chain_hash=chain,
+        sealed_until=sealed_until,
+    )
+    MerkleNode.objects.bulk_create(
+        MerkleNode(level=lv, index=ix, hash=h) for lv, ix, h in _completed_nodes(seq, leaf)
+    )
+    head.size = seq + 1
+    head.chain_hash = chain
+    head.save(update_fields=["size", "chain_hash"])
+    return entry
+
+
+def genesis_payload() -> dict:
+    return {
+        "platform": "Minh Bạch",
+        "origin": ledger_key_name(),
+        "verifier_key": ledger_verifier_key(),
+    }
+
+
+def record_event(
+    kind: str,
+    subject: Any,
+    payload: dict,
+    *,
+    actor: User | None,
+    sealed_until: dt.datetime | None = None,
+) -> LedgerEntry:
+    """Append one entry; the one way to write the ledger. Must run in the caller's transaction.
+
+    ``subject`` is a string such as ``"tender:T-2026-0042"`` or an object with
+    ``ledger_subject``. ``actor=None`` means the platform itself (a scheduled task).
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise LedgerError("record_event must be called inside the service's transaction")
+    if not KIND_RE.match(kind):
+        raise LedgerError(f"invalid entry kind {kind!r}")
+    if not isinstance(payload, dict):
+        raise LedgerError("payload must be a dict")
+    subject_text, actor_text = _subject_of(subject), _actor_of(actor)
+    head = LedgerHead.objects.select_for_update().get(pk=1)
+    now = db_now()  # read after the lock, so time never runs backwards along the sequence
+    if head.size == 0 and kind != GENESIS:
+        _append(head, now, GENESIS, "ledger", genesis_payload(), None, None)
+    return _append(head, now, kind, subject_text, payload, actor_text, sealed_until)
+
+
+# --- Reading the tree -----------------------------------------------------------------------
+
+
+def tree_size() -> int:
+    return LedgerHead.objects.values_list("size", flat=True).get(pk=1)
+
+
+def _with_nodes(compute: Callable[[rfc9162.NodeReader], Any]) -> Any:
+    """Run ``compute`` twice: once to learn which nodes it reads, then with them fetched at once.
+
+    The shape of a root or proof never depends on hash values, so the first pass with
+    placeholder hashes asks for exactly the nodes the second pass needs.
+    """
+    wanted: set[tuple[int, int]] = set()
+
+    def record(level: int, index: int) -> bytes:
+        wanted.add((level, index))
+        return bytes(32)
+
+    compute(record)
+    found: dict[tuple[int, int], bytes] = {}
+    wanted_list = sorted(wanted)
+    for start in range(0, len(wanted_list), 500):
+        query = Q()
+        for level, index in wanted_list[start : start + 500]:
+            query |= Q(level=level, index=index)
+        for node in MerkleNode.objects.filter(query).only("level", "index", "hash"):
+            found[(node.level, node.index)] = bytes(node.hash)
+
+    def read(level: int, index: int) -> bytes:
+        try:
+            return found[(level, index)]
+        except KeyError:
+            raise LedgerError(f"merkle node ({level}, {index}) is missing") from None
+
+    return compute(read)
+
+
+def _check_size(size: int, current: int) -> None:
+    if not 0 <= size <= current:
+        raise InvalidInput(f"tree size must be between 0 and {current}", field="size")
+
+
+def root_at(size: int) -> bytes:
+    _check_size(size, tree_size())
+    return _with_nodes(lambda node: rfc9162.root(node, size))
+
+
+def inclusion_proof(index: int, size: int) -> list[bytes]:
+    _check_size(size, tree_size())
+    if not 0 <= index < size:
+        raise InvalidInput(f"index must be below the tree size {size}", field="index")
+    return _with_nodes(lambda node: rfc9162.inclusion_path(node, index, size))
+
+
+def consistency_proof(first: int, second: int) -> list[bytes]:
+    _check_size(second, tree_size())
+    if not 0 <= first <= second:
+        raise InvalidInput("first must be between 0 and second", field="first")
+    return _with_nodes(lambda node: rfc9162.consistency_proof(node, first, second))
+
+
+# --- Checkpoints ----------------------------------------------------------------------------
+
+
+def make_checkpoint(*, actor: User | None = None) -> Checkpoint:
+    """Sign the current tree head. Idempotent: the same size gives back the same checkpoint.
+
+    Checkpoints are signatures over the log, not events in it, so they make no ledger entry.
+    ``actor`` is accepted for the service signature; who asked does not change what is signed.
+    """
+    size = tree_size()
+    existing = Checkpoint.objects.filter(tree_size=size).first()
+    if existing is not None:
+        return existing
+    root = rfc9162.EMPTY_ROOT if size == 0 else root_at(size)
+    body = signednote.Checkpoint(ledger_key_name(), size, root).body()
+    note = signednote.sign_note(body, ledger_key_name(), ledger_signing_key())
+    try:
+        with transaction.atomic():
+            return Checkpoint.objects.create(
+                tree_size=size, root_hash=root, note=note, created_at=db_now()
+            )
+    except IntegrityError:  # a concurrent caller signed the same size first
+        return Checkpoint.objects.get(tree_size=size)
+
+
+def latest_checkpoint() -> Checkpoint:
+    checkpoint = Checkpoint.objects.order_by("-tree_size").first()
+    if checkpoint is None:
+        return make_checkpoint()
+    return checkpoint
+
+
+# --- The public view of entries -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PublicEntry:
+    seq: int
+    leaf_hash: str
+    sealed: bool
+    recorded_at: dt.datetime | None = None
+    kind: str | None = None
+    subject: str | None = None
+    entry: str | None = None
+
+
+def public_view(entries: Iterable[LedgerEntry], moment: dt.datetime) -> list[PublicEntry]:
+    """Redact sealed entries to their sequence number and leaf hash."""
+    out = []
+    for e in entries:
+        leaf = bytes(e.leaf_hash).hex()
+        if e.is_sealed_at(moment):
+            out.append(PublicEntry(seq=e.seq, leaf_hash=leaf, sealed=True))
+        else:
+            out.append(
+                PublicEntry(
+                    seq=e.seq,
+                    leaf_hash=leaf,
+                    sealed=False,
+                    recorded_at=e.recorded_at,
+                    kind=e.kind,
+                    subject=e.subject,
+                    entry=bytes(e.canonical).decode("utf-8"),
+                )
+            )
+    return out
+
+
+def entries_in_range(start: int, end: int, moment: dt.datetime) -> list[PublicEntry]:
+    if start < 0 or end < start:
+        raise InvalidInput("need 0 <= start <= end", field="start")
+    rows = LedgerEntry.objects.filter(seq__gte=start, seq__lt=end).order_by("seq")
+    return public_view(rows, moment)
+
+
+def entries_for_subject(subject: str, moment: dt.datetime) -> list[PublicEntry]:
+    """A subject's entries. Sealed ones are left out entirely: even their count is secret."""
+    rows = (
+        LedgerEntry.objects.filter(subject=subject)
+        .filter(Q(sealed_until__isnull=True) | Q(sealed_until__lte=moment))
+        .order_by("seq")
+    )
+    return public_view(rows, moment)
+
+
+def get_entry(seq: int) -> LedgerEntry:
+    try:
+        return LedgerEntry.objects.get(seq=seq)
+    except LedgerEntry.DoesNotExist:
+        raise NotFound("no such ledger entry") from None

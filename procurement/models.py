@@ -1,0 +1,202 @@
+"""Kernel models: accounts, organisations and roles, and the append-only public ledger."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.auth.models import AbstractUser
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class User(AbstractUser):
+    """A person. What they may do comes from memberships, never from the user row itself."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    full_name = models.CharField(_("full name"), max_length=200, blank=True)
+
+    @property
+    def ledger_subject(self) -> str:
+        return f"user:{self.public_id}"
+
+    @property
+    def is_platform_admin(self) -> bool:
+        return self.is_active and self.is_superuser
+
+    def __str__(self) -> str:
+        return self.full_name or self.username
+
+
+class OrganisationKind(models.TextChoices):
+    AGENCY = "agency", _("Procuring agency")
+    SUPPLIER = "supplier", _("Supplier")
+    OVERSIGHT = "oversight", _("Oversight institution")
+
+
+class Organisation(models.Model):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    code = models.SlugField(
+        _("code"), max_length=40, unique=True, help_text=_("Short public identifier.")
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=OrganisationKind.choices)
+    name_vi = models.CharField(_("name (Vietnamese)"), max_length=300)
+    name_en = models.CharField(_("name (English)"), max_length=300)
+    tax_code = models.CharField(_("tax code"), max_length=14, blank=True)
+    province = models.CharField(_("province or city"), max_length=100, blank=True)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    website = models.URLField(_("website"), blank=True)
+    created_at = models.DateTimeField(_("registered at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=[k.value for k in OrganisationKind]),
+                name="organisation_kind_valid",
+            ),
+            models.UniqueConstraint(
+                fields=["tax_code"], condition=~Q(tax_code=""), name="organisation_tax_code_unique"
+            ),
+        ]
+
+    @property
+    def ledger_subject(self) -> str:
+        return f"organisation:{self.code}"
+
+    def name_for(self, language: str | None) -> str:
+        return self.name_en if language == "en" else self.name_vi
+
+    def __str__(self) -> str:
+        return f"{self.name_vi} ({self.code})"
+
+
+class Role(models.TextChoices):
+    OFFICER = "officer", _("Procurement officer")
+    APPROVER = "approver", _("Approver")
+    EVALUATOR = "evaluator", _("Evaluator")
+    CUSTODIAN = "custodian", _("Key custodian")
+    SUPPLIER = "supplier", _("Supplier representative")
+    AUDITOR = "auditor", _("Auditor")
+
+
+# Which roles an organisation of each kind can give. Oversight institutions hold custodians and
+# auditors; agencies hold their own staff and custodians; suppliers only their representatives.
+ROLES_BY_KIND: dict[str, frozenset[str]] = {
+    OrganisationKind.AGENCY: frozenset(
+        {Role.OFFICER, Role.APPROVER, Role.EVALUATOR, Role.CUSTODIAN}
+    ),
+    OrganisationKind.SUPPLIER: frozenset({Role.SUPPLIER}),
+    OrganisationKind.OVERSIGHT: frozenset({Role.CUSTODIAN, Role.AUDITOR}),
+}
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="memberships")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="memberships"
+    )
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+    is_active = models.BooleanField(_("active"), default=True)
+    granted_at = models.DateTimeField(_("granted at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["organisation__code", "role"]
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "organisation", "role"], name="membership_unique_role"
+            ),
+            models.CheckConstraint(
+                condition=Q(role__in=[r.value for r in Role]), name="membership_role_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()} · {self.organisation.code}"
+
+
+# --- The public ledger ----------------------------------------------------------------------
+
+kind_validator = RegexValidator(r"^[A-Z][A-Z0-9_]{1,39}$", _("Entry kinds are UPPER_SNAKE_CASE."))
+
+
+class LedgerEntry(models.Model):
+    """One leaf of the log. ``canonical`` holds the exact bytes whose leaf hash is in the tree.
+
+    ``kind``, ``subject`` and ``sealed_until`` are copies of fields inside ``canonical`` kept as
+    columns for indexing; the canonical bytes are the truth. Rows are never updated or deleted
+    (PostgreSQL triggers enforce it).
+    """
+
+    seq = models.BigIntegerField(primary_key=True)
+    recorded_at = models.DateTimeField()
+    kind = models.CharField(max_length=40, validators=[kind_validator])
+    subject = models.CharField(max_length=120)
+    canonical = models.BinaryField()
+    leaf_hash = models.BinaryField(max_length=32)
+    chain_hash = models.BinaryField(max_length=32)
+    sealed_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "ledger_entry"
+        ordering = ["seq"]
+        verbose_name = _("ledger entry")
+        verbose_name_plural = _("ledger entries")
+        indexes = [
+            models.Index(fields=["subject", "seq"], name="ledger_subject_idx"),
+            models.Index(fields=["kind", "seq"], name="ledger_kind_idx"),
+        ]
+        constraints = [models.CheckConstraint(condition=Q(seq__gte=0), name="ledger_seq_gte_0")]
+
+    def is_sealed_at(self, moment) -> bool:
+        return self.sealed_until is not None and moment < self.sealed_until
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.kind} {self.subject}"
+
+
+class MerkleNode(models.Model):
+    """The hash of a perfect subtree: leaves [index·2^level, (index+1)·2^level)."""
+
+    pk = models.CompositePrimaryKey("level", "index")
+    level = models.SmallIntegerField()
+    index = models.BigIntegerField()
+    hash = models.BinaryField(max_length=32)
+
+    class Meta:
+        db_table = "merkle_node"
+
+
+class LedgerHead(models.Model):
+    """The single row whose lock serialises appends, so sequence numbers have no gaps."""
+
+    id = models.SmallIntegerField(primary_key=True, default=1)
+    size = models.BigIntegerField(default=0)
+    chain_hash = models.BinaryField(max_length=32, default=bytes(32))
+
+    class Meta:
+        db_table = "ledger_head"
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="ledger_head_singleton")]
+
+
+class Checkpoint(models.Model):
+    """A signed tree head in the C2SP signed-note format."""
+
+    tree_size = models.BigIntegerField(primary_key=True)
+    root_hash = models.BinaryField(max_length=32)
+    note = models.TextField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "ledger_checkpoint"
+        ordering = ["-tree_size"]
+        verbose_name = _("checkpoint")
+        verbose_name_plural = _("checkpoints")
+
+    def __str__(self) -> str:
+        return f"checkpoint @{self.tree_size}"

@@ -1,0 +1,108 @@
+"""Portal pages of the kernel: home, sign-in, and the public ledger."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+from django.contrib.auth import views as auth_views
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from procurement import ledger
+from procurement.clock import db_now
+from procurement.exceptions import NotFound
+from procurement.keys import ledger_verifier_key
+from procurement.models import LedgerEntry, Organisation, OrganisationKind
+
+PAGE_SIZE = 50
+
+
+@require_GET
+def home(request):
+    counts = {kind: 0 for kind in OrganisationKind.values}
+    for kind in Organisation.objects.values_list("kind", flat=True):
+        counts[kind] += 1
+    checkpoint = ledger.latest_checkpoint()
+    return render(
+        request,
+        "home.html",
+        {"counts": counts, "checkpoint": checkpoint, "ledger_size": checkpoint.tree_size},
+    )
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "registration/login.html"
+    redirect_authenticated_user = True
+
+
+@require_GET
+def ledger_page(request):
+    """The whole log, newest first; sealed entries appear as their leaf hash only."""
+    now = db_now()
+    rows = LedgerEntry.objects.order_by("-seq").only(
+        "seq", "leaf_hash", "recorded_at", "kind", "subject", "sealed_until", "canonical"
+    )
+    subject = request.GET.get("subject", "").strip()
+    if subject:
+        rows = rows.filter(subject=subject).exclude(sealed_until__gt=now)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "ledger/index.html",
+        {
+            "page": page,
+            "entries": ledger.public_view(page.object_list, now),
+            "checkpoint": ledger.latest_checkpoint(),
+            "verifier_key": ledger_verifier_key(),
+            "subject": subject,
+        },
+    )
+
+
+@require_GET
+def ledger_entry_page(request, seq: int):
+    try:
+        entry = ledger.get_entry(seq)
+    except NotFound:
+        raise Http404 from None
+    checkpoint = ledger.latest_checkpoint()
+    (public,) = ledger.public_view([entry], db_now())
+    proof = (
+        [p.hex() for p in ledger.inclusion_proof(seq, checkpoint.tree_size)]
+        if seq < checkpoint.tree_size
+        else None
+    )
+    return render(
+        request,
+        "ledger/entry.html",
+        {"entry": public, "checkpoint": checkpoint, "proof": proof},
+    )
+
+
+@require_GET
+def verifier_download(request):
+    """The standalone verifier as a zip application (``python minhbach-verify.pyz --url …``).
+
+    It is built from the very modules the platform uses (no Django inside), so anyone can check
+    the log without trusting this server, and can read the few hundred lines first.
+    """
+    crypto_dir = Path(__file__).resolve().parent / "crypto"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("__main__.py", VERIFIER_MAIN)
+        archive.writestr("procurement/__init__.py", "")
+        for module in sorted(crypto_dir.glob("*.py")):
+            archive.write(module, f"procurement/crypto/{module.name}")
+    response = HttpResponse(buffer.getvalue(), content_type="application/zip")
+    response["Content-Disposition"] = 'attachment; filename="minhbach-verify.pyz"'
+    return response
+
+
+VERIFIER_MAIN = """import sys
+from procurement.crypto.verifier import main
+sys.exit(main())
+"""

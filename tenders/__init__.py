@@ -1,0 +1,1 @@
+"""The buyer side: tenders, lots, documents, amendments, clarifications and their lifecycle."""
