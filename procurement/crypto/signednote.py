@@ -55,7 +55,7 @@ class Verifier:
 
 def parse_verifier_key(vkey: str) -> Verifier:
     try:
-        name, hex_id, blob = vkey.strip().split("+")
+        name, hex_id, blob = vkey.strip().split("+", 2)
         raw = base64.b64decode(blob, validate=True)
         kid = bytes.fromhex(hex_id)
     except (ValueError, binascii.Error) as exc:

@@ -1,0 +1,37 @@
+# The two commands of the README:  `make run`  and  `make test`.
+# Both create a virtualenv inside the project (.venv) and install what they need into it.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
+
+.PHONY: install run test lint messages
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Run the platform: migrate, load demo data, serve on http://127.0.0.1:8000 with periodic jobs.
+run: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_demo
+	$(PY) manage.py serve 127.0.0.1:8000
+
+## Run the whole test suite (SQLite unless DATABASE_URL is set).
+test: install
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+## Refresh and compile the Vietnamese and English catalogues (needs GNU gettext).
+messages: install
+	cd procurement && ../$(PY) ../manage.py makemessages -l vi -l en --no-obsolete \
+	  --ignore '*/migrations/*' && ../$(PY) ../manage.py compilemessages

@@ -1,0 +1,92 @@
+"""Load the demo organisations and users. Safe to run again: existing rows are left as they are.
+
+Everything goes through the services, so the demo ledger starts with the same entries a real
+deployment would have.
+"""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from procurement import ledger, services
+from procurement.models import Membership, Organisation, OrganisationKind, Role, User
+
+DEMO_PASSWORD = "MinhBach@demo2026"
+
+A, S, O = OrganisationKind.AGENCY, OrganisationKind.SUPPLIER, OrganisationKind.OVERSIGHT
+
+ORGANISATIONS = [
+    # code, kind, Vietnamese name, English name, tax code, province
+    ("so-gtvt-ha-noi", A, "Sở Giao thông Vận tải Hà Nội", "Hanoi Department of Transport",
+     "0100100001", "Hà Nội"),
+    ("benh-vien-da-nang", A, "Bệnh viện Đa khoa Đà Nẵng", "Da Nang General Hospital",
+     "0400100002", "Đà Nẵng"),
+    ("ubnd-phuong-ben-thanh", A, "UBND phường Bến Thành", "Ben Thanh Ward People's Committee",
+     "0300100003", "TP. Hồ Chí Minh"),
+    ("kiem-toan-nha-nuoc", O, "Kiểm toán Nhà nước", "State Audit Office of Viet Nam",
+     "", "Hà Nội"),
+    ("giam-sat-cong-dong", O, "Trung tâm Giám sát Cộng đồng về Đấu thầu",
+     "Community Procurement Monitoring Centre", "", "Hà Nội"),
+    ("cong-ty-song-hong", S, "Công ty TNHH Xây dựng Sông Hồng",
+     "Song Hong Construction Co., Ltd.", "0101234567", "Hà Nội"),
+    ("thiet-bi-y-te-mekong", S, "Công ty Cổ phần Thiết bị Y tế Mê Kông",
+     "Mekong Medical Equipment JSC", "1801234568", "Cần Thơ"),
+    ("saigon-so", S, "Công ty TNHH Công nghệ Sài Gòn Số", "Saigon Digital Technology Co., Ltd.",
+     "0312345679", "TP. Hồ Chí Minh"),
+]
+
+USERS = [
+    # username, full name, organisation, roles
+    ("officer", "Nguyễn Văn An", "so-gtvt-ha-noi", [Role.OFFICER]),
+    ("approver", "Trần Thị Bình", "so-gtvt-ha-noi", [Role.APPROVER]),
+    ("evaluator", "Lê Minh Châu", "so-gtvt-ha-noi", [Role.EVALUATOR]),
+    ("custodian-agency", "Phạm Quốc Dũng", "so-gtvt-ha-noi", [Role.CUSTODIAN]),
+    ("officer-hospital", "Hoàng Thu Hà", "benh-vien-da-nang", [Role.OFFICER]),
+    ("custodian-audit", "Vũ Thị Hạnh", "kiem-toan-nha-nuoc", [Role.CUSTODIAN]),
+    ("auditor", "Đặng Văn Khoa", "kiem-toan-nha-nuoc", [Role.AUDITOR]),
+    ("custodian-civil", "Bùi Thị Lan", "giam-sat-cong-dong", [Role.CUSTODIAN]),
+    ("supplier", "Đỗ Hữu Minh", "cong-ty-song-hong", [Role.SUPPLIER]),
+    ("supplier-mekong", "Ngô Thị Nga", "thiet-bi-y-te-mekong", [Role.SUPPLIER]),
+    ("supplier-saigon", "Trịnh Công Phúc", "saigon-so", [Role.SUPPLIER]),
+]
+
+
+class Command(BaseCommand):
+    help = "Create demo agencies, suppliers, oversight institutions and users for every role."
+
+    def handle(self, *args, **options) -> None:
+        with transaction.atomic():
+            for code, kind, name_vi, name_en, tax_code, province in ORGANISATIONS:
+                if not Organisation.objects.filter(code=code).exists():
+                    services.create_organisation(
+                        code=code, kind=kind, name_vi=name_vi, name_en=name_en,
+                        tax_code=tax_code, province=province, actor=None,
+                    )
+            if not User.objects.filter(username="admin").exists():
+                services.create_user(
+                    username="admin", password=DEMO_PASSWORD, full_name="Quản trị nền tảng",
+                    is_platform_admin=True, actor=None,
+                )
+            for username, full_name, code, roles in USERS:
+                user = User.objects.filter(username=username).first()
+                if user is None:
+                    user = services.create_user(
+                        username=username, password=DEMO_PASSWORD, full_name=full_name,
+                        actor=None,
+                    )
+                organisation = Organisation.objects.get(code=code)
+                for role in roles:
+                    held = Membership.objects.filter(
+                        user=user, organisation=organisation, role=role, is_active=True
+                    ).exists()
+                    if not held:
+                        services.grant_membership(organisation, user=user, role=role, actor=None)
+        checkpoint = ledger.make_checkpoint(actor=None)
+
+        self.stdout.write(self.style.SUCCESS("Demo data is loaded."))
+        self.stdout.write(f"Demo password for every account below: {DEMO_PASSWORD}")
+        self.stdout.write(f"  {'admin':<18} platform administrator")
+        for username, _full_name, code, roles in USERS:
+            self.stdout.write(f"  {username:<18} {', '.join(roles)} @ {code}")
+        self.stdout.write(f"Ledger: {checkpoint.tree_size} entries under the latest checkpoint.")

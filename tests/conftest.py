@@ -1,0 +1,92 @@
+"""Shared fixtures: small factories for organisations and users, API clients, and the
+PostgreSQL switch that lets the suite flush ledger tables between transactional tests."""
+
+from __future__ import annotations
+
+import itertools
+import os
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.db.backends.signals import connection_created
+from rest_framework.test import APIClient
+
+from procurement import services
+from procurement.models import Organisation, OrganisationKind, User
+
+PASSWORD = "Correct-Horse-42"
+_counter = itertools.count(1)
+
+
+def _maintenance_mode(sender, connection, **kwargs):
+    # Lets a superuser session TRUNCATE ledger tables (pytest-django flushes them after
+    # transactional tests). UPDATE and DELETE stay refused; see migration 0002.
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET minhbach.ledger_maintenance = 'on'")
+
+
+connection_created.connect(_maintenance_mode)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _require_configured_services():
+    if os.environ.get("REQUIRE_POSTGRES") and connection.vendor != "postgresql":
+        pytest.exit("REQUIRE_POSTGRES is set but the suite is not running on PostgreSQL", 3)
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def make_org(db):
+    def make(kind: str = OrganisationKind.AGENCY, **fields) -> Organisation:
+        n = next(_counter)
+        defaults = {
+            "code": f"org-{n}",
+            "kind": kind,
+            "name_vi": f"Tổ chức {n}",
+            "name_en": f"Organisation {n}",
+        }
+        defaults.update(fields)
+        return services.create_organisation(actor=None, **defaults)
+
+    return make
+
+
+@pytest.fixture
+def make_user(db):
+    def make(*roles: tuple[str, Organisation] | str, admin: bool = False, **fields) -> User:
+        n = next(_counter)
+        user = services.create_user(
+            username=fields.pop("username", f"user{n}"),
+            password=PASSWORD,
+            is_platform_admin=admin,
+            actor=None,
+            **fields,
+        )
+        for role, organisation in roles:
+            services.grant_membership(organisation, user=user, role=role, actor=None)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+@pytest.fixture
+def api_as():
+    def make(user: User) -> APIClient:
+        client = APIClient()
+        client.force_authenticate(user)
+        return client
+
+    return make

@@ -1,0 +1,161 @@
+"""The ledger kernel: record_event, the stored tree, proofs, checkpoints and sealed entries."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from django.db import transaction
+
+from procurement import ledger
+from procurement.crypto import rfc9162, signednote
+from procurement.exceptions import InvalidInput, LedgerError
+from procurement.keys import ledger_verifier_key
+from procurement.models import Checkpoint, LedgerEntry, LedgerHead, MerkleNode
+
+pytestmark = pytest.mark.django_db
+
+
+def append(n: int, **kwargs) -> list[LedgerEntry]:
+    with transaction.atomic():
+        return [
+            ledger.record_event("TEST_EVENT", f"test:{i}", {"i": i}, actor=None, **kwargs)
+            for i in range(n)
+        ]
+
+
+def verifier():
+    return signednote.parse_verifier_key(ledger_verifier_key())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_record_event_refuses_to_run_outside_a_transaction():
+    with pytest.raises(LedgerError, match="inside the service's transaction"):
+        ledger.record_event("TEST_EVENT", "test:1", {}, actor=None)
+    assert LedgerEntry.objects.count() == 0
+
+
+def test_invalid_kind_subject_or_payload_is_refused():
+    with transaction.atomic():
+        with pytest.raises(LedgerError, match="kind"):
+            ledger.record_event("lower", "test:1", {}, actor=None)
+        with pytest.raises(LedgerError, match="subject"):
+            ledger.record_event("TEST_EVENT", "", {}, actor=None)
+        with pytest.raises(LedgerError, match="payload"):
+            ledger.record_event("TEST_EVENT", "test:1", [], actor=None)
+
+
+def test_first_entry_is_genesis_naming_the_log_key_and_sequence_has_no_gaps():
+    entries = append(5)
+    assert [e.seq for e in entries] == [1, 2, 3, 4, 5]
+    genesis = LedgerEntry.objects.get(seq=0)
+    document = json.loads(bytes(genesis.canonical))
+    assert document["kind"] == "GENESIS"
+    assert document["payload"]["verifier_key"] == ledger_verifier_key()
+    assert list(LedgerEntry.objects.values_list("seq", flat=True)) == [0, 1, 2, 3, 4, 5]
+    assert LedgerHead.objects.get(pk=1).size == 6
+
+
+def test_entry_is_canonical_json_with_utc_database_time_and_leaf_hash():
+    (entry,) = append(1)
+    raw = bytes(entry.canonical)
+    document = json.loads(raw)
+    assert set(document) == {
+        "v", "seq", "time", "kind", "subject", "actor", "sealed_until", "payload"
+    }  # fmt: skip
+    assert document["time"].endswith("Z")
+    assert bytes(entry.leaf_hash) == rfc9162.leaf_hash(raw)
+    assert document["payload"] == {"i": 0}
+    assert document["actor"] is None
+
+
+def test_actor_is_recorded_by_public_id(make_user):
+    user = make_user()
+    with transaction.atomic():
+        entry = ledger.record_event("TEST_EVENT", "test:1", {}, actor=user)
+    assert json.loads(bytes(entry.canonical))["actor"] == f"user:{user.public_id}"
+
+
+def test_stored_nodes_are_exactly_the_perfect_subtrees():
+    append(12)  # 13 leaves with genesis
+    memory = rfc9162.MemoryTree()
+    for leaf in LedgerEntry.objects.order_by("seq").values_list("leaf_hash", flat=True):
+        memory.append(bytes(leaf))
+    stored = {(n.level, n.index): bytes(n.hash) for n in MerkleNode.objects.all()}
+    expected = {
+        (level, index): h for level, row in enumerate(memory.levels) for index, h in enumerate(row)
+    }
+    assert stored == expected
+    assert ledger.root_at(13) == memory.root(13)
+
+
+def test_proofs_from_the_database_verify_against_signed_checkpoints():
+    append(6)
+    first = ledger.make_checkpoint()
+    append(10)
+    second = ledger.make_checkpoint()
+    v = verifier()
+    old = signednote.open_checkpoint(first.note, v)
+    new = signednote.open_checkpoint(second.note, v)
+    assert (old.size, new.size) == (7, 17)
+    rfc9162.verify_consistency(7, 17, old.root, new.root, ledger.consistency_proof(7, 17))
+    for seq in (0, 6, 7, 16):
+        leaf = bytes(LedgerEntry.objects.get(seq=seq).leaf_hash)
+        rfc9162.verify_inclusion(seq, 17, leaf, ledger.inclusion_proof(seq, 17), new.root)
+
+
+def test_proof_arguments_are_checked():
+    append(3)
+    with pytest.raises(InvalidInput, match="tree size"):
+        ledger.inclusion_proof(0, 99)
+    with pytest.raises(InvalidInput, match="below the tree size"):
+        ledger.inclusion_proof(3, 3)
+    with pytest.raises(InvalidInput, match="first"):
+        ledger.consistency_proof(3, 2)
+
+
+def test_checkpoint_is_idempotent_per_size():
+    append(2)
+    a = ledger.make_checkpoint()
+    b = ledger.make_checkpoint()
+    assert a.tree_size == b.tree_size == 3
+    assert Checkpoint.objects.count() == 1
+    assert ledger.latest_checkpoint().tree_size == 3
+
+
+def test_empty_log_checkpoint_has_the_empty_root():
+    checkpoint = ledger.make_checkpoint()
+    assert checkpoint.tree_size == 0
+    assert bytes(checkpoint.root_hash) == rfc9162.EMPTY_ROOT
+
+
+def test_sealed_entries_show_only_their_hash_until_the_moment_passes():
+    deadline = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
+    with transaction.atomic():
+        ledger.record_event("OPEN_EVENT", "tender:T-1", {"x": 1}, actor=None)
+        sealed = ledger.record_event(
+            "BID_SUBMITTED", "tender:T-1", {"bidder": "S-77"}, actor=None, sealed_until=deadline
+        )
+    before = deadline - dt.timedelta(seconds=1)
+    view = {e.seq: e for e in ledger.entries_in_range(0, 10, before)}
+    assert view[sealed.seq].sealed is True
+    assert view[sealed.seq].entry is None and view[sealed.seq].kind is None
+    assert view[sealed.seq].leaf_hash == bytes(sealed.leaf_hash).hex()
+    # By subject, a sealed entry is not even counted before the deadline.
+    assert [e.kind for e in ledger.entries_for_subject("tender:T-1", before)] == ["OPEN_EVENT"]
+    after = ledger.entries_for_subject("tender:T-1", deadline)
+    assert [e.kind for e in after] == ["OPEN_EVENT", "BID_SUBMITTED"]
+    revealed = after[1]
+    assert rfc9162.leaf_hash(revealed.entry.encode()).hex() == revealed.leaf_hash
+    assert json.loads(revealed.entry)["sealed_until"] == "2030-01-01T00:00:00Z"
+
+
+def test_a_failed_transaction_leaves_no_entry_and_no_gap():
+    append(1)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        ledger.record_event("TEST_EVENT", "test:x", {}, actor=None)
+        raise RuntimeError("the service failed after writing")
+    (entry,) = append(1)
+    assert entry.seq == 2
+    assert LedgerHead.objects.get(pk=1).size == 3
