@@ -33,5 +33,6 @@ lint: install
 
 ## Refresh and compile the Vietnamese and English catalogues (needs GNU gettext).
 messages: install
-	cd procurement && ../$(PY) ../manage.py makemessages -l vi -l en --no-obsolete \
-	  --ignore '*/migrations/*' && ../$(PY) ../manage.py compilemessages
+	$(PY) manage.py makemessages -l vi -l en --no-obsolete \
+	  --ignore "*/migrations/*" --ignore ".venv/*" --ignore "var/*" --ignore "tests/*" \
+	  --ignore "bench/*" && $(PY) manage.py compilemessages --ignore ".venv/*"

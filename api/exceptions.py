@@ -1,6 +1,6 @@
 """One exception handler: every API error has the same shape.
 
-    {"error": {"code": "invalid", "message": "...", "field": "size" | null, "details": {...}}}
+{"error": {"code": "invalid", "message": "...", "field": "size" | null, "details": {...}}}
 """
 
 from __future__ import annotations

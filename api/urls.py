@@ -31,9 +31,7 @@ urlpatterns = [
     path("ledger/checkpoint/", ledger.LatestCheckpointView.as_view(), name="ledger-checkpoint"),
     path("ledger/checkpoints/", ledger.CheckpointListView.as_view(), name="ledger-checkpoints"),
     path("ledger/entries/", ledger.EntriesView.as_view(), name="ledger-entries"),
-    path(
-        "ledger/proof/inclusion/", ledger.InclusionProofView.as_view(), name="ledger-inclusion"
-    ),
+    path("ledger/proof/inclusion/", ledger.InclusionProofView.as_view(), name="ledger-inclusion"),
     path(
         "ledger/proof/consistency/",
         ledger.ConsistencyProofView.as_view(),

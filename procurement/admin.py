@@ -49,7 +49,9 @@ class OrganisationAdmin(NoDeleteMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change) -> None:
         if change:
-            changes = {f: form.cleaned_data[f] for f in form.changed_data if f in ORGANISATION_EDITABLE}
+            changes = {
+                f: form.cleaned_data[f] for f in form.changed_data if f in ORGANISATION_EDITABLE
+            }
             services.update_organisation(obj, actor=request.user, **changes)
         else:
             fields = ["code", "kind", "name_vi", "name_en", *ORGANISATION_EDITABLE[2:]]

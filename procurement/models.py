@@ -67,11 +67,11 @@ class Organisation(models.Model):
     def ledger_subject(self) -> str:
         return f"organisation:{self.code}"
 
-    def name_for(self, language: str | None) -> str:
-        return self.name_en if language == "en" else self.name_vi
-
     def __str__(self) -> str:
         return f"{self.name_vi} ({self.code})"
+
+    def name_for(self, language: str | None) -> str:
+        return self.name_en if language == "en" else self.name_vi
 
 
 class Role(models.TextChoices):
@@ -153,11 +153,11 @@ class LedgerEntry(models.Model):
         ]
         constraints = [models.CheckConstraint(condition=Q(seq__gte=0), name="ledger_seq_gte_0")]
 
-    def is_sealed_at(self, moment) -> bool:
-        return self.sealed_until is not None and moment < self.sealed_until
-
     def __str__(self) -> str:
         return f"#{self.seq} {self.kind} {self.subject}"
+
+    def is_sealed_at(self, moment) -> bool:
+        return self.sealed_until is not None and moment < self.sealed_until
 
 
 class MerkleNode(models.Model):
@@ -171,6 +171,9 @@ class MerkleNode(models.Model):
     class Meta:
         db_table = "merkle_node"
 
+    def __str__(self) -> str:
+        return f"node ({self.level}, {self.index})"
+
 
 class LedgerHead(models.Model):
     """The single row whose lock serialises appends, so sequence numbers have no gaps."""
@@ -182,6 +185,9 @@ class LedgerHead(models.Model):
     class Meta:
         db_table = "ledger_head"
         constraints = [models.CheckConstraint(condition=Q(id=1), name="ledger_head_singleton")]
+
+    def __str__(self) -> str:
+        return f"ledger head @{self.size}"
 
 
 class Checkpoint(models.Model):

@@ -17,12 +17,12 @@ def has_role(
 
     ``role="admin"`` asks whether the user is a platform administrator.
     """
+    if role != ADMIN and role not in Role.values:
+        raise ValueError(f"unknown role {role!r}")
     if user is None or not user.is_authenticated or not user.is_active:
         return False
     if role == ADMIN:
         return user.is_platform_admin
-    if role not in Role.values:
-        raise ValueError(f"unknown role {role!r}")
     memberships = Membership.objects.filter(user=user, role=role, is_active=True)
     if organisation is not None:
         memberships = memberships.filter(organisation=organisation)

@@ -115,13 +115,13 @@ def register_account(user: User, *, actor: User | None) -> User:
         raise Conflict(_("This account already exists."))
     with transaction.atomic():
         user.save()
-        record_event(
-            "ACCOUNT_CREATED", user, {"platform_admin": user.is_superuser}, actor=actor
-        )
+        record_event("ACCOUNT_CREATED", user, {"platform_admin": user.is_superuser}, actor=actor)
     return user
 
 
-def update_organisation(organisation: Organisation, *, actor: User | None, **changes) -> Organisation:
+def update_organisation(
+    organisation: Organisation, *, actor: User | None, **changes
+) -> Organisation:
     """Correct an organisation's public details. Platform administrators only."""
     if actor is not None:
         require_role(actor, ADMIN)
@@ -135,7 +135,9 @@ def update_organisation(organisation: Organisation, *, actor: User | None, **cha
         for name, value in changes.items():
             setattr(organisation, name, value.strip())
         _validate(organisation)
-        changed = {n: getattr(organisation, n) for n in changes if getattr(organisation, n) != before[n]}
+        changed = {
+            n: getattr(organisation, n) for n in changes if getattr(organisation, n) != before[n]
+        }
         if not changed:
             return organisation
         organisation.save(update_fields=list(changed))

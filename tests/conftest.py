@@ -7,9 +7,11 @@ import itertools
 import os
 
 import pytest
+from django.contrib.auth.hashers import Argon2PasswordHasher
 from django.core.cache import cache
 from django.db import connection
 from django.db.backends.signals import connection_created
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from procurement import services
@@ -34,6 +36,26 @@ connection_created.connect(_maintenance_mode)
 def _require_configured_services():
     if os.environ.get("REQUIRE_POSTGRES") and connection.vendor != "postgresql":
         pytest.exit("REQUIRE_POSTGRES is set but the suite is not running on PostgreSQL", 3)
+
+
+class FastArgon2PasswordHasher(Argon2PasswordHasher):
+    """The production hasher with a small memory cost: same algorithm, quicker tests."""
+
+    memory_cost = 1024
+    parallelism = 1
+
+
+@pytest.fixture(autouse=True)
+def _fast_hasher(settings):
+    settings.PASSWORD_HASHERS = ["tests.conftest.FastArgon2PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _english_outside_requests():
+    # Services speak the active language; tests match their English messages. Requests still
+    # pick their own language through LocaleMiddleware.
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture(autouse=True)

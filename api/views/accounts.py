@@ -6,7 +6,7 @@ from django.contrib.auth import authenticate
 from drf_spectacular.utils import extend_schema, inline_serializer
 from knox.models import AuthToken
 from knox.views import LogoutView as KnoxLogoutView
-from rest_framework import generics, serializers, status
+from rest_framework import exceptions, generics, serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -45,8 +45,12 @@ class LoginView(APIView):
             username=data.validated_data["username"],
             password=data.validated_data["password"],
         )
+        if getattr(request, "axes_locked_out", False):
+            raise exceptions.Throttled(
+                detail="Too many failed sign-ins from this address; try again later."
+            )
         if user is None:
-            raise InvalidInput("Wrong username or password, or too many attempts.")
+            raise InvalidInput("Wrong username or password.")
         instance, token = AuthToken.objects.create(user)
         return Response({"token": token, "expiry": instance.expiry})
 

@@ -121,7 +121,9 @@ class EntriesView(APIView):
     @extend_schema(
         parameters=[
             OpenApiParameter("start", OpenApiTypes.INT, description="first seq (default 0)"),
-            OpenApiParameter("end", OpenApiTypes.INT, description=f"seq after the last; ≤ start+{MAX_RANGE}"),
+            OpenApiParameter(
+                "end", OpenApiTypes.INT, description=f"seq after the last; ≤ start+{MAX_RANGE}"
+            ),
             OpenApiParameter("subject", OpenApiTypes.STR, description="all entries of a subject"),
         ],
         responses=PublicEntrySerializer(many=True),
@@ -191,4 +193,3 @@ class ConsistencyProofView(APIView):
         first, second = _int_param(request, "first"), _int_param(request, "second")
         path = ledger.consistency_proof(first, second)
         return Response({"first": first, "second": second, "path": [_b64(p) for p in path]})
-

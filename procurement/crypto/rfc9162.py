@@ -96,7 +96,7 @@ def consistency_proof(node: NodeReader, first: int, second: int) -> list[bytes]:
 def verify_inclusion(
     index: int, size: int, leaf: bytes, path: Sequence[bytes], expected_root: bytes
 ) -> None:
-    """Raise ProofError unless ``path`` proves ``leaf`` at ``index`` in the tree ``expected_root``."""
+    """Raise ProofError unless ``path`` proves ``leaf`` at ``index`` under ``expected_root``."""
     if not 0 <= index < size:
         raise ProofError(f"leaf index {index} is outside a tree of size {size}")
     fn, sn, r = index, size - 1, leaf

@@ -95,8 +95,7 @@ class HttpSource:
             "origin": key["origin"],
             "verifier_key": key["verifier_key"],
             "entries": [
-                {"seq": e["seq"], "leaf_hash": e["leaf_hash"], "entry": e["entry"]}
-                for e in entries
+                {"seq": e["seq"], "leaf_hash": e["leaf_hash"], "entry": e["entry"]} for e in entries
             ],
             "checkpoints": [c["note"] for c in checkpoints],
         }
@@ -211,7 +210,9 @@ def check_state(
             return
         size, root = state["size"], base64.b64decode(state["root"])
         if size > tree.size:
-            report.fail(f"the log shrank: it had {size} entries when last verified, now {tree.size}")
+            report.fail(
+                f"the log shrank: it had {size} entries when last verified, now {tree.size}"
+            )
             return
         if tree.root(size) != root:
             report.fail(

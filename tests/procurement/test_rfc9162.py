@@ -112,9 +112,7 @@ def test_inclusion_proofs_match_vectors(index, size, path):
     tree = ct_tree()
     proof = rfc9162.inclusion_path(tree.node, index, size)
     assert [p.hex() for p in proof] == path
-    rfc9162.verify_inclusion(
-        index, size, tree.node(0, index), proof, bytes.fromhex(CT_ROOTS[size])
-    )
+    rfc9162.verify_inclusion(index, size, tree.node(0, index), proof, bytes.fromhex(CT_ROOTS[size]))
 
 
 @pytest.mark.parametrize(("first", "second", "path"), CT_CONSISTENCY)

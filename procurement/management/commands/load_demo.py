@@ -12,28 +12,80 @@ from django.db import transaction
 from procurement import ledger, services
 from procurement.models import Membership, Organisation, OrganisationKind, Role, User
 
-DEMO_PASSWORD = "MinhBach@demo2026"
+DEMO_PASSWORD = "MinhBach@demo2026"  # noqa: S105 - printed on purpose: demo accounts only
 
-A, S, O = OrganisationKind.AGENCY, OrganisationKind.SUPPLIER, OrganisationKind.OVERSIGHT
+AGENCY, SUPPLIER, OVERSIGHT = (
+    OrganisationKind.AGENCY,
+    OrganisationKind.SUPPLIER,
+    OrganisationKind.OVERSIGHT,
+)
 
 ORGANISATIONS = [
     # code, kind, Vietnamese name, English name, tax code, province
-    ("so-gtvt-ha-noi", A, "Sở Giao thông Vận tải Hà Nội", "Hanoi Department of Transport",
-     "0100100001", "Hà Nội"),
-    ("benh-vien-da-nang", A, "Bệnh viện Đa khoa Đà Nẵng", "Da Nang General Hospital",
-     "0400100002", "Đà Nẵng"),
-    ("ubnd-phuong-ben-thanh", A, "UBND phường Bến Thành", "Ben Thanh Ward People's Committee",
-     "0300100003", "TP. Hồ Chí Minh"),
-    ("kiem-toan-nha-nuoc", O, "Kiểm toán Nhà nước", "State Audit Office of Viet Nam",
-     "", "Hà Nội"),
-    ("giam-sat-cong-dong", O, "Trung tâm Giám sát Cộng đồng về Đấu thầu",
-     "Community Procurement Monitoring Centre", "", "Hà Nội"),
-    ("cong-ty-song-hong", S, "Công ty TNHH Xây dựng Sông Hồng",
-     "Song Hong Construction Co., Ltd.", "0101234567", "Hà Nội"),
-    ("thiet-bi-y-te-mekong", S, "Công ty Cổ phần Thiết bị Y tế Mê Kông",
-     "Mekong Medical Equipment JSC", "1801234568", "Cần Thơ"),
-    ("saigon-so", S, "Công ty TNHH Công nghệ Sài Gòn Số", "Saigon Digital Technology Co., Ltd.",
-     "0312345679", "TP. Hồ Chí Minh"),
+    (
+        "so-gtvt-ha-noi",
+        AGENCY,
+        "Sở Giao thông Vận tải Hà Nội",
+        "Hanoi Department of Transport",
+        "0100100001",
+        "Hà Nội",
+    ),
+    (
+        "benh-vien-da-nang",
+        AGENCY,
+        "Bệnh viện Đa khoa Đà Nẵng",
+        "Da Nang General Hospital",
+        "0400100002",
+        "Đà Nẵng",
+    ),
+    (
+        "ubnd-phuong-ben-thanh",
+        AGENCY,
+        "UBND phường Bến Thành",
+        "Ben Thanh Ward People's Committee",
+        "0300100003",
+        "TP. Hồ Chí Minh",
+    ),
+    (
+        "kiem-toan-nha-nuoc",
+        OVERSIGHT,
+        "Kiểm toán Nhà nước",
+        "State Audit Office of Viet Nam",
+        "",
+        "Hà Nội",
+    ),
+    (
+        "giam-sat-cong-dong",
+        OVERSIGHT,
+        "Trung tâm Giám sát Cộng đồng về Đấu thầu",
+        "Community Procurement Monitoring Centre",
+        "",
+        "Hà Nội",
+    ),
+    (
+        "cong-ty-song-hong",
+        SUPPLIER,
+        "Công ty TNHH Xây dựng Sông Hồng",
+        "Song Hong Construction Co., Ltd.",
+        "0101234567",
+        "Hà Nội",
+    ),
+    (
+        "thiet-bi-y-te-mekong",
+        SUPPLIER,
+        "Công ty Cổ phần Thiết bị Y tế Mê Kông",
+        "Mekong Medical Equipment JSC",
+        "1801234568",
+        "Cần Thơ",
+    ),
+    (
+        "saigon-so",
+        SUPPLIER,
+        "Công ty TNHH Công nghệ Sài Gòn Số",
+        "Saigon Digital Technology Co., Ltd.",
+        "0312345679",
+        "TP. Hồ Chí Minh",
+    ),
 ]
 
 USERS = [
@@ -60,19 +112,29 @@ class Command(BaseCommand):
             for code, kind, name_vi, name_en, tax_code, province in ORGANISATIONS:
                 if not Organisation.objects.filter(code=code).exists():
                     services.create_organisation(
-                        code=code, kind=kind, name_vi=name_vi, name_en=name_en,
-                        tax_code=tax_code, province=province, actor=None,
+                        code=code,
+                        kind=kind,
+                        name_vi=name_vi,
+                        name_en=name_en,
+                        tax_code=tax_code,
+                        province=province,
+                        actor=None,
                     )
             if not User.objects.filter(username="admin").exists():
                 services.create_user(
-                    username="admin", password=DEMO_PASSWORD, full_name="Quản trị nền tảng",
-                    is_platform_admin=True, actor=None,
+                    username="admin",
+                    password=DEMO_PASSWORD,
+                    full_name="Quản trị nền tảng",
+                    is_platform_admin=True,
+                    actor=None,
                 )
             for username, full_name, code, roles in USERS:
                 user = User.objects.filter(username=username).first()
                 if user is None:
                     user = services.create_user(
-                        username=username, password=DEMO_PASSWORD, full_name=full_name,
+                        username=username,
+                        password=DEMO_PASSWORD,
+                        full_name=full_name,
                         actor=None,
                     )
                 organisation = Organisation.objects.get(code=code)
