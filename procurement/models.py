@@ -63,12 +63,12 @@ class Organisation(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.name_vi} ({self.code})"
+
     @property
     def ledger_subject(self) -> str:
         return f"organisation:{self.code}"
-
-    def __str__(self) -> str:
-        return f"{self.name_vi} ({self.code})"
 
     def name_for(self, language: str | None) -> str:
         return self.name_en if language == "en" else self.name_vi
