@@ -31,6 +31,11 @@ urlpatterns = [
     path("ledger/checkpoint/", ledger.LatestCheckpointView.as_view(), name="ledger-checkpoint"),
     path("ledger/checkpoints/", ledger.CheckpointListView.as_view(), name="ledger-checkpoints"),
     path("ledger/entries/", ledger.EntriesView.as_view(), name="ledger-entries"),
+    path(
+        "ledger/entries/<int:seq>/proof/",
+        ledger.EntryProofView.as_view(),
+        name="ledger-entry-proof",
+    ),
     path("ledger/proof/inclusion/", ledger.InclusionProofView.as_view(), name="ledger-inclusion"),
     path(
         "ledger/proof/consistency/",

@@ -128,6 +128,14 @@ def _append(
     return entry
 
 
+def _locked_head() -> LedgerHead:
+    head = LedgerHead.objects.select_for_update().filter(pk=1).first()
+    if head is None:  # migration 0002 creates it; a flushed test database may not have it
+        LedgerHead.objects.get_or_create(pk=1)
+        head = LedgerHead.objects.select_for_update().get(pk=1)
+    return head
+
+
 def genesis_payload() -> dict:
     return {
         "platform": "Minh Bạch",
@@ -156,7 +164,7 @@ def record_event(
     if not isinstance(payload, dict):
         raise LedgerError("payload must be a dict")
     subject_text, actor_text = _subject_of(subject), _actor_of(actor)
-    head = LedgerHead.objects.select_for_update().get(pk=1)
+    head = _locked_head()
     now = db_now()  # read after the lock, so time never runs backwards along the sequence
     if head.size == 0 and kind != GENESIS:
         _append(head, now, GENESIS, "ledger", genesis_payload(), None, None)
@@ -167,7 +175,7 @@ def record_event(
 
 
 def tree_size() -> int:
-    return LedgerHead.objects.values_list("size", flat=True).get(pk=1)
+    return LedgerHead.objects.filter(pk=1).values_list("size", flat=True).first() or 0
 
 
 def _with_nodes(compute: Callable[[rfc9162.NodeReader], Any]) -> Any:
@@ -308,6 +316,26 @@ def entries_for_subject(subject: str, moment: dt.datetime) -> list[PublicEntry]:
         .order_by("seq")
     )
     return public_view(rows, moment)
+
+
+def entry_proof(seq: int, moment: dt.datetime) -> dict:
+    """An entry with its inclusion proof under the latest checkpoint: what a receipt carries.
+
+    Sealed entries are not served (their owner got the same data as a receipt at submission),
+    nor entries newer than the latest checkpoint (ask again after the next one).
+    """
+    entry = get_entry(seq)
+    if entry.is_sealed_at(moment):
+        raise NotFound("no such ledger entry")
+    checkpoint = latest_checkpoint()
+    if seq >= checkpoint.tree_size:
+        checkpoint = make_checkpoint()
+    return {
+        "seq": seq,
+        "entry": bytes(entry.canonical).decode("utf-8"),
+        "checkpoint": checkpoint.note,
+        "inclusion_proof": inclusion_proof(seq, checkpoint.tree_size),
+    }
 
 
 def get_entry(seq: int) -> LedgerEntry:

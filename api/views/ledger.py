@@ -171,6 +171,28 @@ class InclusionProofView(APIView):
         )
 
 
+class EntryProofView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        responses=inline_serializer(
+            "EntryProof",
+            {
+                "seq": serializers.IntegerField(),
+                "entry": serializers.CharField(),
+                "checkpoint": serializers.CharField(),
+                "inclusion_proof": serializers.ListField(child=serializers.CharField()),
+            },
+        )
+    )
+    def get(self, request, seq: int):
+        """One entry with its inclusion proof and the signed checkpoint it is proved against:
+        the same shape as a receipt, checkable offline with the verifier's ``--receipt``."""
+        proof = ledger.entry_proof(seq, db_now())
+        proof["inclusion_proof"] = [_b64(p) for p in proof["inclusion_proof"]]
+        return Response(proof)
+
+
 class ConsistencyProofView(APIView):
     permission_classes = [AllowAny]
 

@@ -48,7 +48,8 @@ class Report:
     def fail(self, message: str) -> None:
         self.failures.append(message)
 
-    def print(self, out=sys.stdout) -> None:
+    def print(self, out=None) -> None:
+        out = out or sys.stdout
         for message in self.checks:
             print(f"ok    {message}", file=out)
         for message in self.warnings:

@@ -31,7 +31,7 @@ def install(apps, schema_editor):
     LedgerHead.objects.get_or_create(pk=1, defaults={"size": 0, "chain_hash": bytes(32)})
     if schema_editor.connection.vendor != "postgresql":
         return
-    schema_editor.execute(FUNCTION)
+    schema_editor.execute(FUNCTION, params=None)
     for table in GUARDED:
         schema_editor.execute(
             f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
