@@ -25,6 +25,9 @@ class Command(BaseCommand):
 
             from procurement.celery import app
 
+            # Register every app's tasks now: beat runs a task in-process only if it knows it
+            # (an unknown name would be sent to a broker that does not exist here).
+            app.loader.import_default_modules()
             service = beat.EmbeddedService(
                 app, thread=True, schedule_filename=settings.CELERY_BEAT_SCHEDULE_FILENAME
             )

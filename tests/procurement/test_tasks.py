@@ -1,0 +1,99 @@
+"""Celery: the beat schedule, eager tasks in the embedded default, and a real worker over the
+configured broker (Redis in CI) writing to the test database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection, transaction
+
+from procurement import ledger, tasks
+from procurement.celery import app
+from procurement.models import Checkpoint
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_beat_schedule_has_the_periodic_checkpoint():
+    entry = settings.CELERY_BEAT_SCHEDULE["ledger-checkpoint"]
+    assert entry["task"] == "procurement.tasks.make_checkpoint"
+    assert entry["task"] in app.tasks
+    assert 0 < entry["schedule"] <= 300
+
+
+@pytest.mark.django_db
+def test_checkpoint_task_is_idempotent(make_org, settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    make_org()
+    first = tasks.make_checkpoint.apply().get()
+    again = tasks.make_checkpoint.apply().get()
+    assert first == again == ledger.tree_size()
+    assert Checkpoint.objects.count() == 1
+
+
+def _broker_is_real() -> bool:
+    return not settings.CELERY_BROKER_URL.startswith("memory://")
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    user = db["USER"] or "postgres"
+    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
+    return (
+        f"postgres://{user}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    )
+
+
+@pytest.mark.celery_worker
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_signs_a_checkpoint(make_org):
+    if not _broker_is_real() or connection.vendor != "postgresql":
+        if os.environ.get("REQUIRE_CELERY_WORKER"):
+            pytest.fail("REQUIRE_CELERY_WORKER is set but no broker or no PostgreSQL is configured")
+        pytest.skip("needs CELERY_BROKER_URL and DATABASE_URL (PostgreSQL) to run a real worker")
+    make_org()
+    with transaction.atomic():
+        ledger.record_event("TEST_EVENT", "test:worker", {}, actor=None)
+    expected = ledger.tree_size()
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url(),
+        "DJANGO_SETTINGS_MODULE": "procurement.settings",
+    }
+    worker = subprocess.Popen(
+        [
+            sys.executable, "-m", "celery", "-A", "procurement.celery", "worker",
+            "--pool=solo", "--concurrency=1", "--without-gossip", "--without-mingle",
+            "--without-heartbeat", "-Q", queue, "--loglevel=INFO",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )  # fmt: skip
+    try:
+        tasks.make_checkpoint.apply_async(queue=queue)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and worker.poll() is None:
+            if Checkpoint.objects.filter(tree_size=expected).exists():
+                break
+            time.sleep(0.25)
+        assert Checkpoint.objects.filter(tree_size=expected).exists(), "the worker signed nothing"
+    finally:
+        worker.terminate()
+        try:
+            output, _ = worker.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            output, _ = worker.communicate()
+    assert "procurement.tasks.make_checkpoint" in output
+    assert "succeeded" in output
