@@ -52,10 +52,13 @@ def test_triggers_refuse_changes_to_ledger_tables(make_org, statement):
     make_org()
     ledger.make_checkpoint()
     before = list(LedgerEntry.objects.values_list("seq", "canonical"))
-    with pytest.raises(DatabaseError, match="append-only"):
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SET LOCAL minhbach.ledger_maintenance = 'off'")
-            cursor.execute(statement)
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("SET LOCAL minhbach.ledger_maintenance = 'off'")
+        cursor.execute(statement)
     assert list(LedgerEntry.objects.values_list("seq", "canonical")) == before
     assert Checkpoint.objects.count() == 1
 
