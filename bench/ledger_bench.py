@@ -165,7 +165,9 @@ def main() -> None:
         ratio = sha / tree_s
         print(f"  {'recompute the RFC 9162 tree':<42} {rate(n, tree_s)}   {ratio:6.2f}×")
         ratio = sha / verify_s
-        print(f"  {'full verifier (JSON, canonical, tree, sig)':<42} {rate(n, verify_s)}   {ratio:6.2f}×")
+        print(
+            f"  {'full verifier (JSON, canonical, tree, sig)':<42} {rate(n, verify_s)}   {ratio:6.2f}×"
+        )
     finally:
         teardown_databases(old_config, verbosity=0)
 

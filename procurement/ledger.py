@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 
 from procurement.clock import db_now
@@ -61,33 +61,59 @@ def _iso(moment: dt.datetime | None) -> str | None:
     return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
-def _completed_nodes(seq: int, leaf: bytes) -> list[tuple[int, int, bytes]]:
-    """The perfect-subtree nodes that leaf ``seq`` completes, reading siblings in one query."""
-    levels = []
-    index, level = seq, 0
-    while index & 1:
-        levels.append((level, index - 1))
-        index >>= 1
-        level += 1
-    siblings: dict[tuple[int, int], bytes] = {}
-    if levels:
-        query = Q()
-        for lv, ix in levels:
-            query |= Q(level=lv, index=ix)
-        siblings = {
-            (n.level, n.index): bytes(n.hash)
-            for n in MerkleNode.objects.filter(query).only("level", "index", "hash")
-        }
-    created = [(0, seq, leaf)]
-    current = leaf
-    for lv, ix in levels:
-        current = rfc9162.node_hash(siblings[(lv, ix)], current)
-        created.append((lv + 1, ix // 2, current))
-    return created
+@dataclass
+class _Head:
+    size: int
+    chain_hash: bytes
+    frontier: list[bytes]
+
+
+def _locked_head() -> tuple[_Head, dt.datetime]:
+    """Lock the head row and read the database clock, in one round trip on PostgreSQL."""
+    postgres = connection.vendor == "postgresql"
+    sql = "SELECT size, chain_hash, frontier{clock} FROM ledger_head WHERE id = 1{lock}".format(
+        clock=", clock_timestamp()" if postgres else "", lock=" FOR UPDATE" if postgres else ""
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        row = cursor.fetchone()
+        if row is None:  # migration 0002 creates it; a flushed test database may not have it
+            LedgerHead.objects.get_or_create(pk=1)
+            cursor.execute(sql)
+            row = cursor.fetchone()
+    # Read after the lock, so time never runs backwards along the sequence.
+    now = row[3].astimezone(dt.UTC) if postgres else db_now()
+    frontier = bytes(row[2])
+    head = _Head(row[0], bytes(row[1]), [frontier[i : i + 32] for i in range(0, len(frontier), 32)])
+    return head, now
+
+
+def _write(entry: tuple, nodes: list[tuple[int, int, bytes]], head: _Head) -> None:
+    """Insert the entry and its new nodes and move the head: one statement on PostgreSQL."""
+    insert_entry = (
+        "INSERT INTO ledger_entry (seq, recorded_at, kind, subject, canonical, leaf_hash, "
+        "chain_hash, sealed_until) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+    )
+    insert_nodes = 'INSERT INTO merkle_node ("level", "index", "hash") VALUES ' + ", ".join(
+        ["(%s, %s, %s)"] * len(nodes)
+    )
+    update_head = "UPDATE ledger_head SET size = %s, chain_hash = %s, frontier = %s WHERE id = 1"
+    node_params = [value for node in nodes for value in node]
+    head_params = [head.size, head.chain_hash, b"".join(head.frontier)]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"WITH e AS ({insert_entry}), n AS ({insert_nodes}) {update_head}",
+                [*entry, *node_params, *head_params],
+            )
+        else:
+            cursor.execute(insert_entry, entry)
+            cursor.execute(insert_nodes, node_params)
+            cursor.execute(update_head, head_params)
 
 
 def _append(
-    head: LedgerHead,
+    head: _Head,
     now: dt.datetime,
     kind: str,
     subject: str,
@@ -108,8 +134,22 @@ def _append(
     }
     canonical = canonical_json(document)
     leaf = rfc9162.leaf_hash(canonical)
-    chain = hashlib.sha256(bytes(head.chain_hash) + leaf).digest()
-    entry = LedgerEntry.objects.create(
+    chain = hashlib.sha256(head.chain_hash + leaf).digest()
+    # The nodes this leaf completes: merge with the right edge while the index is odd.
+    nodes, current, level, index = [(0, seq, leaf)], leaf, 0, seq
+    while index & 1:
+        current = rfc9162.node_hash(head.frontier.pop(), current)
+        level, index = level + 1, index >> 1
+        nodes.append((level, index, current))
+    head.frontier.append(current)
+    head.size, head.chain_hash = seq + 1, chain
+    adapt = connection.ops.adapt_datetimefield_value
+    _write(
+        (seq, adapt(now), kind, subject, canonical, leaf, chain, adapt(sealed_until)),
+        nodes,
+        head,
+    )
+    return LedgerEntry(
         seq=seq,
         recorded_at=now,
         kind=kind,
@@ -119,21 +159,6 @@ def _append(
         chain_hash=chain,
         sealed_until=sealed_until,
     )
-    MerkleNode.objects.bulk_create(
-        MerkleNode(level=lv, index=ix, hash=h) for lv, ix, h in _completed_nodes(seq, leaf)
-    )
-    head.size = seq + 1
-    head.chain_hash = chain
-    head.save(update_fields=["size", "chain_hash"])
-    return entry
-
-
-def _locked_head() -> LedgerHead:
-    head = LedgerHead.objects.select_for_update().filter(pk=1).first()
-    if head is None:  # migration 0002 creates it; a flushed test database may not have it
-        LedgerHead.objects.get_or_create(pk=1)
-        head = LedgerHead.objects.select_for_update().get(pk=1)
-    return head
 
 
 def genesis_payload() -> dict:
@@ -164,8 +189,7 @@ def record_event(
     if not isinstance(payload, dict):
         raise LedgerError("payload must be a dict")
     subject_text, actor_text = _subject_of(subject), _actor_of(actor)
-    head = _locked_head()
-    now = db_now()  # read after the lock, so time never runs backwards along the sequence
+    head, now = _locked_head()
     if head.size == 0 and kind != GENESIS:
         _append(head, now, GENESIS, "ledger", genesis_payload(), None, None)
     return _append(head, now, kind, subject_text, payload, actor_text, sealed_until)

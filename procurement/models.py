@@ -181,6 +181,10 @@ class LedgerHead(models.Model):
     id = models.SmallIntegerField(primary_key=True, default=1)
     size = models.BigIntegerField(default=0)
     chain_hash = models.BinaryField(max_length=32, default=bytes(32))
+    # The right edge of the tree: hashes of the perfect subtrees that make up ``size`` leaves,
+    # largest first (a "compact range"). An append needs nothing else to compute its new nodes,
+    # so it makes no extra read while holding the lock.
+    frontier = models.BinaryField(default=b"")
 
     class Meta:
         db_table = "ledger_head"

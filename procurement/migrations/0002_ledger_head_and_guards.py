@@ -28,7 +28,9 @@ $$ LANGUAGE plpgsql;
 
 def install(apps, schema_editor):
     LedgerHead = apps.get_model("procurement", "LedgerHead")
-    LedgerHead.objects.get_or_create(pk=1, defaults={"size": 0, "chain_hash": bytes(32)})
+    LedgerHead.objects.get_or_create(
+        pk=1, defaults={"size": 0, "chain_hash": bytes(32), "frontier": b""}
+    )
     if schema_editor.connection.vendor != "postgresql":
         return
     schema_editor.execute(FUNCTION, params=None)

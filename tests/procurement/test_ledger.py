@@ -88,6 +88,9 @@ def test_stored_nodes_are_exactly_the_perfect_subtrees():
     }
     assert stored == expected
     assert ledger.root_at(13) == memory.root(13)
+    # The head keeps the right edge: the perfect subtrees of 13 = 8 + 4 + 1 leaves.
+    head = LedgerHead.objects.get(pk=1)
+    assert bytes(head.frontier) == memory.node(3, 0) + memory.node(2, 2) + memory.node(0, 12)
 
 
 def test_proofs_from_the_database_verify_against_signed_checkpoints():
