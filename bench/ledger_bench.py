@@ -33,9 +33,11 @@ from procurement.crypto.canonical import canonical_json  # noqa: E402
 from procurement.keys import ledger_verifier_key  # noqa: E402
 from procurement.models import LedgerEntry  # noqa: E402
 
-PLAIN_TABLE = """CREATE TABLE bench_plain (seq bigint PRIMARY KEY, recorded_at timestamp with time zone,
-    kind varchar(40), subject varchar(120), canonical {blob}, leaf_hash {blob}, chain_hash {blob},
-    sealed_until timestamp with time zone)"""
+PLAIN_TABLE = (
+    "CREATE TABLE bench_plain (seq bigint PRIMARY KEY, recorded_at timestamp with time zone, "
+    "kind varchar(40), subject varchar(120), canonical {blob}, leaf_hash {blob}, "
+    "chain_hash {blob}, sealed_until timestamp with time zone)"
+)
 
 
 def payload(i: int) -> dict:
@@ -165,9 +167,8 @@ def main() -> None:
         ratio = sha / tree_s
         print(f"  {'recompute the RFC 9162 tree':<42} {rate(n, tree_s)}   {ratio:6.2f}×")
         ratio = sha / verify_s
-        print(
-            f"  {'full verifier (JSON, canonical, tree, sig)':<42} {rate(n, verify_s)}   {ratio:6.2f}×"
-        )
+        label = "full verifier (JSON, canonical, tree, sig)"
+        print(f"  {label:<42} {rate(n, verify_s)}   {ratio:6.2f}×")
     finally:
         teardown_databases(old_config, verbosity=0)
 

@@ -71,8 +71,11 @@ class _Head:
 def _locked_head() -> tuple[_Head, dt.datetime]:
     """Lock the head row and read the database clock, in one round trip on PostgreSQL."""
     postgres = connection.vendor == "postgresql"
-    sql = "SELECT size, chain_hash, frontier{clock} FROM ledger_head WHERE id = 1{lock}".format(
-        clock=", clock_timestamp()" if postgres else "", lock=" FOR UPDATE" if postgres else ""
+    sql = (
+        "SELECT size, chain_hash, frontier, clock_timestamp() FROM ledger_head WHERE id = 1 "
+        "FOR UPDATE"
+        if postgres
+        else "SELECT size, chain_hash, frontier FROM ledger_head WHERE id = 1"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql)
@@ -94,9 +97,9 @@ def _write(entry: tuple, nodes: list[tuple[int, int, bytes]], head: _Head) -> No
         "INSERT INTO ledger_entry (seq, recorded_at, kind, subject, canonical, leaf_hash, "
         "chain_hash, sealed_until) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
     )
-    insert_nodes = 'INSERT INTO merkle_node ("level", "index", "hash") VALUES ' + ", ".join(
-        ["(%s, %s, %s)"] * len(nodes)
-    )
+    # Only placeholders are joined into the SQL; every value travels as a parameter.
+    placeholders = ", ".join(["(%s, %s, %s)"] * len(nodes))
+    insert_nodes = f'INSERT INTO merkle_node ("level", "index", "hash") VALUES {placeholders}'  # noqa: S608
     update_head = "UPDATE ledger_head SET size = %s, chain_hash = %s, frontier = %s WHERE id = 1"
     node_params = [value for node in nodes for value in node]
     head_params = [head.size, head.chain_hash, b"".join(head.frontier)]
