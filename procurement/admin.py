@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db import models
 
 from procurement import services
+from procurement.clock import db_now
 from procurement.models import Checkpoint, LedgerEntry, Membership, Organisation, User
 
 ORGANISATION_EDITABLE = ["name_vi", "name_en", "tax_code", "province", "address", "website"]
@@ -33,7 +35,7 @@ class UserAdmin(NoDeleteMixin, BaseUserAdmin):
 
     def save_model(self, request, obj, form, change) -> None:
         if change:
-            super().save_model(request, obj, form, change)
+            services.save_account(obj, actor=request.user)
         else:
             services.register_account(obj, actor=request.user)
 
@@ -41,6 +43,7 @@ class UserAdmin(NoDeleteMixin, BaseUserAdmin):
 @admin.register(Organisation)
 class OrganisationAdmin(NoDeleteMixin, admin.ModelAdmin):
     list_display = ["code", "kind", "name_vi", "name_en", "province"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_filter = ["kind", "province"]
     search_fields = ["code", "name_vi", "name_en", "tax_code"]
 
@@ -99,8 +102,12 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
     list_display = ["seq", "kind", "subject", "recorded_at", "sealed_until"]
     list_filter = ["kind"]
     search_fields = ["subject"]
-    # The admin sees what the public sees: content only once unsealed (shown on the portal).
     fields = ["seq", "kind", "subject", "recorded_at", "sealed_until"]
+
+    def get_queryset(self, request):
+        # Operators see what the public sees: sealed entries (who bid on what) stay hidden
+        # until their moment, even here.
+        return super().get_queryset(request).exclude(sealed_until__gt=db_now())
 
 
 @admin.register(Checkpoint)

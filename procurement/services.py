@@ -119,6 +119,25 @@ def register_account(user: User, *, actor: User | None) -> User:
     return user
 
 
+ACCOUNT_FLAGS = ("is_active", "is_staff", "is_superuser")
+
+
+def save_account(user: User, *, actor: User | None) -> User:
+    """Save edits to an existing account. Changes of its standing (active, administrator) are
+    security events and go to the ledger; personal details do not."""
+    if actor is not None:
+        require_role(actor, ADMIN)
+    with transaction.atomic():
+        stored = User.objects.select_for_update().get(pk=user.pk)
+        changed = {
+            f: getattr(user, f) for f in ACCOUNT_FLAGS if getattr(user, f) != getattr(stored, f)
+        }
+        user.save()
+        if changed:
+            record_event("ACCOUNT_STANDING_CHANGED", user, changed, actor=actor)
+    return user
+
+
 def update_organisation(
     organisation: Organisation, *, actor: User | None, **changes
 ) -> Organisation:
