@@ -108,3 +108,17 @@ def test_admin_is_for_platform_admins_only(client, make_user, make_org):
     assert client.get("/admin/").status_code == 200
     assert client.get("/admin/procurement/ledgerentry/").status_code == 200
     assert client.get("/admin/procurement/ledgerentry/add/").status_code == 403
+
+
+def test_ledger_pages_walk_the_whole_log_newest_first(client, make_org):
+    for _ in range(60):
+        make_org()
+    first = client.get(reverse("ledger"))
+    seqs = [e.seq for e in first.context["entries"]]
+    assert seqs == list(range(60, 10, -1))
+    second = client.get(reverse("ledger"), {"page": 2})
+    assert [e.seq for e in second.context["entries"]] == list(range(10, -1, -1))
+    assert client.get(reverse("ledger"), {"page": "x"}).context["page"].number == 1
+    subject = first.context["entries"][0].subject
+    by_subject = client.get(reverse("ledger"), {"subject": subject})
+    assert [e.seq for e in by_subject.context["entries"]] == [60]
