@@ -261,6 +261,10 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
+    "close-due-tenders": {
+        "task": "tenders.tasks.close_due_tenders",
+        "schedule": float(os.environ.get("TENDER_CLOSE_SCAN_SECONDS", "30")),
+    },
     "ledger-checkpoint": {
         "task": "procurement.tasks.make_checkpoint",
         "schedule": float(os.environ.get("LEDGER_CHECKPOINT_SECONDS", "60")),

@@ -1,0 +1,844 @@
+"""Every write on tenders: drafting, publishing, amending, documents, clarifications,
+cancellation and closing. One transaction each, with a role check and a ledger entry.
+
+Publication and amendments are checked against the tender's legal regime at the database
+clock; a rule that is broken is named in the error. Late amendments and late answers do not
+fail: the deadline moves to the legal minimum, and the amendment says so publicly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from procurement import workdays
+from procurement.clock import db_now
+from procurement.crypto.canonical import canonical_json
+from procurement.exceptions import Conflict, InvalidInput, NotFound
+from procurement.ledger import record_event
+from procurement.models import Organisation, OrganisationKind, Role, User
+from procurement.permissions import require_role
+from tenders import classification
+from tenders.models import (
+    Amendment,
+    Category,
+    Criterion,
+    CriterionKind,
+    EvaluationMethod,
+    Item,
+    LegalRegime,
+    Lot,
+    Method,
+    Question,
+    Tender,
+    TenderDocument,
+    TenderStatus,
+    can_move,
+)
+
+S = TenderStatus
+
+# Fields an officer sets on a draft; AMENDABLE is what may change after publication.
+DRAFT_FIELDS = (
+    "title",
+    "description",
+    "category",
+    "classification_scheme",
+    "classification_code",
+    "estimated_value",
+    "currency",
+    "method",
+    "method_rationale",
+    "envelope_procedure",
+    "evaluation_method",
+    "price_weight",
+    "is_international",
+    "bid_security_amount",
+    "bid_validity_days",
+    "enquiry_end",
+    "submission_deadline",
+    "opening_time",
+    "province",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+)
+AMENDABLE = (
+    "title",
+    "description",
+    "estimated_value",
+    "bid_security_amount",
+    "bid_validity_days",
+    "enquiry_end",
+    "submission_deadline",
+    "opening_time",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+)
+TEXT_LIMIT = 20_000
+
+MAX_DOCUMENT_BYTES = 50 * 1024 * 1024
+# Extension → accepted MIME types, and the magic bytes the content must start with.
+DOCUMENT_TYPES: dict[str, tuple[frozenset[str], tuple[bytes, ...]]] = {
+    "pdf": (frozenset({"application/pdf"}), (b"%PDF-",)),
+    "docx": (frozenset({"application/vnd.openxmlformats-officedocument.wordprocessingml.document"}), (b"PK\x03\x04",)),
+    "xlsx": (frozenset({"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}), (b"PK\x03\x04",)),
+    "zip": (frozenset({"application/zip", "application/x-zip-compressed"}), (b"PK\x03\x04",)),
+    "png": (frozenset({"image/png"}), (b"\x89PNG\r\n\x1a\n",)),
+    "jpg": (frozenset({"image/jpeg"}), (b"\xff\xd8\xff",)),
+    "jpeg": (frozenset({"image/jpeg"}), (b"\xff\xd8\xff",)),
+    "dwg": (frozenset({"application/acad", "image/vnd.dwg", "application/octet-stream"}), (b"AC10",)),
+}  # fmt: skip
+
+
+# --- Helpers --------------------------------------------------------------------------------
+
+
+def _require_officer(actor: User | None, agency: Organisation) -> None:
+    if actor is not None:
+        require_role(actor, Role.OFFICER, agency)
+
+
+def _lock(tender: Tender) -> Tender:
+    return Tender.objects.select_for_update().select_related("regime", "agency").get(pk=tender.pk)
+
+
+def _move(tender: Tender, target: str) -> None:
+    if not can_move(tender.status, target):
+        raise Conflict(
+            _("A tender that is “%(status)s” cannot become “%(target)s”.")
+            % {"status": tender.get_status_display(), "target": TenderStatus(target).label}
+        )
+    tender.status = target
+
+
+def _clean_text(value: Any, field: str, *, required: bool = False, limit: int = 300) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise InvalidInput(_("This must be text."), field=field)
+    value = value.strip()
+    if required and not value:
+        raise InvalidInput(_("This field is required."), field=field)
+    if len(value) > limit:
+        raise InvalidInput(_("At most %(n)d characters.") % {"n": limit}, field=field)
+    if "\x00" in value:
+        raise InvalidInput(_("This text contains a forbidden character."), field=field)
+    return value
+
+
+def _decimal(value: Any, field: str, *, positive: bool = False) -> Decimal:
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise InvalidInput(_("Enter a number."), field=field) from None
+    if not number.is_finite() or number < 0 or (positive and number == 0):
+        raise InvalidInput(_("Enter a positive amount."), field=field)
+    if number > Decimal("1e17"):
+        raise InvalidInput(_("This amount is not plausible."), field=field)
+    return number
+
+
+def _validate_model(instance, exclude: list[str] | None = None) -> None:
+    try:
+        instance.full_clean(exclude=exclude, validate_constraints=False)
+    except ValidationError as exc:
+        field, messages = next(iter(exc.message_dict.items()))
+        raise InvalidInput(" ".join(messages), field=field) from exc
+
+
+def _apply_fields(tender: Tender, fields: dict[str, Any], allowed: tuple[str, ...]) -> None:
+    unknown = set(fields) - set(allowed)
+    if unknown:
+        raise InvalidInput(
+            _("These fields cannot be set here: %s") % ", ".join(sorted(unknown)),
+            field=sorted(unknown)[0],
+        )
+    for name, value in fields.items():
+        if name in ("title", "contact_name"):
+            value = _clean_text(value, name, required=True)
+        elif name in ("description", "method_rationale"):
+            value = _clean_text(value, name, limit=TEXT_LIMIT)
+        elif name in ("province", "contact_phone", "classification_code"):
+            value = _clean_text(value, name, limit=100)
+        elif name == "estimated_value":
+            value = _decimal(value, name, positive=True)
+        elif name == "bid_security_amount":
+            value = _decimal(value, name)
+        elif name in ("enquiry_end", "submission_deadline", "opening_time") and (
+            value is not None and (not isinstance(value, dt.datetime) or value.tzinfo is None)
+        ):
+            raise InvalidInput(_("Give a date and time with its time zone."), field=name)
+        setattr(tender, name, value)
+    _validate_model(tender, exclude=["agency", "regime", "reference"])
+    if classification.lookup(tender.classification_scheme, tender.classification_code) is None:
+        raise InvalidInput(
+            _("Unknown %(scheme)s code “%(code)s”.")
+            % {"scheme": tender.classification_scheme, "code": tender.classification_code},
+            field="classification_code",
+        )
+    if tender.opening_time < tender.submission_deadline:
+        raise InvalidInput(_("Opening cannot come before the submission deadline."), "opening_time")
+
+
+def _replace_lots(tender: Tender, lots: list[dict]) -> None:
+    if not isinstance(lots, list) or not lots:
+        raise InvalidInput(_("A tender needs at least one lot with at least one item."), "lots")
+    tender.lots.all().delete()
+    for n, lot_data in enumerate(lots, start=1):
+        items = lot_data.get("items") or []
+        if not items:
+            raise InvalidInput(_("Lot %(n)d has no items.") % {"n": n}, field="lots")
+        lot = Lot(
+            tender=tender,
+            number=n,
+            title=_clean_text(lot_data.get("title"), "lots", required=True),
+            description=_clean_text(lot_data.get("description"), "lots", limit=TEXT_LIMIT),
+            estimated_value=(
+                _decimal(lot_data["estimated_value"], "lots")
+                if lot_data.get("estimated_value") not in (None, "")
+                else None
+            ),
+        )
+        lot.save()
+        for m, item_data in enumerate(items, start=1):
+            code = _clean_text(item_data.get("classification_code"), "lots", required=True)
+            if classification.lookup(tender.classification_scheme, code) is None:
+                raise InvalidInput(
+                    _("Unknown %(scheme)s code “%(code)s”.")
+                    % {"scheme": tender.classification_scheme, "code": code},
+                    field="lots",
+                )
+            Item.objects.create(
+                lot=lot,
+                number=m,
+                description=_clean_text(
+                    item_data.get("description"), "lots", required=True, limit=500
+                ),
+                quantity=_decimal(item_data.get("quantity"), "lots", positive=True),
+                unit=_clean_text(item_data.get("unit"), "lots", required=True, limit=40),
+                classification_code=code,
+            )
+
+
+def _replace_criteria(tender: Tender, criteria: list[dict]) -> None:
+    if not isinstance(criteria, list):
+        raise InvalidInput(_("Criteria must be a list."), field="criteria")
+    tender.criteria.all().delete()
+    for n, data in enumerate(criteria, start=1):
+        kind = data.get("kind")
+        if kind not in CriterionKind.values:
+            raise InvalidInput(_("Unknown kind of criterion."), field="criteria")
+        weight = data.get("weight")
+        if kind == CriterionKind.SCORED:
+            if not isinstance(weight, int) or not 0 < weight <= 100:
+                raise InvalidInput(
+                    _("A scored criterion needs a weight from 1 to 100."), "criteria"
+                )
+        else:
+            weight = None
+        Criterion.objects.create(
+            tender=tender,
+            number=n,
+            name=_clean_text(data.get("name"), "criteria", required=True),
+            kind=kind,
+            weight=weight,
+        )
+
+
+def public_content(tender: Tender) -> dict:
+    """The tender's public content, as committed to by its ledger entries (hash) and shown."""
+    return {
+        "reference": tender.reference,
+        "agency": tender.agency.code,
+        "regime": tender.regime.code,
+        **{name: getattr(tender, name) for name in DRAFT_FIELDS},
+        "lots": [
+            {
+                "number": lot.number,
+                "title": lot.title,
+                "description": lot.description,
+                "estimated_value": lot.estimated_value,
+                "items": [
+                    {
+                        "number": i.number,
+                        "description": i.description,
+                        "quantity": i.quantity,
+                        "unit": i.unit,
+                        "classification_code": i.classification_code,
+                    }
+                    for i in lot.items.all()
+                ],
+            }
+            for lot in tender.lots.all()
+        ],
+        "criteria": [
+            {"number": c.number, "name": c.name, "kind": c.kind, "weight": c.weight}
+            for c in tender.criteria.all()
+        ],
+        "documents": document_hashes(tender),
+    }
+
+
+def document_hashes(tender: Tender) -> list[dict]:
+    return [
+        {"id": str(d.public_id), "title": d.title, "sha256": d.sha256, "size": d.size}
+        for d in tender.documents.filter(superseded_by__isnull=True).order_by("uploaded_at", "pk")
+    ]
+
+
+def content_sha256(tender: Tender) -> str:
+    return hashlib.sha256(canonical_json(public_content(tender))).hexdigest()
+
+
+# --- The regime's rules ---------------------------------------------------------------------
+
+
+def required_preparation(tender: Tender) -> tuple[int, str]:
+    """(number, unit) of the minimum bid-preparation time for this tender under its regime."""
+    regime = tender.regime
+    if tender.method == Method.SHOPPING:
+        return regime.shopping_prep_working_days, "working"
+    if tender.is_international:
+        days = (
+            regime.prep_days_international_small
+            if tender.is_small
+            else regime.prep_days_international
+        )
+    else:
+        days = regime.prep_days_small if tender.is_small else regime.prep_days
+    return days, "calendar"
+
+
+def question_cutoff(tender: Tender) -> dt.datetime:
+    regime = tender.regime
+    days = (
+        regime.question_working_days_international
+        if tender.is_international
+        else regime.question_working_days
+    )
+    return workdays.shift_working_days(tender.submission_deadline, -days, regime.holiday_calendar)
+
+
+def amendment_deadline_floor(tender: Tender, moment: dt.datetime) -> dt.datetime:
+    """The earliest deadline an amendment published at ``moment`` allows."""
+    regime = tender.regime
+    if tender.is_small:
+        return workdays.shift_working_days(
+            moment, regime.amendment_working_days_small, regime.holiday_calendar
+        )
+    return moment + dt.timedelta(days=regime.amendment_days)
+
+
+def answer_deadline_floor(tender: Tender, moment: dt.datetime) -> dt.datetime:
+    regime = tender.regime
+    return workdays.shift_working_days(moment, regime.answer_working_days, regime.holiday_calendar)
+
+
+def check_publishable(tender: Tender, moment: dt.datetime) -> None:
+    """Raise InvalidInput naming the first rule of the regime this tender breaks at ``moment``."""
+    regime = tender.regime
+    if tender.submission_deadline <= moment:
+        raise InvalidInput(_("The submission deadline is in the past."), "submission_deadline")
+    days, unit = required_preparation(tender)
+    if unit == "working":
+        given = workdays.working_days_between(
+            workdays.local_date(moment),
+            workdays.local_date(tender.submission_deadline),
+            regime.holiday_calendar,
+        )
+    else:
+        given = (tender.submission_deadline - moment) // dt.timedelta(days=1)
+    if given < days:
+        raise InvalidInput(
+            _(
+                "Under “%(regime)s” bidders must have at least %(days)d %(unit)s days between "
+                "publication and the submission deadline; this deadline gives %(given)d."
+            )
+            % {
+                "regime": regime.name_for(_lang()),
+                "days": days,
+                "unit": _("working") if unit == "working" else _("calendar"),
+                "given": given,
+            },
+            field="submission_deadline",
+        )
+    cutoff = question_cutoff(tender)
+    if tender.enquiry_end is not None and tender.enquiry_end > cutoff:
+        raise InvalidInput(
+            _("Questions must close at least %(n)d working days before the deadline.")
+            % {"n": regime.question_working_days},
+            field="enquiry_end",
+        )
+    if tender.enquiry_end is not None and tender.enquiry_end <= moment:
+        raise InvalidInput(_("The question period would already be over."), "enquiry_end")
+    if (
+        regime.domestic_currency
+        and not tender.is_international
+        and tender.currency != regime.domestic_currency
+    ):
+        raise InvalidInput(
+            _("Domestic bidding under this regime is in %(currency)s only.")
+            % {"currency": regime.domestic_currency},
+            field="currency",
+        )
+    if tender.method != Method.OPEN and not tender.method_rationale:
+        raise InvalidInput(
+            _("Say why this tender does not use open bidding."), field="method_rationale"
+        )
+    _check_security(tender)
+    _check_criteria(tender)
+    if not tender.lots.exists() or Item.objects.filter(lot__tender=tender).count() == 0:
+        raise InvalidInput(_("A tender needs at least one lot with at least one item."), "lots")
+
+
+def _check_security(tender: Tender) -> None:
+    if tender.category == Category.CONSULTING:
+        return
+    regime = tender.regime
+    low, high = (
+        (regime.security_min_pct_small, regime.security_max_pct_small)
+        if tender.is_small
+        else (regime.security_min_pct, regime.security_max_pct)
+    )
+    share = tender.bid_security_amount * 100 / tender.estimated_value
+    if not low <= share <= high:
+        raise InvalidInput(
+            _("Bid security must be between %(low)s%% and %(high)s%% of the estimated value here.")
+            % {"low": low, "high": high},
+            field="bid_security_amount",
+        )
+
+
+def _check_criteria(tender: Tender) -> None:
+    scored = [c.weight for c in tender.criteria.all() if c.kind == CriterionKind.SCORED]
+    combined = tender.evaluation_method == EvaluationMethod.COMBINED
+    if combined and (tender.price_weight is None or not 0 < tender.price_weight < 100):
+        raise InvalidInput(
+            _("Combined evaluation needs a price weight between 1 and 99."), "price_weight"
+        )
+    weighted = tender.evaluation_method in (EvaluationMethod.COMBINED, EvaluationMethod.TECHNICAL)
+    if weighted and (not scored or sum(scored) != 100):
+        raise InvalidInput(
+            _("The weights of the scored criteria must add up to 100."), field="criteria"
+        )
+
+
+def _lang() -> str:
+    from django.utils.translation import get_language
+
+    return get_language() or "vi"
+
+
+# --- Drafts ---------------------------------------------------------------------------------
+
+
+def create_tender(
+    agency: Organisation,
+    *,
+    actor: User | None,
+    regime: LegalRegime,
+    lots: list[dict],
+    criteria: list[dict] | None = None,
+    **fields: Any,
+) -> Tender:
+    """Create a draft tender for ``agency``. Officers of that agency only."""
+    _require_officer(actor, agency)
+    if agency.kind != OrganisationKind.AGENCY:
+        raise InvalidInput(_("Only a procuring agency can tender."), field="agency")
+    with transaction.atomic():
+        tender = Tender(agency=agency, regime=regime, reference=f"draft-{db_now().timestamp()}")
+        _apply_fields(tender, fields, DRAFT_FIELDS)
+        tender.save()
+        tender.reference = f"MB-{workdays.local_date(tender.created_at).year}-{tender.pk:06d}"
+        tender.save(update_fields=["reference"])
+        _replace_lots(tender, lots)
+        _replace_criteria(tender, criteria or [])
+        tender.content_sha256 = content_sha256(tender)
+        tender.save(update_fields=["content_sha256"])
+        record_event(
+            "TENDER_DRAFTED",
+            tender,
+            {"agency": agency.code, "content_sha256": tender.content_sha256},
+            actor=actor,
+        )
+    return tender
+
+
+def update_draft(
+    tender: Tender,
+    *,
+    actor: User | None,
+    lots: list[dict] | None = None,
+    criteria: list[dict] | None = None,
+    **fields: Any,
+) -> Tender:
+    _require_officer(actor, tender.agency)
+    with transaction.atomic():
+        tender = _lock(tender)
+        if tender.status != S.DRAFT:
+            raise Conflict(_("Only a draft can be edited; a published tender is amended."))
+        regime = fields.pop("regime", None)
+        if regime is not None:
+            tender.regime = regime
+        _apply_fields(tender, fields, DRAFT_FIELDS)
+        tender.save()
+        if lots is not None:
+            _replace_lots(tender, lots)
+        if criteria is not None:
+            _replace_criteria(tender, criteria)
+        tender.content_sha256 = content_sha256(tender)
+        tender.save(update_fields=["content_sha256"])
+        record_event(
+            "TENDER_DRAFT_UPDATED", tender, {"content_sha256": tender.content_sha256}, actor=actor
+        )
+    return tender
+
+
+def publish_tender(tender: Tender, *, actor: User | None) -> Tender:
+    """Publish a draft after checking it against its regime at the database clock."""
+    _require_officer(actor, tender.agency)
+    with transaction.atomic():
+        tender = _lock(tender)
+        now = db_now()
+        _move(tender, S.PUBLISHED)
+        if tender.enquiry_end is None:
+            tender.enquiry_end = question_cutoff(tender)
+        check_publishable(tender, now)
+        tender.published_at = now
+        tender.content_sha256 = content_sha256(tender)
+        tender.save(update_fields=["status", "published_at", "enquiry_end", "content_sha256"])
+        record_event(
+            "TENDER_PUBLISHED",
+            tender,
+            {
+                "content_sha256": tender.content_sha256,
+                "submission_deadline": tender.submission_deadline,
+                "opening_time": tender.opening_time,
+                "enquiry_end": tender.enquiry_end,
+                "documents": document_hashes(tender),
+                "regime": tender.regime.code,
+            },
+            actor=actor,
+        )
+    return tender
+
+
+# --- After publication ----------------------------------------------------------------------
+
+
+def _stringify(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return value
+
+
+def _record_amendment(
+    tender: Tender,
+    *,
+    actor: User | None,
+    now: dt.datetime,
+    rationale: str,
+    changes: dict[str, dict],
+) -> Amendment:
+    """Enforce the amendment cut-off, then write the public history and the ledger entry."""
+    extended = False
+    floor = amendment_deadline_floor(tender, now)
+    if tender.submission_deadline < floor:
+        old = tender.submission_deadline
+        delta = floor - old
+        changes.setdefault("submission_deadline", {"old": _stringify(old)})
+        tender.submission_deadline = floor
+        changes["submission_deadline"]["new"] = _stringify(floor)
+        if tender.opening_time < floor:
+            changes.setdefault("opening_time", {"old": _stringify(tender.opening_time)})
+            tender.opening_time = tender.opening_time + delta
+            changes["opening_time"]["new"] = _stringify(tender.opening_time)
+        extended = True
+    cutoff = question_cutoff(tender)
+    if tender.enquiry_end is not None and tender.enquiry_end > cutoff:
+        # A new, earlier deadline pulls the end of questions with it.
+        changes.setdefault("enquiry_end", {"old": _stringify(tender.enquiry_end)})
+        tender.enquiry_end = cutoff
+        changes["enquiry_end"]["new"] = _stringify(cutoff)
+    tender.content_sha256 = content_sha256(tender)
+    tender.save()
+    number = tender.amendments.count() + 1
+    entry = record_event(
+        "TENDER_AMENDED",
+        tender,
+        {
+            "amendment": number,
+            "rationale": rationale,
+            "changes": changes,
+            "deadline_extended": extended,
+            "content_sha256": tender.content_sha256,
+            "documents": document_hashes(tender),
+        },
+        actor=actor,
+    )
+    return Amendment.objects.create(
+        tender=tender,
+        number=number,
+        rationale=rationale,
+        changes=changes,
+        deadline_extended=extended,
+        created_at=now,
+        ledger_seq=entry.seq,
+    )
+
+
+def _require_open(tender: Tender, now: dt.datetime) -> None:
+    if tender.status != S.PUBLISHED or now >= tender.submission_deadline:
+        raise Conflict(_("This tender is no longer open: it can only be changed before closing."))
+
+
+def amend_tender(tender: Tender, *, actor: User | None, rationale: str, **fields: Any) -> Amendment:
+    """Change a published tender before its deadline. Inside the regime's cut-off the deadline
+    moves to the legal minimum, and the amendment records that too."""
+    _require_officer(actor, tender.agency)
+    rationale = _clean_text(rationale, "rationale", required=True, limit=TEXT_LIMIT)
+    if not fields:
+        raise InvalidInput(_("Nothing to change."))
+    with transaction.atomic():
+        tender = _lock(tender)
+        now = db_now()
+        _require_open(tender, now)
+        before = {name: getattr(tender, name) for name in fields if name in AMENDABLE}
+        _apply_fields(tender, fields, AMENDABLE)
+        if tender.submission_deadline <= now:
+            raise InvalidInput(_("The submission deadline is in the past."), "submission_deadline")
+        if "enquiry_end" in fields and tender.enquiry_end > question_cutoff(tender):
+            raise InvalidInput(
+                _("Questions must close at least %(n)d working days before the deadline.")
+                % {"n": tender.regime.question_working_days},
+                field="enquiry_end",
+            )
+        if tender.category != Category.CONSULTING:
+            _check_security(tender)
+        changes = {
+            name: {"old": _stringify(old), "new": _stringify(getattr(tender, name))}
+            for name, old in before.items()
+            if getattr(tender, name) != old
+        }
+        if not changes:
+            raise InvalidInput(_("Nothing to change."))
+        return _record_amendment(tender, actor=actor, now=now, rationale=rationale, changes=changes)
+
+
+def _store_document(tender: Tender, *, actor: User | None, title: str, upload: UploadedFile):
+    title = _clean_text(title, "title", required=True)
+    name = upload.name or ""
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if extension not in DOCUMENT_TYPES:
+        raise InvalidInput(
+            _("Files of this type are not accepted (%(allowed)s).")
+            % {"allowed": ", ".join(sorted(DOCUMENT_TYPES))},
+            field="file",
+        )
+    if upload.size is None or upload.size == 0:
+        raise InvalidInput(_("The file is empty."), field="file")
+    if upload.size > MAX_DOCUMENT_BYTES:
+        raise InvalidInput(
+            _("The file is larger than %(mb)d MB.") % {"mb": MAX_DOCUMENT_BYTES // 2**20},
+            field="file",
+        )
+    types, magics = DOCUMENT_TYPES[extension]
+    digest, head = hashlib.sha256(), b""
+    for chunk in upload.chunks():
+        if not head:
+            head = chunk[:16]
+        digest.update(chunk)
+    if not head.startswith(magics):
+        raise InvalidInput(_("The file's content does not match its type."), field="file")
+    upload.seek(0)
+    document = TenderDocument(
+        tender=tender,
+        title=title,
+        filename=_clean_text(name, "file", limit=255),
+        content_type=sorted(types)[0],
+        size=upload.size,
+        sha256=digest.hexdigest(),
+        uploaded_by=actor,
+    )
+    document.file.save("upload", upload, save=False)
+    document.save()
+    return document
+
+
+def add_document(
+    tender: Tender, *, actor: User, title: str, upload: UploadedFile, rationale: str = ""
+) -> TenderDocument:
+    """Attach a document: to a draft directly, to a published tender as an amendment."""
+    _require_officer(actor, tender.agency)
+    with transaction.atomic():
+        tender = _lock(tender)
+        now = db_now()
+        if tender.status == S.DRAFT:
+            document = _store_document(tender, actor=actor, title=title, upload=upload)
+            tender.content_sha256 = content_sha256(tender)
+            tender.save(update_fields=["content_sha256"])
+            record_event(
+                "TENDER_DRAFT_UPDATED",
+                tender,
+                {"content_sha256": tender.content_sha256, "document_sha256": document.sha256},
+                actor=actor,
+            )
+            return document
+        _require_open(tender, now)
+        rationale = _clean_text(rationale, "rationale", required=True, limit=TEXT_LIMIT)
+        document = _store_document(tender, actor=actor, title=title, upload=upload)
+        _record_amendment(
+            tender,
+            actor=actor,
+            now=now,
+            rationale=rationale,
+            changes={"documents": {"old": None, "new": f"{document.title} ({document.sha256})"}},
+        )
+        return document
+
+
+def supersede_document(
+    document: TenderDocument, *, actor: User, upload: UploadedFile, rationale: str
+) -> TenderDocument:
+    """Replace a document of a published tender: the old one stays, marked superseded."""
+    tender = document.tender
+    _require_officer(actor, tender.agency)
+    with transaction.atomic():
+        tender = _lock(tender)
+        now = db_now()
+        _require_open(tender, now)
+        old = TenderDocument.objects.select_for_update().get(pk=document.pk)
+        if old.superseded_by_id is not None:
+            raise Conflict(_("This document was already superseded."))
+        rationale = _clean_text(rationale, "rationale", required=True, limit=TEXT_LIMIT)
+        new = _store_document(tender, actor=actor, title=old.title, upload=upload)
+        old.superseded_by = new
+        old.save(update_fields=["superseded_by"])
+        _record_amendment(
+            tender,
+            actor=actor,
+            now=now,
+            rationale=rationale,
+            changes={
+                "documents": {
+                    "old": f"{old.title} ({old.sha256})",
+                    "new": f"{new.title} ({new.sha256})",
+                }
+            },
+        )
+        return new
+
+
+def ask_question(tender: Tender, *, actor: User, text: str) -> Question:
+    """A signed-in supplier asks for a clarification. The ledger entry does not name the asker
+    (actor is recorded as the platform), so neither the public nor the agency learns who asked
+    from it; the asker is kept only in the database, for abuse handling."""
+    require_role(actor, Role.SUPPLIER)
+    text = _clean_text(text, "text", required=True, limit=5000)
+    with transaction.atomic():
+        tender = _lock(tender)
+        now = db_now()
+        if tender.status != S.PUBLISHED:
+            raise NotFound(_("No such open tender."))
+        if not tender.accepts_questions_at(now):
+            raise Conflict(_("The period for questions on this tender is over."))
+        number = tender.questions.count() + 1
+        question = Question.objects.create(
+            tender=tender, number=number, text=text, asked_by=actor, asked_at=now
+        )
+        record_event(
+            "CLARIFICATION_REQUESTED",
+            tender,
+            {"question": number, "text_sha256": hashlib.sha256(text.encode()).hexdigest()},
+            actor=None,
+        )
+    return question
+
+
+def answer_question(question: Question, *, actor: User | None, answer: str) -> Question:
+    """Publish an answer to everybody. An answer later than the regime allows moves the
+    deadline to the legal minimum, as an amendment."""
+    tender = question.tender
+    _require_officer(actor, tender.agency)
+    answer = _clean_text(answer, "answer", required=True, limit=TEXT_LIMIT)
+    with transaction.atomic():
+        tender = _lock(tender)
+        now = db_now()
+        _require_open(tender, now)
+        question = Question.objects.select_for_update().get(pk=question.pk)
+        if question.answered_at is not None:
+            raise Conflict(_("This question has already been answered."))
+        question.answer, question.answered_at, question.answered_by = answer, now, actor
+        question.save(update_fields=["answer", "answered_at", "answered_by"])
+        record_event(
+            "CLARIFICATION_ANSWERED",
+            tender,
+            {"question": question.number, "text": question.text, "answer": answer},
+            actor=actor,
+        )
+        floor = answer_deadline_floor(tender, now)
+        if tender.submission_deadline < floor:
+            _record_amendment(
+                tender,
+                actor=actor,
+                now=now,
+                rationale=_("Answer to question %(n)d published late: deadline extended.")
+                % {"n": question.number},
+                changes={"clarification": {"old": None, "new": f"question {question.number}"}},
+            )
+            # The floor from the amendment rule may be earlier than the answer rule's.
+            if tender.submission_deadline < floor:
+                tender.submission_deadline = floor
+                if tender.opening_time < floor:
+                    tender.opening_time = floor
+                tender.save(update_fields=["submission_deadline", "opening_time"])
+    return question
+
+
+def cancel_tender(tender: Tender, *, actor: User | None, reason: str) -> Tender:
+    _require_officer(actor, tender.agency)
+    reason = _clean_text(reason, "reason", required=True, limit=TEXT_LIMIT)
+    with transaction.atomic():
+        tender = _lock(tender)
+        _move(tender, S.CANCELLED)
+        tender.cancelled_at = db_now()
+        tender.cancellation_reason = reason
+        tender.save(update_fields=["status", "cancelled_at", "cancellation_reason"])
+        record_event("TENDER_CANCELLED", tender, {"reason": reason}, actor=actor)
+    return tender
+
+
+def close_tender(tender: Tender, *, actor: User | None = None) -> bool:
+    """Close one tender whose deadline has passed (by the database clock). Idempotent."""
+    with transaction.atomic():
+        tender = _lock(tender)
+        now = db_now()
+        if tender.status != S.PUBLISHED or now < tender.submission_deadline:
+            return False
+        _move(tender, S.CLOSED)
+        tender.closed_at = now
+        tender.save(update_fields=["status", "closed_at"])
+        record_event(
+            "TENDER_CLOSED",
+            tender,
+            {"submission_deadline": tender.submission_deadline, "closed_at": now},
+            actor=actor,
+        )
+    return True
+
+
+def due_for_closing(moment: dt.datetime):
+    return Tender.objects.filter(status=S.PUBLISHED, submission_deadline__lte=moment).values_list(
+        "pk", flat=True
+    )
