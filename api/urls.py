@@ -2,7 +2,7 @@ from csp.decorators import csp_update
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from api.views import accounts, ledger
+from api.views import accounts, ledger, tenders
 
 app_name = "api"
 
@@ -35,6 +35,41 @@ urlpatterns = [
         "memberships/<int:membership_id>/revoke/",
         accounts.MembershipRevokeView.as_view(),
         name="membership-revoke",
+    ),
+    path("regimes/", tenders.RegimeListView.as_view(), name="regimes"),
+    path("tenders/", tenders.TenderListView.as_view(), name="tenders"),
+    path("tenders/<str:reference>/", tenders.TenderDetailView.as_view(), name="tender"),
+    path("tenders/<str:reference>/publish/", tenders.PublishView.as_view(), name="tender-publish"),
+    path("tenders/<str:reference>/cancel/", tenders.CancelView.as_view(), name="tender-cancel"),
+    path(
+        "tenders/<str:reference>/amendments/",
+        tenders.AmendmentsView.as_view(),
+        name="tender-amendments",
+    ),
+    path(
+        "tenders/<str:reference>/documents/",
+        tenders.DocumentsView.as_view(),
+        name="tender-documents",
+    ),
+    path(
+        "tenders/<str:reference>/documents/<uuid:document_id>/",
+        tenders.DocumentView.as_view(),
+        name="tender-document",
+    ),
+    path(
+        "tenders/<str:reference>/documents/<uuid:document_id>/supersede/",
+        tenders.SupersedeView.as_view(),
+        name="tender-document-supersede",
+    ),
+    path(
+        "tenders/<str:reference>/questions/",
+        tenders.QuestionsView.as_view(),
+        name="tender-questions",
+    ),
+    path(
+        "tenders/<str:reference>/questions/<int:number>/answer/",
+        tenders.AnswerView.as_view(),
+        name="tender-answer",
     ),
     path("ledger/key/", ledger.LedgerKeyView.as_view(), name="ledger-key"),
     path("ledger/checkpoint/", ledger.LatestCheckpointView.as_view(), name="ledger-checkpoint"),

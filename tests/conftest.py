@@ -17,6 +17,8 @@ from rest_framework.test import APIClient
 from procurement import services
 from procurement.models import Organisation, OrganisationKind, User
 
+pytest_plugins = ["tests.tenders.fixtures"]
+
 PASSWORD = "Correct-Horse-42"
 _counter = itertools.count(1)
 

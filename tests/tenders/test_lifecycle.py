@@ -14,7 +14,7 @@ from procurement.exceptions import Conflict, InvalidInput, NotFound, PermissionD
 from procurement.models import LedgerEntry, OrganisationKind, Role
 from tenders import services, tasks
 from tenders.models import TRANSITIONS, Amendment, Question, Tender, TenderStatus
-from tests.tenders.conftest import LOTS, tender_fields
+from tests.tenders.fixtures import LOTS, tender_fields
 
 pytestmark = pytest.mark.django_db
 

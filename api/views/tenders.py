@@ -1,0 +1,479 @@
+"""Tenders API: list and filter, drafts, publication, amendments, documents, clarifications,
+cancellation, and the legal regimes. Thin: input serializer → one service → output."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Q
+from django.http import FileResponse
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from procurement.selectors import organisation_by_code
+from tenders import selectors, services
+from tenders.models import (
+    Amendment,
+    Category,
+    ClassificationScheme,
+    CriterionKind,
+    EnvelopeProcedure,
+    EvaluationMethod,
+    LegalRegime,
+    Method,
+    Question,
+    Tender,
+    TenderDocument,
+    TenderStatus,
+)
+
+# --- Output ---------------------------------------------------------------------------------
+
+
+class RegimeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = LegalRegime
+        exclude = ["id"]
+
+
+class ItemOut(serializers.Serializer):
+    number = serializers.IntegerField()
+    description = serializers.CharField()
+    quantity = serializers.DecimalField(max_digits=16, decimal_places=3)
+    unit = serializers.CharField()
+    classification_code = serializers.CharField()
+
+
+class LotOut(serializers.Serializer):
+    number = serializers.IntegerField()
+    title = serializers.CharField()
+    description = serializers.CharField()
+    estimated_value = serializers.DecimalField(max_digits=20, decimal_places=2, allow_null=True)
+    items = ItemOut(many=True, source="items.all")
+
+
+class CriterionOut(serializers.Serializer):
+    number = serializers.IntegerField()
+    name = serializers.CharField()
+    kind = serializers.CharField()
+    weight = serializers.IntegerField(allow_null=True)
+
+
+class DocumentOut(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id")
+    superseded_by = serializers.UUIDField(source="superseded_by.public_id", allow_null=True)
+
+    class Meta:
+        model = TenderDocument
+        fields = ["id", "title", "filename", "content_type", "size", "sha256", "uploaded_at",
+                  "superseded_by"]  # fmt: skip
+
+
+class AmendmentOut(serializers.ModelSerializer):
+    class Meta:
+        model = Amendment
+        fields = ["number", "rationale", "changes", "deadline_extended", "created_at",
+                  "ledger_seq"]  # fmt: skip
+
+
+class QuestionOut(serializers.ModelSerializer):
+    class Meta:
+        model = Question
+        fields = ["number", "text", "asked_at", "answer", "answered_at"]
+
+
+TENDER_SUMMARY = [
+    "reference", "status", "title", "agency", "category", "classification_scheme",
+    "classification_code", "estimated_value", "currency", "method", "submission_deadline",
+    "province", "published_at",
+]  # fmt: skip
+
+
+class TenderSummary(serializers.ModelSerializer):
+    agency = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = Tender
+        fields = TENDER_SUMMARY
+
+
+class TenderDetail(serializers.ModelSerializer):
+    agency = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    regime = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    lots = LotOut(many=True, source="lots.all")
+    criteria = CriterionOut(many=True, source="criteria.all")
+    documents = DocumentOut(many=True, source="documents.all")
+    amendments = AmendmentOut(many=True, source="amendments.all")
+
+    class Meta:
+        model = Tender
+        fields = [
+            *TENDER_SUMMARY, "regime", "description", "method_rationale", "envelope_procedure",
+            "evaluation_method", "price_weight", "is_international", "bid_security_amount",
+            "bid_validity_days", "enquiry_end", "opening_time", "contact_name", "contact_email",
+            "contact_phone", "cancelled_at", "cancellation_reason", "closed_at",
+            "content_sha256", "lots", "criteria", "documents", "amendments",
+        ]  # fmt: skip
+
+
+# --- Input ----------------------------------------------------------------------------------
+
+
+class ItemIn(serializers.Serializer):
+    description = serializers.CharField(max_length=500)
+    quantity = serializers.DecimalField(max_digits=16, decimal_places=3, min_value=0)
+    unit = serializers.CharField(max_length=40)
+    classification_code = serializers.CharField(max_length=16)
+
+
+class LotIn(serializers.Serializer):
+    title = serializers.CharField(max_length=300)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=20000)
+    estimated_value = serializers.DecimalField(
+        max_digits=20, decimal_places=2, required=False, allow_null=True, min_value=0
+    )
+    items = ItemIn(many=True, allow_empty=False)
+
+
+class CriterionIn(serializers.Serializer):
+    name = serializers.CharField(max_length=300)
+    kind = serializers.ChoiceField(choices=CriterionKind.choices)
+    weight = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=100)
+
+
+class TenderIn(serializers.Serializer):
+    agency = serializers.SlugField(help_text="code of the procuring agency")
+    regime = serializers.SlugRelatedField(slug_field="code", queryset=LegalRegime.objects.all())
+    title = serializers.CharField(max_length=300)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=20000)
+    category = serializers.ChoiceField(choices=Category.choices)
+    classification_scheme = serializers.ChoiceField(
+        choices=ClassificationScheme.choices, default="CPV"
+    )
+    classification_code = serializers.CharField(max_length=16)
+    estimated_value = serializers.DecimalField(max_digits=20, decimal_places=2, min_value=0)
+    currency = serializers.CharField(max_length=3, default="VND")
+    method = serializers.ChoiceField(choices=Method.choices, default=Method.OPEN)
+    method_rationale = serializers.CharField(required=False, allow_blank=True, max_length=20000)
+    envelope_procedure = serializers.ChoiceField(
+        choices=EnvelopeProcedure.choices, default=EnvelopeProcedure.ONE
+    )
+    evaluation_method = serializers.ChoiceField(
+        choices=EvaluationMethod.choices, default=EvaluationMethod.LOWEST_PRICE
+    )
+    price_weight = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=99
+    )
+    is_international = serializers.BooleanField(default=False)
+    bid_security_amount = serializers.DecimalField(
+        max_digits=20, decimal_places=2, min_value=0, default=0
+    )
+    bid_validity_days = serializers.IntegerField(min_value=1, max_value=730, default=90)
+    enquiry_end = serializers.DateTimeField(required=False, allow_null=True)
+    submission_deadline = serializers.DateTimeField()
+    opening_time = serializers.DateTimeField()
+    province = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    contact_name = serializers.CharField(max_length=200)
+    contact_email = serializers.EmailField()
+    contact_phone = serializers.CharField(required=False, allow_blank=True, max_length=40)
+    lots = LotIn(many=True, allow_empty=False)
+    criteria = CriterionIn(many=True, required=False)
+
+
+class TenderPatch(TenderIn):
+    class Meta:
+        pass
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, partial=True, **kwargs)
+        self.fields.pop("agency")
+
+
+class AmendIn(serializers.Serializer):
+    rationale = serializers.CharField(max_length=20000)
+    title = serializers.CharField(required=False, max_length=300)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=20000)
+    estimated_value = serializers.DecimalField(
+        required=False, max_digits=20, decimal_places=2, min_value=0
+    )
+    bid_security_amount = serializers.DecimalField(
+        required=False, max_digits=20, decimal_places=2, min_value=0
+    )
+    bid_validity_days = serializers.IntegerField(required=False, min_value=1, max_value=730)
+    enquiry_end = serializers.DateTimeField(required=False)
+    submission_deadline = serializers.DateTimeField(required=False)
+    opening_time = serializers.DateTimeField(required=False)
+    contact_name = serializers.CharField(required=False, max_length=200)
+    contact_email = serializers.EmailField(required=False)
+    contact_phone = serializers.CharField(required=False, allow_blank=True, max_length=40)
+
+
+class DocumentIn(serializers.Serializer):
+    title = serializers.CharField(max_length=300)
+    file = serializers.FileField(allow_empty_file=True)
+    rationale = serializers.CharField(required=False, allow_blank=True, max_length=20000)
+
+
+class SupersedeIn(serializers.Serializer):
+    file = serializers.FileField(allow_empty_file=True)
+    rationale = serializers.CharField(max_length=20000)
+
+
+class TextIn(serializers.Serializer):
+    text = serializers.CharField(max_length=5000)
+
+
+class AnswerIn(serializers.Serializer):
+    answer = serializers.CharField(max_length=20000)
+
+
+class ReasonIn(serializers.Serializer):
+    reason = serializers.CharField(max_length=20000)
+
+
+def _valid(serializer_class, request, **kwargs) -> dict:
+    data = serializer_class(data=request.data, **kwargs)
+    data.is_valid(raise_exception=True)
+    return dict(data.validated_data)
+
+
+def _detail(tender: Tender, code: int = status.HTTP_200_OK) -> Response:
+    tender = (
+        Tender.objects.prefetch_related(
+            "lots__items", "criteria", "documents__superseded_by", "amendments"
+        )
+        .select_related("agency", "regime")
+        .get(pk=tender.pk)
+    )
+    return Response(TenderDetail(tender).data, status=code)
+
+
+# --- Views ----------------------------------------------------------------------------------
+
+
+class TenderFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label="text search")
+    agency = django_filters.CharFilter(field_name="agency__code")
+    status = django_filters.MultipleChoiceFilter(choices=TenderStatus.choices)
+    classification = django_filters.CharFilter(
+        field_name="classification_code", lookup_expr="startswith"
+    )
+    method = django_filters.MultipleChoiceFilter(choices=Method.choices)
+    category = django_filters.MultipleChoiceFilter(choices=Category.choices)
+    province = django_filters.CharFilter()
+    value_min = django_filters.NumberFilter(field_name="estimated_value", lookup_expr="gte")
+    value_max = django_filters.NumberFilter(field_name="estimated_value", lookup_expr="lte")
+    deadline_after = django_filters.IsoDateTimeFilter(
+        field_name="submission_deadline", lookup_expr="gte"
+    )
+    deadline_before = django_filters.IsoDateTimeFilter(
+        field_name="submission_deadline", lookup_expr="lte"
+    )
+    ordering = django_filters.OrderingFilter(
+        fields=["submission_deadline", "published_at", "estimated_value"]
+    )
+
+    class Meta:
+        model = Tender
+        fields: list[str] = []
+
+    def search(self, queryset, name, value):
+        return queryset.filter(Q(title__icontains=value) | Q(description__icontains=value))
+
+
+class TenderListView(generics.ListAPIView):
+    """Public tenders (and, for officers, their own drafts), filtered. POST creates a draft."""
+
+    serializer_class = TenderSummary
+    filterset_class = TenderFilter
+
+    def get_permissions(self):
+        return [IsAuthenticated()] if self.request.method == "POST" else [AllowAny()]
+
+    def get_queryset(self):
+        return selectors.visible_tenders(self.request.user).order_by("-published_at", "-pk")
+
+    @extend_schema(request=TenderIn, responses={201: TenderDetail})
+    def post(self, request):
+        data = _valid(TenderIn, request)
+        agency = organisation_by_code(data.pop("agency"))
+        tender = services.create_tender(
+            agency,
+            actor=request.user,
+            regime=data.pop("regime"),
+            lots=data.pop("lots"),
+            criteria=data.pop("criteria", []),
+            **data,
+        )
+        return _detail(tender, status.HTTP_201_CREATED)
+
+
+class TenderDetailView(APIView):
+    def get_permissions(self):
+        return [AllowAny()] if self.request.method == "GET" else [IsAuthenticated()]
+
+    @extend_schema(responses=TenderDetail)
+    def get(self, request, reference: str):
+        return _detail(selectors.tender_by_reference(request.user, reference))
+
+    @extend_schema(request=TenderPatch, responses=TenderDetail)
+    def patch(self, request, reference: str):
+        """Edit a draft (officers of the agency)."""
+        tender = selectors.tender_by_reference(request.user, reference)
+        data = _valid(TenderPatch, request)
+        return _detail(services.update_draft(tender, actor=request.user, **data))
+
+
+class TenderActionView(APIView):
+    """POST on a tender: find it as the user may see it, validate ``input_class``, then call
+    the subclass's ``act(tender, request, data)``."""
+
+    permission_classes = [IsAuthenticated]
+    input_class: type[serializers.Serializer] | None = None
+
+    def post(self, request, reference: str):
+        tender = selectors.tender_by_reference(request.user, reference)
+        data = _valid(self.input_class, request) if self.input_class else {}
+        return self.act(tender, request, data)
+
+
+@extend_schema(request=None, responses=TenderDetail)
+class PublishView(TenderActionView):
+    """Publish a draft; refused with the broken rule named if the regime is not met."""
+
+    def act(self, tender, request, data):
+        return _detail(services.publish_tender(tender, actor=request.user))
+
+
+@extend_schema(request=ReasonIn, responses=TenderDetail)
+class CancelView(TenderActionView):
+    input_class = ReasonIn
+
+    def act(self, tender, request, data):
+        return _detail(services.cancel_tender(tender, actor=request.user, reason=data["reason"]))
+
+
+class AmendmentsView(TenderActionView):
+    """The public history of amendments; POST amends a published tender before its deadline."""
+
+    input_class = AmendIn
+
+    def get_permissions(self):
+        return [AllowAny()] if self.request.method == "GET" else [IsAuthenticated()]
+
+    @extend_schema(responses=AmendmentOut(many=True))
+    def get(self, request, reference: str):
+        tender = selectors.tender_by_reference(request.user, reference)
+        return Response(AmendmentOut(tender.amendments.all(), many=True).data)
+
+    @extend_schema(request=AmendIn, responses={201: AmendmentOut})
+    def post(self, request, reference: str):
+        return super().post(request, reference)
+
+    def act(self, tender, request, data):
+        amendment = services.amend_tender(
+            tender, actor=request.user, rationale=data.pop("rationale"), **data
+        )
+        return Response(AmendmentOut(amendment).data, status=status.HTTP_201_CREATED)
+
+
+class DocumentsView(TenderActionView):
+    input_class = DocumentIn
+    parser_classes = [MultiPartParser, FormParser]
+
+    def get_permissions(self):
+        return [AllowAny()] if self.request.method == "GET" else [IsAuthenticated()]
+
+    @extend_schema(responses=DocumentOut(many=True))
+    def get(self, request, reference: str):
+        tender = selectors.tender_by_reference(request.user, reference)
+        return Response(DocumentOut(tender.documents.all(), many=True).data)
+
+    @extend_schema(request=DocumentIn, responses={201: DocumentOut})
+    def post(self, request, reference: str):
+        return super().post(request, reference)
+
+    def act(self, tender, request, data):
+        document = services.add_document(
+            tender,
+            actor=request.user,
+            title=data["title"],
+            upload=data["file"],
+            rationale=data.get("rationale", ""),
+        )
+        return Response(DocumentOut(document).data, status=status.HTTP_201_CREATED)
+
+
+class DocumentView(APIView):
+    """Download a document; its SHA-256 travels in the ``Digest``-style header too."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    def get(self, request, reference: str, document_id: str):
+        document = selectors.document_of(request.user, reference, document_id)
+        response = FileResponse(
+            document.file.open("rb"),
+            as_attachment=True,
+            filename=document.filename,
+            content_type=document.content_type,
+        )
+        response["X-Content-SHA256"] = document.sha256
+        return response
+
+
+class SupersedeView(APIView):
+    permission_classes = [IsAuthenticated]
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(request=SupersedeIn, responses={201: DocumentOut})
+    def post(self, request, reference: str, document_id: str):
+        document = selectors.document_of(request.user, reference, document_id)
+        data = _valid(SupersedeIn, request)
+        new = services.supersede_document(
+            document, actor=request.user, upload=data["file"], rationale=data["rationale"]
+        )
+        return Response(DocumentOut(new).data, status=status.HTTP_201_CREATED)
+
+
+class QuestionsView(TenderActionView):
+    """Answered questions are public (the asker never is). POST: a supplier asks."""
+
+    input_class = TextIn
+
+    def get_permissions(self):
+        return [AllowAny()] if self.request.method == "GET" else [IsAuthenticated()]
+
+    @extend_schema(responses=QuestionOut(many=True))
+    def get(self, request, reference: str):
+        tender = selectors.tender_by_reference(request.user, reference)
+        return Response(QuestionOut(selectors.public_questions(tender), many=True).data)
+
+    @extend_schema(request=TextIn, responses={201: QuestionOut})
+    def post(self, request, reference: str):
+        return super().post(request, reference)
+
+    def act(self, tender, request, data):
+        question = services.ask_question(tender, actor=request.user, text=data["text"])
+        return Response(QuestionOut(question).data, status=status.HTTP_201_CREATED)
+
+
+class AnswerView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=AnswerIn, responses=QuestionOut)
+    def post(self, request, reference: str, number: int):
+        question = selectors.question_of(request.user, reference, number)
+        data = _valid(AnswerIn, request)
+        question = services.answer_question(question, actor=request.user, answer=data["answer"])
+        return Response(QuestionOut(question).data)
+
+
+class RegimeListView(generics.ListAPIView):
+    permission_classes = [AllowAny]
+    serializer_class = RegimeSerializer
+    queryset = LegalRegime.objects.all()
+    pagination_class = None

@@ -1,0 +1,52 @@
+"""Reads of tenders that depend on who asks. Drafts are visible only to their agency's
+officers; for anyone else a draft does not exist (404), exactly like a missing tender."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from procurement.exceptions import NotFound
+from procurement.models import Role, User
+from procurement.permissions import organisations_with_role
+from tenders.models import Question, Tender, TenderDocument, TenderStatus
+
+
+def visible_tenders(user: User | None) -> QuerySet[Tender]:
+    rows = Tender.objects.select_related("agency", "regime")
+    public = ~Q(status=TenderStatus.DRAFT)
+    agencies = organisations_with_role(user, Role.OFFICER)
+    return rows.filter(public | Q(agency__in=agencies))
+
+
+def tender_by_reference(user: User | None, reference: str) -> Tender:
+    try:
+        return visible_tenders(user).get(reference=reference)
+    except Tender.DoesNotExist:
+        raise NotFound("no such tender") from None
+
+
+def officer_tenders(user: User) -> QuerySet[Tender]:
+    return Tender.objects.select_related("agency").filter(
+        agency__in=organisations_with_role(user, Role.OFFICER)
+    )
+
+
+def document_of(user: User | None, reference: str, public_id: str) -> TenderDocument:
+    tender = tender_by_reference(user, reference)
+    try:
+        return tender.documents.get(public_id=public_id)
+    except (TenderDocument.DoesNotExist, ValueError):
+        raise NotFound("no such document") from None
+
+
+def question_of(user: User | None, reference: str, number: int) -> Question:
+    tender = tender_by_reference(user, reference)
+    try:
+        return tender.questions.get(number=number)
+    except Question.DoesNotExist:
+        raise NotFound("no such question") from None
+
+
+def public_questions(tender: Tender) -> QuerySet[Question]:
+    """Answered questions, for everybody. Unanswered ones are shown to the agency only."""
+    return tender.questions.filter(answered_at__isnull=False)
