@@ -1,5 +1,12 @@
 from django.conf import settings
 
+from procurement.models import Role
+from procurement.permissions import has_role
+
 
 def platform(request) -> dict:
-    return {"DEMO_MODE": settings.DEMO_MODE, "LEDGER_ORIGIN": settings.LEDGER_ORIGIN}
+    return {
+        "DEMO_MODE": settings.DEMO_MODE,
+        "LEDGER_ORIGIN": settings.LEDGER_ORIGIN,
+        "IS_OFFICER": has_role(getattr(request, "user", None), Role.OFFICER),
+    }

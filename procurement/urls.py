@@ -5,9 +5,27 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from procurement import views
+from tenders import views as tender_views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("tenders/", tender_views.search, name="tenders"),
+    path("tenders/<str:reference>/", tender_views.detail, name="tender"),
+    path("tenders/<str:reference>/ask/", tender_views.ask, name="tender-ask"),
+    path("agencies/<slug:code>/", tender_views.agency, name="agency"),
+    path("workspace/", tender_views.workspace, name="workspace"),
+    path("workspace/new/", tender_views.create, name="workspace-create"),
+    path("workspace/<str:reference>/", tender_views.manage, name="workspace-tender"),
+    path("workspace/<str:reference>/edit/", tender_views.edit, name="workspace-edit"),
+    path("workspace/<str:reference>/publish/", tender_views.publish, name="workspace-publish"),
+    path("workspace/<str:reference>/amend/", tender_views.amend, name="workspace-amend"),
+    path("workspace/<str:reference>/documents/", tender_views.upload, name="workspace-upload"),
+    path("workspace/<str:reference>/cancel/", tender_views.cancel, name="workspace-cancel"),
+    path(
+        "workspace/<str:reference>/questions/<int:number>/answer/",
+        tender_views.answer,
+        name="workspace-answer",
+    ),
     path("ledger/", views.ledger_page, name="ledger"),
     path("ledger/<int:seq>/", views.ledger_entry_page, name="ledger-entry"),
     path("ledger/minhbach-verify.pyz", views.verifier_download, name="ledger-verifier"),

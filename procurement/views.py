@@ -18,6 +18,7 @@ from procurement.clock import db_now
 from procurement.exceptions import NotFound
 from procurement.keys import ledger_verifier_key
 from procurement.models import LedgerEntry, Organisation, OrganisationKind
+from tenders.models import Tender, TenderStatus
 
 PAGE_SIZE = 50
 
@@ -28,10 +29,18 @@ def home(request):
     for row in Organisation.objects.values("kind").annotate(n=Count("id")).order_by():
         counts[row["kind"]] = row["n"]
     checkpoint = ledger.latest_checkpoint()
+    now = db_now()
+    open_now = Tender.objects.filter(status=TenderStatus.PUBLISHED, submission_deadline__gt=now)
     return render(
         request,
         "home.html",
-        {"counts": counts, "checkpoint": checkpoint, "ledger_size": checkpoint.tree_size},
+        {
+            "counts": counts,
+            "checkpoint": checkpoint,
+            "ledger_size": checkpoint.tree_size,
+            "open_count": open_now.count(),
+            "closing_soon": open_now.select_related("agency").order_by("submission_deadline")[:10],
+        },
     )
 
 

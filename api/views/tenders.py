@@ -3,8 +3,6 @@ cancellation, and the legal regimes. Thin: input serializer → one service → 
 
 from __future__ import annotations
 
-import django_filters
-from django.db.models import Q
 from django.http import FileResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
@@ -15,6 +13,7 @@ from rest_framework.views import APIView
 
 from procurement.selectors import organisation_by_code
 from tenders import selectors, services
+from tenders.filters import TenderFilter
 from tenders.models import (
     Amendment,
     Category,
@@ -27,7 +26,6 @@ from tenders.models import (
     Question,
     Tender,
     TenderDocument,
-    TenderStatus,
 )
 
 # --- Output ---------------------------------------------------------------------------------
@@ -252,36 +250,6 @@ def _detail(tender: Tender, code: int = status.HTTP_200_OK) -> Response:
 
 
 # --- Views ----------------------------------------------------------------------------------
-
-
-class TenderFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label="text search")
-    agency = django_filters.CharFilter(field_name="agency__code")
-    status = django_filters.MultipleChoiceFilter(choices=TenderStatus.choices)
-    classification = django_filters.CharFilter(
-        field_name="classification_code", lookup_expr="startswith"
-    )
-    method = django_filters.MultipleChoiceFilter(choices=Method.choices)
-    category = django_filters.MultipleChoiceFilter(choices=Category.choices)
-    province = django_filters.CharFilter()
-    value_min = django_filters.NumberFilter(field_name="estimated_value", lookup_expr="gte")
-    value_max = django_filters.NumberFilter(field_name="estimated_value", lookup_expr="lte")
-    deadline_after = django_filters.IsoDateTimeFilter(
-        field_name="submission_deadline", lookup_expr="gte"
-    )
-    deadline_before = django_filters.IsoDateTimeFilter(
-        field_name="submission_deadline", lookup_expr="lte"
-    )
-    ordering = django_filters.OrderingFilter(
-        fields=["submission_deadline", "published_at", "estimated_value"]
-    )
-
-    class Meta:
-        model = Tender
-        fields: list[str] = []
-
-    def search(self, queryset, name, value):
-        return queryset.filter(Q(title__icontains=value) | Q(description__icontains=value))
 
 
 class TenderListView(generics.ListAPIView):

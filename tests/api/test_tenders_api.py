@@ -250,11 +250,14 @@ def test_drafts_are_invisible_to_the_public_and_other_agencies(api, api_as, cast
 
 def test_publish_refusal_names_the_rule_in_the_error(api_as, cast, make_tender):
     tender = make_tender(days=12)
-    response = api_as(cast["officer"]).post(reverse("api:tender-publish", args=[tender.reference]))
+    url = reverse("api:tender-publish", args=[tender.reference])
+    response = api_as(cast["officer"]).post(url, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 400
     error = response.json()["error"]
     assert error["field"] == "submission_deadline"
     assert "18 calendar days" in error["message"]
+    vietnamese = api_as(cast["officer"]).post(url, HTTP_ACCEPT_LANGUAGE="vi").json()["error"]
+    assert "ít nhất 18 ngày (theo lịch)" in vietnamese["message"]
 
 
 def test_bad_input_gets_field_errors(api_as, cast, agency):
@@ -322,3 +325,22 @@ def test_public_questions_never_show_the_asker(api, make_tender, supplier, offic
 def test_regimes_are_listed(api):
     codes = [r["code"] for r in api.get(reverse("api:regimes")).json()]
     assert codes == ["uncitral-gpa", "vn-2025"]
+
+
+@pytest.mark.skipif(
+    "not __import__('django.db').db.connection.vendor == 'postgresql'",
+    reason="accent-insensitive full-text search runs on PostgreSQL only",
+)
+def test_full_text_search_ignores_vietnamese_accents(api, make_tender):
+    road = make_tender(publish=True, title="Nâng cấp đường làng xã Đông Anh")
+    make_tender(publish=True, title="Mua máy tính xách tay", description="Thiết bị văn phòng")
+    url = reverse("api:tenders")
+
+    def refs(q):
+        return [t["reference"] for t in api.get(url, {"q": q}).json()["results"]]
+
+    assert refs("duong lang") == [road.reference]
+    assert refs("Đường Làng") == [road.reference]
+    assert refs("dong anh -may") == [road.reference]
+    assert refs(road.reference) == [road.reference]
+    assert refs("bệnh viện") == []

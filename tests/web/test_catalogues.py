@@ -34,6 +34,10 @@ def parse_po(path: Path) -> list[tuple[str, str, bool]]:
             msgid, msgstr, field = ast.literal_eval(line[6:]), None, "msgid"
         elif line.startswith("msgstr "):
             msgstr, field = ast.literal_eval(line[7:]), "msgstr"
+        elif line.startswith("msgstr[0] "):  # plural forms: Vietnamese has one
+            msgstr, field = ast.literal_eval(line[10:]), "msgstr"
+        elif line.startswith(("msgid_plural ", "msgstr[")):
+            field = None
         elif line.startswith('"'):
             if field == "msgid":
                 msgid += ast.literal_eval(line)
@@ -65,5 +69,10 @@ def test_compiled_catalogue_matches_its_source(language):
     expected = {m: s for m, s, fuzzy in parse_po(directory / "django.po") if s and not fuzzy}
     with (directory / "django.mo").open("rb") as handle:
         compiled = gettext.GNUTranslations(handle)._catalog  # noqa: SLF001
-    compiled = {k: v for k, v in compiled.items() if k}
+    # Plural entries are keyed (msgid, form); compare the first form.
+    compiled = {
+        (k[0] if isinstance(k, tuple) else k): v
+        for k, v in compiled.items()
+        if k and (not isinstance(k, tuple) or k[1] == 0)
+    }
     assert compiled == expected, "run `make messages` to recompile the catalogues"

@@ -1,0 +1,64 @@
+"""Search and filters over tenders, shared by the portal's search page and the API.
+
+Text search uses PostgreSQL full-text search over an accent-insensitive ``simple`` + ``unaccent``
+configuration (Vietnamese has no stemmer; "cau" finds "cầu") with a GIN index; on SQLite it falls
+back to a case-insensitive substring match.
+"""
+
+from __future__ import annotations
+
+import django_filters
+from django.db import connection
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from tenders.models import Category, Method, Tender, TenderStatus
+
+
+def text_search(queryset, value: str):
+    value = value.strip()[:200]
+    if not value:
+        return queryset
+    if connection.vendor == "postgresql":
+        # The column exists only on PostgreSQL (migration 0003), so the model does not declare
+        # it; the condition is written so the planner uses its GIN index.
+        return queryset.extra(  # noqa: S610 - parameterised, no user text in the SQL
+            where=["tenders_tender.search_vector @@ websearch_to_tsquery('minhbach', %s)"],
+            params=[value],
+        )
+    return queryset.filter(Q(title__icontains=value) | Q(description__icontains=value))
+
+
+class TenderFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label=_("Search"))
+    agency = django_filters.CharFilter(field_name="agency__code", label=_("Agency code"))
+    status = django_filters.MultipleChoiceFilter(choices=TenderStatus.choices, label=_("Status"))
+    classification = django_filters.CharFilter(
+        field_name="classification_code", lookup_expr="startswith", label=_("Classification")
+    )
+    method = django_filters.MultipleChoiceFilter(choices=Method.choices, label=_("Method"))
+    category = django_filters.MultipleChoiceFilter(choices=Category.choices, label=_("Category"))
+    province = django_filters.CharFilter(label=_("Province or city"))
+    value_min = django_filters.NumberFilter(
+        field_name="estimated_value", lookup_expr="gte", label=_("Value from")
+    )
+    value_max = django_filters.NumberFilter(
+        field_name="estimated_value", lookup_expr="lte", label=_("Value up to")
+    )
+    deadline_after = django_filters.IsoDateTimeFilter(
+        field_name="submission_deadline", lookup_expr="gte", label=_("Deadline from")
+    )
+    deadline_before = django_filters.IsoDateTimeFilter(
+        field_name="submission_deadline", lookup_expr="lte", label=_("Deadline until")
+    )
+    ordering = django_filters.OrderingFilter(
+        fields=["submission_deadline", "published_at", "estimated_value"],
+        label=_("Sort by"),
+    )
+
+    class Meta:
+        model = Tender
+        fields: list[str] = []
+
+    def search(self, queryset, name, value):
+        return text_search(queryset, value)

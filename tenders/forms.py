@@ -1,0 +1,158 @@
+"""Web forms of the officer workspace and the supplier's question form. They only collect and
+convert input; the services decide, and their errors come back onto the form."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from tenders.models import (
+    Category,
+    ClassificationScheme,
+    EnvelopeProcedure,
+    EvaluationMethod,
+    LegalRegime,
+    Method,
+)
+
+DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
+
+
+class LocalDateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+def when(label) -> forms.DateTimeField:
+    return forms.DateTimeField(
+        label=label, input_formats=DATETIME_FORMATS, widget=LocalDateTimeInput()
+    )
+
+
+class TenderForm(forms.Form):
+    agency = forms.ChoiceField(label=_("Agency"))
+    regime = forms.ModelChoiceField(LegalRegime.objects.all(), label=_("Legal regime"))
+    title = forms.CharField(label=_("Title"), max_length=300)
+    description = forms.CharField(label=_("Description"), widget=forms.Textarea, required=False)
+    category = forms.ChoiceField(label=_("Category"), choices=Category.choices)
+    classification_scheme = forms.ChoiceField(
+        label=_("Classification scheme"), choices=ClassificationScheme.choices
+    )
+    classification_code = forms.CharField(label=_("Classification code"), max_length=16)
+    estimated_value = forms.DecimalField(
+        label=_("Estimated value"), min_value=Decimal("0.01"), max_digits=20, decimal_places=2
+    )
+    currency = forms.CharField(label=_("Currency"), max_length=3, initial="VND")
+    method = forms.ChoiceField(label=_("Procurement method"), choices=Method.choices)
+    method_rationale = forms.CharField(
+        label=_("Why not open bidding"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+    envelope_procedure = forms.ChoiceField(
+        label=_("Envelope procedure"), choices=EnvelopeProcedure.choices
+    )
+    evaluation_method = forms.ChoiceField(
+        label=_("Evaluation method"), choices=EvaluationMethod.choices
+    )
+    price_weight = forms.IntegerField(
+        label=_("Price weight (%)"), min_value=1, max_value=99, required=False
+    )
+    is_international = forms.BooleanField(label=_("International bidding"), required=False)
+    bid_security_amount = forms.DecimalField(
+        label=_("Bid security"), min_value=0, max_digits=20, decimal_places=2, initial=0
+    )
+    bid_validity_days = forms.IntegerField(
+        label=_("Bid validity (days)"), min_value=1, max_value=730, initial=90
+    )
+    submission_deadline = when(_("Submission deadline"))
+    opening_time = when(_("Opening time"))
+    province = forms.CharField(label=_("Province or city"), max_length=100, required=False)
+    contact_name = forms.CharField(label=_("Contact person"), max_length=200)
+    contact_email = forms.EmailField(label=_("Contact e-mail"))
+    contact_phone = forms.CharField(label=_("Contact phone"), max_length=40, required=False)
+    lot_title = forms.CharField(label=_("Lot title"), max_length=300)
+    items = forms.CharField(
+        label=_("Items"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("One item a line: description; quantity; unit; classification code."),
+    )
+
+    def __init__(self, *args, agencies=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["agency"].choices = [(a.code, a.name_vi) for a in agencies]
+
+    def clean_items(self) -> list[dict]:
+        items = []
+        for number, line in enumerate(self.cleaned_data["items"].splitlines(), start=1):
+            if not line.strip():
+                continue
+            parts = [p.strip() for p in line.split(";")]
+            if len(parts) != 4 or not all(parts):
+                raise forms.ValidationError(
+                    _("Line %(n)d: write description; quantity; unit; code.") % {"n": number}
+                )
+            items.append(
+                {
+                    "description": parts[0],
+                    "quantity": parts[1].replace(",", "."),
+                    "unit": parts[2],
+                    "classification_code": parts[3],
+                }
+            )
+        if not items:
+            raise forms.ValidationError(_("List at least one item."))
+        return items
+
+    def service_arguments(self) -> dict:
+        data = dict(self.cleaned_data)
+        data.pop("agency")
+        lots = [{"title": data.pop("lot_title"), "items": data.pop("items")}]
+        return {"regime": data.pop("regime"), "lots": lots, **data}
+
+
+class AmendForm(forms.Form):
+    rationale = forms.CharField(label=_("Reason for the amendment"), widget=forms.Textarea)
+    title = forms.CharField(label=_("Title"), max_length=300, required=False)
+    description = forms.CharField(label=_("Description"), widget=forms.Textarea, required=False)
+    bid_security_amount = forms.DecimalField(
+        label=_("Bid security"), min_value=0, max_digits=20, decimal_places=2, required=False
+    )
+    bid_validity_days = forms.IntegerField(
+        label=_("Bid validity (days)"), min_value=1, max_value=730, required=False
+    )
+    submission_deadline = when(_("Submission deadline"))
+    submission_deadline.required = False
+    opening_time = when(_("Opening time"))
+    opening_time.required = False
+
+    def changes(self) -> dict:
+        return {
+            name: value
+            for name, value in self.cleaned_data.items()
+            if name != "rationale" and value not in (None, "")
+        }
+
+
+class DocumentForm(forms.Form):
+    title = forms.CharField(label=_("Document title"), max_length=300)
+    file = forms.FileField(label=_("File"), allow_empty_file=True)
+    rationale = forms.CharField(
+        label=_("Reason (required once published)"), required=False, max_length=20000
+    )
+
+
+class AnswerForm(forms.Form):
+    answer = forms.CharField(label=_("Answer"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(label=_("Public reason for cancelling"), widget=forms.Textarea)
+
+
+class QuestionForm(forms.Form):
+    text = forms.CharField(
+        label=_("Your question"), max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
+    )

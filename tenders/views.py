@@ -1,0 +1,338 @@
+"""Portal pages for tenders: search, the public tender page and agency page, and the officer
+workspace. Views collect input and call one service; domain errors come back as form errors or
+messages, never half-done work."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as HttpForbidden
+from django.core.paginator import Paginator
+from django.db.models import Count, Q, Sum
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from procurement import ledger
+from procurement.clock import db_now
+from procurement.exceptions import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
+from procurement.models import Organisation, OrganisationKind, Role
+from procurement.permissions import has_role, organisations_with_role
+from tenders import classification, selectors, services
+from tenders.filters import TenderFilter
+from tenders.forms import (
+    AmendForm,
+    AnswerForm,
+    CancelForm,
+    DocumentForm,
+    QuestionForm,
+    TenderForm,
+)
+from tenders.models import Tender, TenderStatus
+
+PAGE_SIZE = 25
+
+
+def _tender_or_404(request, reference: str) -> Tender:
+    try:
+        return selectors.tender_by_reference(request.user, reference)
+    except NotFound:
+        raise Http404 from None
+
+
+def _run(request, form, action):
+    """Call a service; put its refusal on the form (or in a message) and return None."""
+    try:
+        return action()
+    except InvalidInput as exc:
+        if form is not None and exc.field in form.fields:
+            form.add_error(exc.field, exc.message)
+        elif form is not None:
+            form.add_error(None, exc.message)
+        else:
+            messages.error(request, exc.message)
+    except PermissionDenied as exc:
+        raise HttpForbidden(exc.message) from exc
+    except (Conflict, NotFound, DomainError) as exc:
+        if form is not None:
+            form.add_error(None, exc.message)
+        else:
+            messages.error(request, exc.message)
+    return None
+
+
+# --- Public ---------------------------------------------------------------------------------
+
+
+@require_GET
+def search(request):
+    base = selectors.visible_tenders(None).select_related("agency")
+    results = TenderFilter(request.GET, queryset=base.order_by("-published_at", "-pk"))
+    rows = results.qs if results.is_valid() else base.none()
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "tenders/search.html",
+        {"filter": results, "page": page, "query": query.urlencode(), "now": db_now()},
+    )
+
+
+@require_GET
+def detail(request, reference: str):
+    tender = _tender_or_404(request, reference)
+    now = db_now()
+    code = classification.lookup(tender.classification_scheme, tender.classification_code)
+    return render(
+        request,
+        "tenders/detail.html",
+        {
+            "tender": tender,
+            "now": now,
+            "classification": code,
+            "lots": tender.lots.prefetch_related("items"),
+            "documents": tender.documents.select_related("superseded_by"),
+            "amendments": tender.amendments.all(),
+            "questions": selectors.public_questions(tender),
+            "entries": ledger.entries_for_subject(tender.ledger_subject, now),
+            "can_ask": tender.accepts_questions_at(now) and has_role(request.user, Role.SUPPLIER),
+            "question_form": QuestionForm(),
+            "is_officer": has_role(request.user, Role.OFFICER, tender.agency),
+        },
+    )
+
+
+@require_POST
+@login_required
+def ask(request, reference: str):
+    tender = _tender_or_404(request, reference)
+    form = QuestionForm(request.POST)
+    if form.is_valid() and _run(
+        request,
+        form,
+        lambda: services.ask_question(tender, actor=request.user, text=form.cleaned_data["text"]),
+    ):
+        messages.success(request, _("Your question was sent. The answer will be public."))
+    elif form.errors:
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    return redirect("tender", reference=tender.reference)
+
+
+@require_GET
+def agency(request, code: str):
+    try:
+        organisation = Organisation.objects.get(code=code, kind=OrganisationKind.AGENCY)
+    except Organisation.DoesNotExist:
+        raise Http404 from None
+    tenders = selectors.visible_tenders(None).filter(agency=organisation)
+    figures = tenders.aggregate(
+        count=Count("id"),
+        open=Count("id", filter=Q(status=TenderStatus.PUBLISHED)),
+        value=Sum("estimated_value", filter=Q(currency="VND")),
+    )
+    page = Paginator(tenders.order_by("-published_at", "-pk"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request, "tenders/agency.html", {"agency": organisation, "figures": figures, "page": page}
+    )
+
+
+# --- Officer workspace ----------------------------------------------------------------------
+
+
+def _officer_agencies(request):
+    agencies = organisations_with_role(request.user, Role.OFFICER)
+    if not agencies.exists():
+        raise HttpForbidden(_("The workspace is for procurement officers."))
+    return agencies
+
+
+@require_GET
+@login_required
+def workspace(request):
+    _officer_agencies(request)
+    rows = selectors.officer_tenders(request.user).order_by("status", "-created_at")
+    wanted = request.GET.get("status")
+    if wanted in TenderStatus.values:
+        rows = rows.filter(status=wanted)
+    counts = dict(
+        selectors.officer_tenders(request.user)
+        .values_list("status")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    statuses = [(s.value, s.label, counts.get(s.value, 0)) for s in TenderStatus]
+    return render(
+        request,
+        "workspace/index.html",
+        {"page": page, "statuses": statuses, "wanted": wanted},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def create(request):
+    agencies = list(_officer_agencies(request))
+    form = TenderForm(request.POST or None, agencies=agencies)
+    if request.method == "POST" and form.is_valid():
+        chosen = next(a for a in agencies if a.code == form.cleaned_data["agency"])
+        tender = _run(
+            request,
+            form,
+            lambda: services.create_tender(chosen, actor=request.user, **form.service_arguments()),
+        )
+        if tender:
+            messages.success(request, _("Draft saved. Check it, then publish it."))
+            return redirect("workspace-tender", reference=tender.reference)
+    return render(request, "workspace/tender_form.html", {"form": form, "tender": None})
+
+
+def _initial(tender: Tender) -> dict:
+    lot = tender.lots.prefetch_related("items").first()
+    data = {name: getattr(tender, name) for name in services.DRAFT_FIELDS}
+    data.update(agency=tender.agency.code, regime=tender.regime)
+    if lot:
+        data["lot_title"] = lot.title
+        data["items"] = "\n".join(
+            f"{i.description}; {i.quantity.normalize():f}; {i.unit}; {i.classification_code}"
+            for i in lot.items.all()
+        )
+    return data
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def edit(request, reference: str):
+    tender = _tender_or_404(request, reference)
+    if not has_role(request.user, Role.OFFICER, tender.agency):
+        raise HttpForbidden
+    form = TenderForm(request.POST or None, initial=_initial(tender), agencies=[tender.agency])
+    if request.method == "POST" and form.is_valid():
+        arguments = form.service_arguments()
+        if _run(
+            request, form, lambda: services.update_draft(tender, actor=request.user, **arguments)
+        ):
+            messages.success(request, _("Draft saved."))
+            return redirect("workspace-tender", reference=tender.reference)
+    return render(request, "workspace/tender_form.html", {"form": form, "tender": tender})
+
+
+@require_GET
+@login_required
+def manage(request, reference: str):
+    tender = _tender_or_404(request, reference)
+    if not has_role(request.user, Role.OFFICER, tender.agency):
+        raise HttpForbidden
+    return render(request, "workspace/tender_manage.html", _manage_context(tender))
+
+
+def _manage_context(tender: Tender, **forms) -> dict:
+    return {
+        "tender": tender,
+        "now": db_now(),
+        "amend_form": forms.get("amend_form") or AmendForm(),
+        "document_form": forms.get("document_form") or DocumentForm(),
+        "cancel_form": forms.get("cancel_form") or CancelForm(),
+        "answer_form": AnswerForm(),
+        "questions": tender.questions.all(),
+        "documents": tender.documents.select_related("superseded_by"),
+        "amendments": tender.amendments.all(),
+    }
+
+
+def _manage_post(request, reference, form_class, key, action, success):
+    tender = _tender_or_404(request, reference)
+    form = form_class(request.POST, request.FILES)
+    if form.is_valid() and _run(request, form, lambda: action(tender, form)):
+        messages.success(request, success)
+        return redirect("workspace-tender", reference=tender.reference)
+    tender.refresh_from_db()
+    return render(
+        request, "workspace/tender_manage.html", _manage_context(tender, **{key: form}), status=400
+    )
+
+
+@require_POST
+@login_required
+def publish(request, reference: str):
+    tender = _tender_or_404(request, reference)
+    if _run(request, None, lambda: services.publish_tender(tender, actor=request.user)):
+        messages.success(request, _("The tender is published."))
+    return redirect("workspace-tender", reference=tender.reference)
+
+
+@require_POST
+@login_required
+def amend(request, reference: str):
+    return _manage_post(
+        request,
+        reference,
+        AmendForm,
+        "amend_form",
+        lambda tender, form: services.amend_tender(
+            tender,
+            actor=request.user,
+            rationale=form.cleaned_data["rationale"],
+            **form.changes(),
+        ),
+        _("The amendment is published."),
+    )
+
+
+@require_POST
+@login_required
+def upload(request, reference: str):
+    return _manage_post(
+        request,
+        reference,
+        DocumentForm,
+        "document_form",
+        lambda tender, form: services.add_document(
+            tender,
+            actor=request.user,
+            title=form.cleaned_data["title"],
+            upload=form.cleaned_data["file"],
+            rationale=form.cleaned_data["rationale"],
+        ),
+        _("The document is attached."),
+    )
+
+
+@require_POST
+@login_required
+def cancel(request, reference: str):
+    return _manage_post(
+        request,
+        reference,
+        CancelForm,
+        "cancel_form",
+        lambda tender, form: services.cancel_tender(
+            tender, actor=request.user, reason=form.cleaned_data["reason"]
+        ),
+        _("The tender is cancelled."),
+    )
+
+
+@require_POST
+@login_required
+def answer(request, reference: str, number: int):
+    try:
+        question = selectors.question_of(request.user, reference, number)
+    except NotFound:
+        raise Http404 from None
+    form = AnswerForm(request.POST)
+    if form.is_valid() and _run(
+        request,
+        None,
+        lambda: services.answer_question(
+            question, actor=request.user, answer=form.cleaned_data["answer"]
+        ),
+    ):
+        messages.success(request, _("The answer is published to everybody."))
+    elif not form.is_valid():
+        messages.error(request, _("Write an answer."))
+    return redirect("workspace-tender", reference=reference)
