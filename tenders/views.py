@@ -11,7 +11,10 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q, Sum
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.core.exceptions import FieldDoesNotExist
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from procurement import ledger
@@ -80,6 +83,34 @@ def search(request):
     )
 
 
+EXTRA_CHANGE_LABELS = {
+    "documents": _lazy("documents"),
+    "clarification": _lazy("clarification"),
+}
+
+
+def change_label(name: str) -> str:
+    """The translated name of an amended field, for the public amendment history."""
+    if name in EXTRA_CHANGE_LABELS:
+        return str(EXTRA_CHANGE_LABELS[name])
+    try:
+        return str(Tender._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:
+        return name
+
+
+def amendment_rows(tender: Tender) -> list[dict]:
+    return [
+        {
+            "amendment": a,
+            "changes": [
+                (change_label(n), c.get("old"), c.get("new")) for n, c in a.changes.items()
+            ],
+        }
+        for a in tender.amendments.all()
+    ]
+
+
 @require_GET
 def detail(request, reference: str):
     tender = _tender_or_404(request, reference)
@@ -91,10 +122,10 @@ def detail(request, reference: str):
         {
             "tender": tender,
             "now": now,
-            "classification": code,
+            "classification": code.label(get_language()) if code else "",
             "lots": tender.lots.prefetch_related("items"),
             "documents": tender.documents.select_related("superseded_by"),
-            "amendments": tender.amendments.all(),
+            "amendments": amendment_rows(tender),
             "questions": selectors.public_questions(tender),
             "entries": ledger.entries_for_subject(tender.ledger_subject, now),
             "can_ask": tender.accepts_questions_at(now) and has_role(request.user, Role.SUPPLIER),

@@ -104,6 +104,87 @@ USERS = [
 ]
 
 
+DEMO_TENDERS = [
+    # agency, officer, title, category, CPV, value, days to deadline, items
+    ("so-gtvt-ha-noi", "officer", "Sửa chữa mặt cầu Chương Dương", "works", "45221111-3",
+     "48500000000", 32, [("Thay lớp phủ mặt cầu", "6200", "m2", "45221111-3")]),
+    ("so-gtvt-ha-noi", "officer", "Nâng cấp đường Nguyễn Trãi đoạn Ngã Tư Sở - Khuất Duy Tiến",
+     "works", "45233120-6", "18600000000", 21, [("Thảm bê tông nhựa", "14500", "m2", "45233120-6")]),
+    ("benh-vien-da-nang", "officer-hospital", "Mua sắm máy thở và monitor theo dõi bệnh nhân",
+     "goods", "33100000-1", "7400000000", 12,
+     [("Máy thở chức năng cao", "12", "chiếc", "33100000-1"),
+      ("Monitor theo dõi 6 thông số", "30", "chiếc", "33100000-1")]),
+    ("benh-vien-da-nang", "officer-hospital", "Cung cấp dịch vụ vệ sinh bệnh viện năm 2027",
+     "non_consulting", "90910000-9", "3900000000", 25,
+     [("Vệ sinh khu điều trị", "12", "tháng", "90910000-9")]),
+]  # fmt: skip
+
+
+def demo_tenders() -> None:
+    """A few published tenders, with an amendment and an answered question, so the portal
+    shows something real on first run. Skipped once the demo agencies have tenders."""
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from tenders import services as tender_services
+    from tenders.models import LegalRegime, Tender
+
+    regime = LegalRegime.objects.get(code="vn-2025")
+    for code, username, title, category, cpv, value, days, items in DEMO_TENDERS:
+        agency = Organisation.objects.get(code=code)
+        if Tender.objects.filter(agency=agency, title=title).exists():
+            continue
+        officer = User.objects.get(username=username)
+        deadline = (timezone.now() + timezone.timedelta(days=days)).replace(
+            minute=0, second=0, microsecond=0
+        )
+        amount = Decimal(value)
+        small_ceiling = regime.small_works_max if category == "works" else regime.small_goods_max
+        share = Decimal("0.012") if amount <= small_ceiling else Decimal("0.02")
+        tender = tender_services.create_tender(
+            agency,
+            actor=officer,
+            regime=regime,
+            title=title,
+            description="Gói thầu trình diễn trên nền tảng Minh Bạch.",
+            category=category,
+            classification_code=cpv,
+            estimated_value=amount,
+            bid_security_amount=(amount * share).quantize(Decimal("1")),
+            submission_deadline=deadline,
+            opening_time=deadline + timezone.timedelta(minutes=30),
+            province=agency.province,
+            contact_name=officer.full_name,
+            contact_email=f"{username}@example.gov.vn",
+            lots=[
+                {
+                    "title": title,
+                    "items": [
+                        {"description": d, "quantity": q, "unit": u, "classification_code": c}
+                        for d, q, u, c in items
+                    ],
+                }
+            ],
+        )
+        tender_services.publish_tender(tender, actor=officer)
+    first = Tender.objects.filter(title=DEMO_TENDERS[0][2]).first()
+    if first is not None and not first.questions.exists():
+        supplier = User.objects.get(username="supplier")
+        question = tender_services.ask_question(
+            first, actor=supplier, text="Có cho phép thi công vào ban đêm không?"
+        )
+        officer = User.objects.get(username="officer")
+        tender_services.answer_question(
+            question,
+            actor=officer,
+            answer="Có, từ 22 giờ đến 5 giờ sáng, theo phương án phân luồng.",
+        )
+        tender_services.amend_tender(
+            first, actor=officer, rationale="Kéo dài hiệu lực hồ sơ dự thầu", bid_validity_days=150
+        )
+
+
 class Command(BaseCommand):
     help = "Create demo agencies, suppliers, oversight institutions and users for every role."
 
@@ -144,6 +225,7 @@ class Command(BaseCommand):
                     ).exists()
                     if not held:
                         services.grant_membership(organisation, user=user, role=role, actor=None)
+        demo_tenders()
         checkpoint = ledger.make_checkpoint(actor=None)
 
         self.stdout.write(self.style.SUCCESS("Demo data is loaded."))
