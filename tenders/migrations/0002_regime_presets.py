@@ -1,74 +1,12 @@
-"""The legal-regime presets the platform ships. Later changes to the law are new presets (a
-tender keeps the regime it was published under)."""
-
-from decimal import Decimal
+"""Install the legal-regime presets (tenders/regimes.py)."""
 
 from django.db import migrations
 
-PRESETS = [
-    {
-        "code": "vn-2025",
-        "name_vi": "Việt Nam — Luật Đấu thầu 22/2023 (sửa đổi), Nghị định 214/2025",
-        "name_en": "Viet Nam — Procurement Law 22/2023 (as amended), Decree 214/2025",
-        "legal_basis": (
-            "Law 22/2023/QH15 as amended; Decree 214/2025/ND-CP Art. 28 (preparation time, "
-            "amendments, clarifications); Law Art. 14 (bid security); Labour Code Art. 112 "
-            "(public holidays)."
-        ),
-        "holiday_calendar": "VN",
-        "domestic_currency": "VND",
-        "prep_days": 18,
-        "prep_days_small": 9,
-        "prep_days_international": 35,
-        "prep_days_international_small": 18,
-        "shopping_prep_working_days": 7,
-        "small_goods_max": Decimal("10000000000"),
-        "small_works_max": Decimal("20000000000"),
-        "amendment_days": 10,
-        "amendment_working_days_small": 3,
-        "question_working_days": 3,
-        "question_working_days_international": 5,
-        "answer_working_days": 2,
-        "security_min_pct_small": Decimal("1.00"),
-        "security_max_pct_small": Decimal("1.50"),
-        "security_min_pct": Decimal("1.50"),
-        "security_max_pct": Decimal("3.00"),
-    },
-    {
-        "code": "uncitral-gpa",
-        "name_vi": "Chung — Luật mẫu UNCITRAL 2011 / Hiệp định GPA của WTO",
-        "name_en": "Generic — UNCITRAL Model Law 2011 / WTO GPA",
-        "legal_basis": (
-            "WTO GPA Art. XI (40 days, less 5 each for electronic notice, documents and "
-            "submission; 10 for commercial goods); UNCITRAL Model Law Art. 14-15 "
-            "(clarifications and modifications in time for all suppliers)."
-        ),
-        "holiday_calendar": "",
-        "domestic_currency": "",
-        "prep_days": 25,
-        "prep_days_small": 10,
-        "prep_days_international": 25,
-        "prep_days_international_small": 10,
-        "shopping_prep_working_days": 5,
-        "small_goods_max": Decimal("0"),
-        "small_works_max": Decimal("0"),
-        "amendment_days": 6,
-        "amendment_working_days_small": 4,
-        "question_working_days": 6,
-        "question_working_days_international": 6,
-        "answer_working_days": 4,
-        "security_min_pct_small": Decimal("0"),
-        "security_max_pct_small": Decimal("5.00"),
-        "security_min_pct": Decimal("0"),
-        "security_max_pct": Decimal("5.00"),
-    },
-]
+from tenders.regimes import install_presets
 
 
 def load(apps, schema_editor):
-    LegalRegime = apps.get_model("tenders", "LegalRegime")
-    for preset in PRESETS:
-        LegalRegime.objects.update_or_create(code=preset["code"], defaults=preset)
+    install_presets(apps.get_model("tenders", "LegalRegime"))
 
 
 class Migration(migrations.Migration):

@@ -109,7 +109,8 @@ DEMO_TENDERS = [
     ("so-gtvt-ha-noi", "officer", "Sửa chữa mặt cầu Chương Dương", "works", "45221111-3",
      "48500000000", 32, [("Thay lớp phủ mặt cầu", "6200", "m2", "45221111-3")]),
     ("so-gtvt-ha-noi", "officer", "Nâng cấp đường Nguyễn Trãi đoạn Ngã Tư Sở - Khuất Duy Tiến",
-     "works", "45233120-6", "18600000000", 21, [("Thảm bê tông nhựa", "14500", "m2", "45233120-6")]),
+     "works", "45233120-6", "18600000000", 21,
+     [("Thảm bê tông nhựa", "14500", "m2", "45233120-6")]),
     ("benh-vien-da-nang", "officer-hospital", "Mua sắm máy thở và monitor theo dõi bệnh nhân",
      "goods", "33100000-1", "7400000000", 12,
      [("Máy thở chức năng cao", "12", "chiếc", "33100000-1"),
@@ -129,7 +130,9 @@ def demo_tenders() -> None:
 
     from tenders import services as tender_services
     from tenders.models import LegalRegime, Tender
+    from tenders.regimes import install_presets
 
+    install_presets(LegalRegime)
     regime = LegalRegime.objects.get(code="vn-2025")
     for code, username, title, category, cpv, value, days, items in DEMO_TENDERS:
         agency = Organisation.objects.get(code=code)
