@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from procurement import views
+from tenders import open_data
 from tenders import views as tender_views
 
 urlpatterns = [
@@ -26,6 +27,10 @@ urlpatterns = [
         tender_views.answer,
         name="workspace-answer",
     ),
+    path("ocds/releases/", open_data.feed, name="ocds-feed"),
+    path("ocds/releases/<str:ocid>/", open_data.release_package, name="ocds-releases"),
+    path("ocds/records/<str:ocid>/", open_data.record_package, name="ocds-record"),
+    path("ocds/extension/<str:name>", open_data.extension_file, name="ocds-extension"),
     path("ledger/", views.ledger_page, name="ledger"),
     path("ledger/<int:seq>/", views.ledger_entry_page, name="ledger-entry"),
     path("ledger/minhbach-verify.pyz", views.verifier_download, name="ledger-verifier"),

@@ -149,6 +149,8 @@ currency_validator = RegexValidator(r"^[A-Z]{3}$", _("Use a three-letter ISO 421
 class Tender(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     reference = models.CharField(_("reference"), max_length=32, unique=True, editable=False)
+    # The OCDS identifier, fixed at creation even if the platform's prefix changes later.
+    ocid = models.CharField(max_length=64, unique=True, editable=False)
     agency = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, related_name="tenders", verbose_name=_("agency")
     )
@@ -412,3 +414,22 @@ class Question(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tender.reference} Q{self.number}"
+
+
+class OcdsRelease(models.Model):
+    """One OCDS release per public, ledger-recorded change of a tender; append-only, written
+    in the same transaction as its ledger entry."""
+
+    tender = models.ForeignKey(Tender, on_delete=models.PROTECT, related_name="releases")
+    ocid = models.CharField(max_length=64, db_index=True)
+    release_id = models.CharField(max_length=128, unique=True)
+    date = models.DateTimeField()
+    tag = models.JSONField()
+    ledger_seq = models.BigIntegerField(unique=True)
+    data = models.JSONField()
+
+    class Meta:
+        ordering = ["ledger_seq"]
+
+    def __str__(self) -> str:
+        return self.release_id

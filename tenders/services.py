@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import uuid
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -25,7 +26,7 @@ from procurement.exceptions import Conflict, InvalidInput, NotFound
 from procurement.ledger import record_event
 from procurement.models import Organisation, OrganisationKind, Role, User
 from procurement.permissions import require_role
-from tenders import classification
+from tenders import classification, ocds
 from tenders.models import (
     Amendment,
     Category,
@@ -178,7 +179,7 @@ def _apply_fields(tender: Tender, fields: dict[str, Any], allowed: tuple[str, ..
         ):
             raise InvalidInput(_("Give a date and time with its time zone."), field=name)
         setattr(tender, name, value)
-    _validate_model(tender, exclude=["agency", "regime", "reference"])
+    _validate_model(tender, exclude=["agency", "regime", "reference", "ocid"])
     if classification.lookup(tender.classification_scheme, tender.classification_code) is None:
         raise InvalidInput(
             _("Unknown %(scheme)s code “%(code)s”.")
@@ -455,11 +456,13 @@ def create_tender(
     if agency.kind != OrganisationKind.AGENCY:
         raise InvalidInput(_("Only a procuring agency can tender."), field="agency")
     with transaction.atomic():
-        tender = Tender(agency=agency, regime=regime, reference=f"draft-{db_now().timestamp()}")
+        placeholder = f"pending-{uuid.uuid4().hex}"  # until the primary key gives the reference
+        tender = Tender(agency=agency, regime=regime, reference=placeholder[:32], ocid=placeholder)
         _apply_fields(tender, fields, DRAFT_FIELDS)
         tender.save()
         tender.reference = f"MB-{workdays.local_date(tender.created_at).year}-{tender.pk:06d}"
-        tender.save(update_fields=["reference"])
+        tender.ocid = ocds.new_ocid(tender.reference)
+        tender.save(update_fields=["reference", "ocid"])
         _replace_lots(tender, lots)
         _replace_criteria(tender, criteria or [])
         tender.content_sha256 = content_sha256(tender)
@@ -516,7 +519,7 @@ def publish_tender(tender: Tender, *, actor: User | None) -> Tender:
         tender.published_at = now
         tender.content_sha256 = content_sha256(tender)
         tender.save(update_fields=["status", "published_at", "enquiry_end", "content_sha256"])
-        record_event(
+        entry = record_event(
             "TENDER_PUBLISHED",
             tender,
             {
@@ -529,6 +532,7 @@ def publish_tender(tender: Tender, *, actor: User | None) -> Tender:
             },
             actor=actor,
         )
+        ocds.record_release(tender, event="tender", tag=["planning", "tender"], entry=entry)
     return tender
 
 
@@ -550,9 +554,10 @@ def _record_amendment(
     now: dt.datetime,
     rationale: str,
     changes: dict[str, dict],
+    extended: bool = False,
 ) -> Amendment:
-    """Enforce the amendment cut-off, then write the public history and the ledger entry."""
-    extended = False
+    """Enforce the amendment cut-off, then write the public history, the ledger entry and the
+    OCDS release."""
     floor = amendment_deadline_floor(tender, now)
     if tender.submission_deadline < floor:
         old = tender.submission_deadline
@@ -587,7 +592,7 @@ def _record_amendment(
         },
         actor=actor,
     )
-    return Amendment.objects.create(
+    amendment = Amendment.objects.create(
         tender=tender,
         number=number,
         rationale=rationale,
@@ -596,6 +601,8 @@ def _record_amendment(
         created_at=now,
         ledger_seq=entry.seq,
     )
+    ocds.record_release(tender, event="amendment", tag=["tenderAmendment"], entry=entry)
+    return amendment
 
 
 def _require_open(tender: Tender, now: dt.datetime) -> None:
@@ -781,28 +788,35 @@ def answer_question(question: Question, *, actor: User | None, answer: str) -> Q
             raise Conflict(_("This question has already been answered."))
         question.answer, question.answered_at, question.answered_by = answer, now, actor
         question.save(update_fields=["answer", "answered_at", "answered_by"])
-        record_event(
+        entry = record_event(
             "CLARIFICATION_ANSWERED",
             tender,
             {"question": question.number, "text": question.text, "answer": answer},
             actor=actor,
         )
+        ocds.record_release(tender, event="enquiry", tag=["tenderUpdate"], entry=entry)
         floor = answer_deadline_floor(tender, now)
         if tender.submission_deadline < floor:
+            old = tender.submission_deadline
+            changes = {
+                "clarification": {"old": None, "new": f"question {question.number}"},
+                "submission_deadline": {"old": _stringify(old), "new": _stringify(floor)},
+            }
+            tender.submission_deadline = floor
+            if tender.opening_time < floor:
+                changes["opening_time"] = {"old": _stringify(tender.opening_time)}
+                tender.opening_time = tender.opening_time + (floor - old)
+                changes["opening_time"]["new"] = _stringify(tender.opening_time)
+            # The amendment rule may move the deadline further still.
             _record_amendment(
                 tender,
                 actor=actor,
                 now=now,
                 rationale=_("Answer to question %(n)d published late: deadline extended.")
                 % {"n": question.number},
-                changes={"clarification": {"old": None, "new": f"question {question.number}"}},
+                changes=changes,
+                extended=True,
             )
-            # The floor from the amendment rule may be earlier than the answer rule's.
-            if tender.submission_deadline < floor:
-                tender.submission_deadline = floor
-                if tender.opening_time < floor:
-                    tender.opening_time = floor
-                tender.save(update_fields=["submission_deadline", "opening_time"])
     return question
 
 
@@ -815,7 +829,8 @@ def cancel_tender(tender: Tender, *, actor: User | None, reason: str) -> Tender:
         tender.cancelled_at = db_now()
         tender.cancellation_reason = reason
         tender.save(update_fields=["status", "cancelled_at", "cancellation_reason"])
-        record_event("TENDER_CANCELLED", tender, {"reason": reason}, actor=actor)
+        entry = record_event("TENDER_CANCELLED", tender, {"reason": reason}, actor=actor)
+        ocds.record_release(tender, event="cancellation", tag=["tenderCancellation"], entry=entry)
     return tender
 
 
@@ -829,12 +844,13 @@ def close_tender(tender: Tender, *, actor: User | None = None) -> bool:
         _move(tender, S.CLOSED)
         tender.closed_at = now
         tender.save(update_fields=["status", "closed_at"])
-        record_event(
+        entry = record_event(
             "TENDER_CLOSED",
             tender,
             {"submission_deadline": tender.submission_deadline, "closed_at": now},
             actor=actor,
         )
+        ocds.record_release(tender, event="closing", tag=["tenderUpdate"], entry=entry)
     return True
 
 

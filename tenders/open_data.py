@@ -1,0 +1,76 @@
+"""Open data views: OCDS release and record packages per tender, the change feed, and the
+platform's OCDS extension files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from django.http import Http404, HttpResponse, JsonResponse
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from procurement.clock import db_now
+from tenders import ocds
+from tenders.models import OcdsRelease, Tender
+
+EXTENSION_DIR = Path(__file__).resolve().parent / "ocds_extension"
+FEED_PAGE = 100
+
+
+def _json(data: dict) -> JsonResponse:
+    return JsonResponse(data, json_dumps_params={"ensure_ascii": False})
+
+
+def _releases(ocid: str) -> list[dict]:
+    rows = list(
+        OcdsRelease.objects.filter(ocid=ocid).order_by("ledger_seq").values_list("data", flat=True)
+    )
+    if not rows:
+        raise Http404("no public releases for this ocid")
+    return rows
+
+
+@require_GET
+def release_package(request, ocid: str):
+    uri = ocds._public_url(reverse("ocds-releases", args=[ocid]))
+    return _json(ocds.release_package(_releases(ocid), uri=uri, published=db_now()))
+
+
+@require_GET
+def record_package(request, ocid: str):
+    uri = ocds._public_url(reverse("ocds-record", args=[ocid]))
+    return _json(ocds.record_package(ocid, _releases(ocid), uri=uri, published=db_now()))
+
+
+@require_GET
+def feed(request):
+    """All releases in ledger order, after ``since`` (a ledger sequence number). The ledger has
+    no gaps and releases are written in the ledger entry's transaction, so following ``next``
+    never skips a release (unlike a feed keyed on modification time)."""
+    try:
+        since = int(request.GET.get("since", "-1"))
+    except ValueError:
+        return _json({"error": {"code": "invalid", "message": "since must be an integer"}})
+    rows = list(OcdsRelease.objects.filter(ledger_seq__gt=since).order_by("ledger_seq")[:FEED_PAGE])
+    uri = ocds._public_url(reverse("ocds-feed")) + f"?since={since}"
+    package = ocds.release_package([r.data for r in rows], uri=uri, published=db_now())
+    if len(rows) == FEED_PAGE:
+        package["links"] = {
+            "next": ocds._public_url(reverse("ocds-feed")) + f"?since={rows[-1].ledger_seq}"
+        }
+    return _json(package)
+
+
+@require_GET
+def extension_file(request, name: str):
+    if name not in {"extension.json", "release-schema.json"}:
+        raise Http404
+    data = json.loads((EXTENSION_DIR / name).read_text(encoding="utf-8"))
+    return HttpResponse(
+        json.dumps(data, ensure_ascii=False, indent=2), content_type="application/json"
+    )
+
+
+def tender_ocid(tender: Tender) -> str | None:
+    return tender.ocid if tender.releases.exists() else None
