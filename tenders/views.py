@@ -21,6 +21,7 @@ from procurement import ledger
 from procurement.clock import db_now
 from procurement.exceptions import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from procurement.models import Organisation, OrganisationKind, Role
+from procurement.paging import CappedPaginator
 from procurement.permissions import has_role, organisations_with_role
 from tenders import classification, selectors, services
 from tenders.filters import TenderFilter
@@ -73,7 +74,7 @@ def search(request):
     base = selectors.visible_tenders(None).select_related("agency")
     results = TenderFilter(request.GET, queryset=base.order_by("-published_at", "-pk"))
     rows = results.qs if results.is_valid() else base.none()
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(

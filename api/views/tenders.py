@@ -11,6 +11,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from procurement.paging import CappedPagination
 from procurement.selectors import organisation_by_code
 from tenders import selectors, services
 from tenders.filters import TenderFilter
@@ -257,6 +258,7 @@ class TenderListView(generics.ListAPIView):
 
     serializer_class = TenderSummary
     filterset_class = TenderFilter
+    pagination_class = CappedPagination
 
     def get_permissions(self):
         return [IsAuthenticated()] if self.request.method == "POST" else [AllowAny()]
