@@ -292,6 +292,7 @@ OCDS_OCID_PREFIX = os.environ.get("OCDS_OCID_PREFIX", "ocds-mbdemo")
 # Absolute base of the links in open data (documents, packages, the extension).
 PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 OCDS_PUBLISHER_NAME = os.environ.get("OCDS_PUBLISHER_NAME", "Minh Bạch")
+OCDS_CONTACT_EMAIL = os.environ.get("OCDS_CONTACT_EMAIL", "")
 OCDS_LICENSE = os.environ.get("OCDS_LICENSE", "https://creativecommons.org/licenses/by/4.0/")
 # Path or URL of the OCDS 1.1 release schema, for compiling records with OCP's ocdsmerge.
 # Unset: the merge rules of OCDS 1.1.5 built into tenders/ocds.py are used (no network needed).

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from django.conf import settings
 from django.http import Http404, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET
@@ -67,6 +68,14 @@ def extension_file(request, name: str):
     if name not in {"extension.json", "release-schema.json"}:
         raise Http404
     data = json.loads((EXTENSION_DIR / name).read_text(encoding="utf-8"))
+    if name == "extension.json":
+        # The schema documents every field it adds; point readers at it on this portal.
+        data["documentationUrl"] = {
+            "en": ocds._public_url(reverse("ocds-extension", args=["release-schema.json"]))
+        }
+        data["contactPoint"] = {"name": settings.OCDS_PUBLISHER_NAME}
+        if settings.OCDS_CONTACT_EMAIL:
+            data["contactPoint"]["email"] = settings.OCDS_CONTACT_EMAIL
     return HttpResponse(
         json.dumps(data, ensure_ascii=False, indent=2), content_type="application/json"
     )
