@@ -6,7 +6,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
 
-.PHONY: install run test lint messages
+.PHONY: install run test lint messages browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,11 @@ run: install
 ## Run the whole test suite (SQLite unless DATABASE_URL is set).
 test: install
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+## Debian's Chromium for the browser tests (they skip, saying so, without it). Needs root.
+browser:
+	command -v chromium >/dev/null || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 lint: install
 	$(VENV)/bin/ruff check .

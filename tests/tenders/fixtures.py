@@ -9,10 +9,13 @@ from django.utils import timezone
 from procurement.models import OrganisationKind, Role
 from tenders import services
 from tenders.models import LegalRegime
+from tenders.regimes import install_presets
 
 
 @pytest.fixture
 def vn(db) -> LegalRegime:
+    # Transactional tests flush the presets the migration installed; installing is idempotent.
+    install_presets(LegalRegime)
     return LegalRegime.objects.get(code="vn-2025")
 
 

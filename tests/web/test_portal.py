@@ -96,6 +96,7 @@ def test_security_headers_and_csp(client):
     csp = response["Content-Security-Policy"]
     assert "default-src 'self'" in csp and "object-src 'none'" in csp
     assert "frame-ancestors 'none'" in csp
+    assert "'nonce'" not in csp  # the placeholder must never reach a browser
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
 
