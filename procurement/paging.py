@@ -14,7 +14,9 @@ COUNT_CAP = 10_000
 class CappedPaginator(Paginator):
     @cached_property
     def count(self) -> int:
-        return self.object_list[: COUNT_CAP + 1].count()
+        # Without ORDER BY the database stops after COUNT_CAP + 1 matches instead of sorting
+        # every match first.
+        return self.object_list.order_by()[: COUNT_CAP + 1].count()
 
     @property
     def capped(self) -> bool:

@@ -224,8 +224,16 @@ class Tender(models.Model):
         indexes = [
             models.Index(fields=["status", "submission_deadline"], name="tender_status_deadline"),
             models.Index(fields=["agency", "status"], name="tender_agency_status"),
-            models.Index(fields=["classification_code"], name="tender_classification"),
-            models.Index(fields=["published_at"], name="tender_published_at"),
+            # varchar_pattern_ops (PostgreSQL) serves the CPV prefix filter (LIKE 'code%').
+            models.Index(
+                fields=["classification_code"],
+                name="tender_classification",
+                opclasses=["varchar_pattern_ops"],
+            ),
+            models.Index(fields=["published_at", "id"], name="tender_published_at"),
+            models.Index(fields=["province", "published_at"], name="tender_province"),
+            models.Index(fields=["category", "estimated_value"], name="tender_category_value"),
+            models.Index(fields=["estimated_value"], name="tender_value"),
         ]
         constraints = [
             models.CheckConstraint(
