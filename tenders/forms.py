@@ -77,7 +77,10 @@ class TenderForm(forms.Form):
     items = forms.CharField(
         label=_("Items"),
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=_("One item a line: description; quantity; unit; classification code."),
+        help_text=_(
+            "One item a line: description; quantity; unit; classification code. "
+            "A line “# title” starts another lot."
+        ),
     )
 
     def __init__(self, *args, agencies=(), **kwargs):
@@ -85,16 +88,26 @@ class TenderForm(forms.Form):
         self.fields["agency"].choices = [(a.code, a.name_vi) for a in agencies]
 
     def clean_items(self) -> list[dict]:
-        items = []
+        """Lots and their items. A line "# title" starts a new lot; the first lot takes its
+        title from the lot-title field."""
+        lots: list[dict] = [{"title": None, "items": []}]
         for number, line in enumerate(self.cleaned_data["items"].splitlines(), start=1):
             if not line.strip():
+                continue
+            if line.lstrip().startswith("#"):
+                title = line.lstrip()[1:].strip()
+                if not title:
+                    raise forms.ValidationError(
+                        _("Line %(n)d: a new lot needs a title after #.") % {"n": number}
+                    )
+                lots.append({"title": title, "items": []})
                 continue
             parts = [p.strip() for p in line.split(";")]
             if len(parts) != 4 or not all(parts):
                 raise forms.ValidationError(
                     _("Line %(n)d: write description; quantity; unit; code.") % {"n": number}
                 )
-            items.append(
+            lots[-1]["items"].append(
                 {
                     "description": parts[0],
                     "quantity": parts[1].replace(",", "."),
@@ -102,14 +115,19 @@ class TenderForm(forms.Form):
                     "classification_code": parts[3],
                 }
             )
-        if not items:
-            raise forms.ValidationError(_("List at least one item."))
-        return items
+        if not lots[0]["items"]:
+            lots.pop(0)
+        if not lots or any(not lot["items"] for lot in lots):
+            raise forms.ValidationError(_("Every lot needs at least one item."))
+        return lots
 
     def service_arguments(self) -> dict:
         data = dict(self.cleaned_data)
         data.pop("agency")
-        lots = [{"title": data.pop("lot_title"), "items": data.pop("items")}]
+        lots = data.pop("items")
+        first_title = data.pop("lot_title")
+        if lots[0]["title"] is None:
+            lots[0]["title"] = first_title
         return {"regime": data.pop("regime"), "lots": lots, **data}
 
 

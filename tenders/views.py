@@ -224,15 +224,20 @@ def create(request):
 
 
 def _initial(tender: Tender) -> dict:
-    lot = tender.lots.prefetch_related("items").first()
+    lots = list(tender.lots.prefetch_related("items"))
     data = {name: getattr(tender, name) for name in services.DRAFT_FIELDS}
     data.update(agency=tender.agency.code, regime=tender.regime)
-    if lot:
-        data["lot_title"] = lot.title
-        data["items"] = "\n".join(
+    lines = []
+    for n, lot in enumerate(lots):
+        if n == 0:
+            data["lot_title"] = lot.title
+        else:
+            lines.append(f"# {lot.title}")
+        lines.extend(
             f"{i.description}; {i.quantity.normalize():f}; {i.unit}; {i.classification_code}"
             for i in lot.items.all()
         )
+    data["items"] = "\n".join(lines)
     return data
 
 

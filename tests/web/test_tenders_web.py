@@ -221,3 +221,29 @@ def test_late_answer_in_the_ui_extends_the_deadline(client, make_tender, officer
     client.post(reverse("workspace-answer", args=[tender.reference, 1]), {"answer": "!"})
     tender.refresh_from_db()
     assert tender.submission_deadline > timezone.now() + dt.timedelta(days=1)
+
+
+def test_the_form_takes_several_lots_and_shows_them_back(client, officer, agency, vn):
+    client.force_login(officer)
+    items = (
+        "Máy tính xách tay; 50; chiếc; 30213100-6\n"
+        "# Máy chiếu và màn hình\n"
+        "Máy chiếu; 10; chiếc; 30000000-9\n"
+        "Màn hình; 12,5; m2; 30000000-9"
+    )
+    response = client.post(
+        reverse("workspace-create"), form_data(agency, regime=vn.pk, items=items)
+    )
+    assert response.status_code == 302
+    tender = Tender.objects.get()
+    lots = list(tender.lots.all())
+    assert [lot.title for lot in lots] == ["Máy tính", "Máy chiếu và màn hình"]
+    assert [format(i.quantity.normalize(), "f") for i in lots[1].items.all()] == ["10", "12.5"]
+    edit = client.get(reverse("workspace-edit", args=[tender.reference]))
+    assert "# Máy chiếu và màn hình" in edit.content.decode()
+    response = client.post(
+        reverse("workspace-create"),
+        form_data(agency, regime=vn.pk, items="# Lô trống"),
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert "Every lot needs at least one item." in response.content.decode()
