@@ -126,7 +126,7 @@ def in_process(env: dict, rounds: int) -> None:
         base = selectors.visible_tenders(None).order_by("-published_at", "-pk")
         qs = TenderFilter(params, queryset=base).qs
         page_sql, page_params = qs[:25].query.sql_with_params()
-        count_sql, count_params = qs[:10001].values("pk").query.sql_with_params()
+        count_sql, count_params = qs.order_by()[:10001].values("pk").query.sql_with_params()
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT COUNT(*) FROM ({count_sql}) AS capped", count_params)  # noqa: S608
             cursor.fetchall()
