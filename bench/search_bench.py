@@ -111,9 +111,11 @@ def in_process(env: dict, rounds: int) -> None:
     import django
 
     django.setup()
-    from django.db import connection
+    from django.db import connection, transaction
+    from django.http import QueryDict
     from django.test import Client
 
+    from procurement import paging
     from tenders import selectors
     from tenders.filters import TenderFilter
 
@@ -124,12 +126,20 @@ def in_process(env: dict, rounds: int) -> None:
 
     def bare_sql(params: dict) -> None:
         base = selectors.visible_tenders(None).order_by("-published_at", "-pk")
-        qs = TenderFilter(params, queryset=base).qs
+        query = QueryDict(mutable=True)
+        query.update(params)
+        filtered = TenderFilter(query, queryset=base)
+        if not filtered.is_valid():
+            raise SystemExit(f"invalid benchmark query {params}: {filtered.errors}")
+        qs = filtered.qs
         page_sql, page_params = qs[:25].query.sql_with_params()
-        count_sql, count_params = qs.order_by()[:10001].values("pk").query.sql_with_params()
-        with connection.cursor() as cursor:
+        cap = paging.COUNT_CAP + 1
+        count_sql, count_params = qs.order_by()[:cap].values("pk").query.sql_with_params()
+        with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(f"SELECT COUNT(*) FROM ({count_sql}) AS capped", count_params)  # noqa: S608
-            cursor.fetchall()
+            (count,) = cursor.fetchone()
+            if count >= cap and connection.vendor == "postgresql":
+                cursor.execute("SET LOCAL enable_bitmapscan = off")  # as the paginator does
             cursor.execute(page_sql, page_params)
             cursor.fetchall()
 

@@ -1,14 +1,23 @@
-"""Pagination that stays fast on millions of rows: the total is counted only up to a cap
-(``COUNT(*)`` over a ``LIMIT`` subquery), and shown as "10,000+" beyond it."""
+"""Pagination that stays fast on millions of rows.
+
+- The total is counted only up to a cap (``COUNT(*)`` over an unordered ``LIMIT`` subquery) and
+  shown as "more than 1,000" beyond it.
+- When a result set is that large, the first rows in the requested order are best found by
+  walking the ordering's index and skipping non-matching rows; PostgreSQL's planner cannot know
+  this for correlated conditions (a phrase's words, say) and may instead fetch every match and
+  sort it. So on PostgreSQL the page of a capped result is read with bitmap scans disabled for
+  that one statement (``SET LOCAL`` inside its own transaction).
+"""
 
 from __future__ import annotations
 
 from functools import cached_property
 
 from django.core.paginator import Paginator
+from django.db import connection, transaction
 from rest_framework.pagination import PageNumberPagination
 
-COUNT_CAP = 10_000
+COUNT_CAP = 1_000
 
 
 class CappedPaginator(Paginator):
@@ -29,7 +38,12 @@ class CappedPaginator(Paginator):
         # Past the cap the count is a floor, not the total: never cut a page short by it.
         if not self.capped and top + self.orphans >= self.count:
             top = self.count
-        return self._get_page(self.object_list[bottom:top], number, self)
+        rows = self.object_list[bottom:top]
+        if self.capped and connection.vendor == "postgresql":
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SET LOCAL enable_bitmapscan = off")
+                rows = list(rows)
+        return self._get_page(rows, number, self)
 
 
 class CappedPagination(PageNumberPagination):

@@ -42,7 +42,7 @@ def test_counts_stop_at_the_cap(client, api, monkeypatch):
     monkeypatch.setattr(paging, "COUNT_CAP", 10)
     page = client.get(reverse("tenders"), HTTP_ACCEPT_LANGUAGE="en")
     assert page.context["page"].paginator.capped
-    assert "More than 10,000 tenders" in page.content.decode()
+    assert "More than 1,000 tenders" in page.content.decode()
     body = api.get(reverse("api:tenders")).json()
     assert body["count"] == 11 and body["count_capped"] is True
     assert len(body["results"]) == 40  # the page is not cut short by the capped count
