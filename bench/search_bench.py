@@ -138,8 +138,9 @@ def in_process(env: dict, rounds: int) -> None:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(f"SELECT COUNT(*) FROM ({count_sql}) AS capped", count_params)  # noqa: S608
             (count,) = cursor.fetchone()
-            if count >= cap and connection.vendor == "postgresql":
-                cursor.execute("SET LOCAL enable_bitmapscan = off")  # as the paginator does
+            if count >= cap and connection.vendor == "postgresql":  # as the paginator does
+                for setting in ("enable_bitmapscan", "enable_seqscan", "enable_sort"):
+                    cursor.execute(f"SET LOCAL {setting} = off")
             cursor.execute(page_sql, page_params)
             cursor.fetchall()
 

@@ -32,12 +32,20 @@ def text_search(queryset, value: str):
 class TenderFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label=_("Search"))
     agency = django_filters.CharFilter(field_name="agency__code", label=_("Agency code"))
-    status = django_filters.MultipleChoiceFilter(choices=TenderStatus.choices, label=_("Status"))
+    # distinct=False: no join here can repeat a row, and DISTINCT over every column would make
+    # the database sort the whole match set on each page.
+    status = django_filters.MultipleChoiceFilter(
+        choices=TenderStatus.choices, label=_("Status"), distinct=False
+    )
     classification = django_filters.CharFilter(
         field_name="classification_code", lookup_expr="startswith", label=_("Classification")
     )
-    method = django_filters.MultipleChoiceFilter(choices=Method.choices, label=_("Method"))
-    category = django_filters.MultipleChoiceFilter(choices=Category.choices, label=_("Category"))
+    method = django_filters.MultipleChoiceFilter(
+        choices=Method.choices, label=_("Method"), distinct=False
+    )
+    category = django_filters.MultipleChoiceFilter(
+        choices=Category.choices, label=_("Category"), distinct=False
+    )
     province = django_filters.CharFilter(label=_("Province or city"))
     value_min = django_filters.NumberFilter(
         field_name="estimated_value", lookup_expr="gte", label=_("Value from")

@@ -223,6 +223,7 @@ class Tender(models.Model):
         verbose_name_plural = _("tenders")
         indexes = [
             models.Index(fields=["status", "submission_deadline"], name="tender_status_deadline"),
+            models.Index(fields=["status", "published_at", "id"], name="tender_status_published"),
             models.Index(fields=["agency", "status"], name="tender_agency_status"),
             # varchar_pattern_ops (PostgreSQL) serves the CPV prefix filter (LIKE 'code%').
             models.Index(
