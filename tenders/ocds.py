@@ -300,21 +300,21 @@ def record_release(tender: Tender, *, event: str, tag: list[str], entry: LedgerE
     )
 
 
-def _publisher() -> dict:
-    return {"name": settings.OCDS_PUBLISHER_NAME}
-
-
-def release_package(releases: list[dict], *, uri: str, published: dt.datetime) -> dict:
+def _package(uri: str, published: dt.datetime) -> dict:
+    """The metadata every release or record package carries."""
     return {
         "uri": uri,
         "version": VERSION,
         "publishedDate": _iso(published),
-        "publisher": _publisher(),
+        "publisher": {"name": settings.OCDS_PUBLISHER_NAME},
         "license": settings.OCDS_LICENSE,
         "publicationPolicy": _public_url("/"),
         "extensions": extensions(),
-        "releases": releases,
     }
+
+
+def release_package(releases: list[dict], *, uri: str, published: dt.datetime) -> dict:
+    return {**_package(uri, published), "releases": releases}
 
 
 @functools.cache
@@ -327,13 +327,5 @@ def _merger() -> Merger:
 def record_package(ocid: str, releases: list[dict], *, uri: str, published: dt.datetime) -> dict:
     """A record package for one contracting process, compiled with ``ocdsmerge``."""
     compiled = _merger().create_compiled_release(releases)
-    return {
-        "uri": uri,
-        "version": VERSION,
-        "publishedDate": _iso(published),
-        "publisher": _publisher(),
-        "license": settings.OCDS_LICENSE,
-        "publicationPolicy": _public_url("/"),
-        "extensions": extensions(),
-        "records": [{"ocid": ocid, "releases": releases, "compiledRelease": compiled}],
-    }
+    record = {"ocid": ocid, "releases": releases, "compiledRelease": compiled}
+    return {**_package(uri, published), "records": [record]}
