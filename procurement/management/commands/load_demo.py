@@ -121,6 +121,27 @@ DEMO_TENDERS = [
 ]  # fmt: skip
 
 
+def demo_suppliers() -> None:
+    """The demo suppliers are registered and approved, as real ones would be."""
+    from bidders import services as supplier_services
+    from bidders.models import SupplierProfile
+
+    for username, _full_name, code, roles in USERS:
+        if Role.SUPPLIER not in roles:
+            continue
+        organisation = Organisation.objects.get(code=code)
+        if SupplierProfile.objects.filter(organisation=organisation).exists():
+            continue
+        user = User.objects.get(username=username)
+        profile = supplier_services.create_profile(
+            organisation,
+            registered_by=user,
+            contact_name=user.full_name,
+            contact_email=f"{username}@example.com.vn",
+        )
+        supplier_services.approve_supplier(profile, actor=None, note="Demo")
+
+
 def demo_tenders() -> None:
     """A few published tenders, with an amendment and an answered question, so the portal
     shows something real on first run. Skipped once the demo agencies have tenders."""
@@ -228,6 +249,7 @@ class Command(BaseCommand):
                     ).exists()
                     if not held:
                         services.grant_membership(organisation, user=user, role=role, actor=None)
+        demo_suppliers()
         demo_tenders()
         checkpoint = ledger.make_checkpoint(actor=None)
 
