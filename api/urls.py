@@ -2,7 +2,7 @@ from csp.decorators import csp_update
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from api.views import accounts, ledger, tenders
+from api.views import accounts, ledger, suppliers, tenders
 
 app_name = "api"
 
@@ -37,6 +37,23 @@ urlpatterns = [
         name="membership-revoke",
     ),
     path("regimes/", tenders.RegimeListView.as_view(), name="regimes"),
+    path("suppliers/", suppliers.SupplierListView.as_view(), name="suppliers"),
+    path("suppliers/register/", suppliers.RegisterView.as_view(), name="supplier-register"),
+    path(
+        "suppliers/<int:profile_id>/approve/",
+        suppliers.ApproveView.as_view(),
+        name="supplier-approve",
+    ),
+    path(
+        "suppliers/<int:profile_id>/reject/", suppliers.RejectView.as_view(), name="supplier-reject"
+    ),
+    path(
+        "suppliers/<int:profile_id>/suspend/",
+        suppliers.SuspendView.as_view(),
+        name="supplier-suspend",
+    ),
+    path("debarments/", suppliers.DebarmentListView.as_view(), name="debarments"),
+    path("organisations/<slug:code>/debar/", suppliers.DebarView.as_view(), name="supplier-debar"),
     path("tenders/", tenders.TenderListView.as_view(), name="tenders"),
     path("tenders/<str:reference>/", tenders.TenderDetailView.as_view(), name="tender"),
     path("tenders/<str:reference>/publish/", tenders.PublishView.as_view(), name="tender-publish"),

@@ -239,6 +239,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "OrganisationKindEnum": "procurement.models.OrganisationKind.choices",
         "CriterionKindEnum": "tenders.models.CriterionKind.choices",
+        "TenderStatusEnum": "tenders.models.TenderStatus.choices",
+        "SupplierStatusEnum": "bidders.models.SupplierStatus.choices",
     },
 }
 
