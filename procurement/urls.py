@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from bidders import views as supplier_views
 from procurement import views
 from tenders import open_data
 from tenders import views as tender_views
@@ -14,6 +15,14 @@ urlpatterns = [
     path("tenders/<str:reference>/", tender_views.detail, name="tender"),
     path("tenders/<str:reference>/ask/", tender_views.ask, name="tender-ask"),
     path("agencies/<slug:code>/", tender_views.agency, name="agency"),
+    path("suppliers/register/", supplier_views.register, name="supplier-register"),
+    path("debarments/", supplier_views.debarments, name="debarments"),
+    path("workspace/suppliers/", supplier_views.review_queue, name="supplier-review"),
+    path(
+        "workspace/suppliers/<int:profile_id>/<str:decision>/",
+        supplier_views.decide,
+        name="supplier-decide",
+    ),
     path("workspace/", tender_views.workspace, name="workspace"),
     path("workspace/new/", tender_views.create, name="workspace-create"),
     path("workspace/<str:reference>/", tender_views.manage, name="workspace-tender"),
