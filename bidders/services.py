@@ -166,25 +166,37 @@ def _move(profile: SupplierProfile, target: str) -> None:
     profile.status = target
 
 
+def _decide(
+    profile: SupplierProfile, *, actor: User | None, target: str, text: str, required: bool
+) -> SupplierProfile:
+    """Lock the profile, move it to ``target`` with the reviewer's note or reason, and return
+    it still inside the caller's transaction (the caller adds its effects and ledger entry)."""
+    if actor is not None:
+        require_role(actor, ADMIN)
+    text = (text or "").strip()
+    if required and not text:
+        raise InvalidInput(_("Give the reason."), field="reason")
+    profile = (
+        SupplierProfile.objects.select_for_update()
+        .select_related("organisation")
+        .get(pk=profile.pk)
+    )
+    _move(profile, target)
+    profile.reviewed_at, profile.review_note = db_now(), text
+    profile.save(update_fields=["status", "reviewed_at", "review_note"])
+    return profile
+
+
 def approve_supplier(
     profile: SupplierProfile, *, actor: User | None, note: str = ""
 ) -> SupplierProfile:
     """A platform administrator approves: the registering user becomes the supplier's
     representative (reinstating a suspended supplier restores its representatives)."""
-    if actor is not None:
-        require_role(actor, ADMIN)
     with transaction.atomic():
-        profile = (
-            SupplierProfile.objects.select_for_update()
-            .select_related("organisation")
-            .get(pk=profile.pk)
+        profile = _decide(
+            profile, actor=actor, target=SupplierStatus.APPROVED, text=note, required=False
         )
-        _move(profile, SupplierStatus.APPROVED)
-        profile.reviewed_at, profile.review_note = db_now(), note.strip()
-        profile.save(update_fields=["status", "reviewed_at", "review_note"])
         organisation = profile.organisation
-        # Representatives suspended with the supplier come back; the registering user is
-        # made a representative if not one yet.
         Membership.objects.filter(
             organisation=organisation, role=Role.SUPPLIER, is_active=False
         ).update(is_active=True)
@@ -199,21 +211,13 @@ def approve_supplier(
 def reject_supplier(
     profile: SupplierProfile, *, actor: User | None, reason: str
 ) -> SupplierProfile:
-    if actor is not None:
-        require_role(actor, ADMIN)
-    reason = (reason or "").strip()
-    if not reason:
-        raise InvalidInput(_("Give the reason."), field="reason")
     with transaction.atomic():
-        profile = (
-            SupplierProfile.objects.select_for_update()
-            .select_related("organisation")
-            .get(pk=profile.pk)
+        profile = _decide(
+            profile, actor=actor, target=SupplierStatus.REJECTED, text=reason, required=True
         )
-        _move(profile, SupplierStatus.REJECTED)
-        profile.reviewed_at, profile.review_note = db_now(), reason
-        profile.save(update_fields=["status", "reviewed_at", "review_note"])
-        record_event("SUPPLIER_REJECTED", profile.organisation, {"reason": reason}, actor=actor)
+        record_event(
+            "SUPPLIER_REJECTED", profile.organisation, {"reason": profile.review_note}, actor=actor
+        )
     return profile
 
 
@@ -221,24 +225,16 @@ def suspend_supplier(
     profile: SupplierProfile, *, actor: User | None, reason: str
 ) -> SupplierProfile:
     """Suspend a supplier's account: its people lose the supplier role until reinstated."""
-    if actor is not None:
-        require_role(actor, ADMIN)
-    reason = (reason or "").strip()
-    if not reason:
-        raise InvalidInput(_("Give the reason."), field="reason")
     with transaction.atomic():
-        profile = (
-            SupplierProfile.objects.select_for_update()
-            .select_related("organisation")
-            .get(pk=profile.pk)
+        profile = _decide(
+            profile, actor=actor, target=SupplierStatus.SUSPENDED, text=reason, required=True
         )
-        _move(profile, SupplierStatus.SUSPENDED)
-        profile.reviewed_at, profile.review_note = db_now(), reason
-        profile.save(update_fields=["status", "reviewed_at", "review_note"])
         Membership.objects.filter(
             organisation=profile.organisation, role=Role.SUPPLIER, is_active=True
         ).update(is_active=False)
-        record_event("SUPPLIER_SUSPENDED", profile.organisation, {"reason": reason}, actor=actor)
+        record_event(
+            "SUPPLIER_SUSPENDED", profile.organisation, {"reason": profile.review_note}, actor=actor
+        )
     return profile
 
 
