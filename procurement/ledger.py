@@ -25,6 +25,7 @@ from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from procurement.clock import db_now
 from procurement.crypto import rfc9162, signednote
@@ -238,7 +239,9 @@ def _with_nodes(compute: Callable[[rfc9162.NodeReader], Any]) -> Any:
 
 def _check_size(size: int, current: int) -> None:
     if not 0 <= size <= current:
-        raise InvalidInput(f"tree size must be between 0 and {current}", field="size")
+        raise InvalidInput(
+            _("The tree size must be between 0 and %(n)d.") % {"n": current}, field="size"
+        )
 
 
 def root_at(size: int) -> bytes:
@@ -249,14 +252,16 @@ def root_at(size: int) -> bytes:
 def inclusion_proof(index: int, size: int) -> list[bytes]:
     _check_size(size, tree_size())
     if not 0 <= index < size:
-        raise InvalidInput(f"index must be below the tree size {size}", field="index")
+        raise InvalidInput(
+            _("The index must be below the tree size %(n)d.") % {"n": size}, field="index"
+        )
     return _with_nodes(lambda node: rfc9162.inclusion_path(node, index, size))
 
 
 def consistency_proof(first: int, second: int) -> list[bytes]:
     _check_size(second, tree_size())
     if not 0 <= first <= second:
-        raise InvalidInput("first must be between 0 and second", field="first")
+        raise InvalidInput(_("“first” must be between 0 and “second”."), field="first")
     return _with_nodes(lambda node: rfc9162.consistency_proof(node, first, second))
 
 
@@ -330,7 +335,7 @@ def public_view(entries: Iterable[LedgerEntry], moment: dt.datetime) -> list[Pub
 
 def entries_in_range(start: int, end: int, moment: dt.datetime) -> list[PublicEntry]:
     if start < 0 or end < start:
-        raise InvalidInput("need 0 <= start <= end", field="start")
+        raise InvalidInput(_("“start” must be between 0 and “end”."), field="start")
     rows = LedgerEntry.objects.filter(seq__gte=start, seq__lt=end).order_by("seq")
     return public_view(rows, moment)
 

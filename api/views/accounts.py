@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import authenticate
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from knox.models import AuthToken
 from knox.views import LogoutView as KnoxLogoutView
@@ -47,10 +48,10 @@ class LoginView(APIView):
         )
         if getattr(request, "axes_locked_out", False):
             raise exceptions.Throttled(
-                detail="Too many failed sign-ins from this address; try again later."
+                detail=_("Too many failed sign-ins from this address; try again later.")
             )
         if user is None:
-            raise InvalidInput("Wrong username or password.")
+            raise InvalidInput(_("Wrong username or password."))
         instance, token = AuthToken.objects.create(user)
         return Response({"token": token, "expiry": instance.expiry})
 

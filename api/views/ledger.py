@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -29,14 +30,18 @@ def _int_param(request, name: str, *, default: int | None = None) -> int:
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         if default is None:
-            raise InvalidInput(f"the query parameter '{name}' is required", field=name)
+            raise InvalidInput(
+                _("The query parameter “%(name)s” is required.") % {"name": name}, field=name
+            )
         return default
     try:
         value = int(raw)
     except ValueError:
-        raise InvalidInput(f"'{name}' must be an integer", field=name) from None
+        raise InvalidInput(
+            _("“%(name)s” must be an integer.") % {"name": name}, field=name
+        ) from None
     if value < 0:
-        raise InvalidInput(f"'{name}' must not be negative", field=name)
+        raise InvalidInput(_("“%(name)s” must not be negative.") % {"name": name}, field=name)
     return value
 
 
@@ -138,7 +143,9 @@ class EntriesView(APIView):
             start = _int_param(request, "start", default=0)
             end = _int_param(request, "end", default=start + 100)
             if end - start > MAX_RANGE:
-                raise InvalidInput(f"at most {MAX_RANGE} entries per request", field="end")
+                raise InvalidInput(
+                    _("At most %(n)d entries per request.") % {"n": MAX_RANGE}, field="end"
+                )
             rows = ledger.entries_in_range(start, end, now)
         return Response(PublicEntrySerializer(rows, many=True).data)
 
