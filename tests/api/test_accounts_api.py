@@ -134,13 +134,17 @@ def test_token_login_me_and_logout(people, api):
 def test_wrong_password_is_refused_and_repeated_failures_lock_out(people, api):
     url = reverse("api:login")
     username = people["officer"].username
-    response = api.post(url, {"username": username, "password": "wrong"}, format="json")
+    response = api.post(
+        url, {"username": username, "password": "wrong"}, format="json", HTTP_ACCEPT_LANGUAGE="en"
+    )
     assert response.status_code == 400
     assert response.json()["error"]["message"].startswith("Wrong username or password")
     for _ in range(4):
         api.post(url, {"username": username, "password": "wrong"}, format="json")
     # Locked now: even the right password is refused until the cool-off ends.
-    response = api.post(url, {"username": username, "password": PASSWORD}, format="json")
+    response = api.post(
+        url, {"username": username, "password": PASSWORD}, format="json", HTTP_ACCEPT_LANGUAGE="en"
+    )
     assert response.status_code == 429
     assert response.json()["error"]["message"].startswith("Too many failed sign-ins")
 
