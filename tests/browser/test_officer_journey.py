@@ -46,6 +46,22 @@ def browser(monkeypatch):
 
 
 @pytest.fixture
+def stray_connections():
+    """After the live server stops, end database sessions its request threads left open
+    (kept-alive browser connections outlive the server's own cleanup), so the test database
+    can be dropped at the end of the run."""
+    yield
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+
+
+@pytest.fixture
 def page(browser):
     context = browser.new_context(locale="vi-VN", timezone_id="Asia/Bangkok")
     page = context.new_page()
@@ -56,7 +72,9 @@ def page(browser):
     context.close()
 
 
-def test_officer_publishes_and_the_public_sees_it(live_server, page, officer, agency, vn):
+def test_officer_publishes_and_the_public_sees_it(
+    stray_connections, live_server, page, officer, agency, vn
+):
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("#id_username", officer.username)
     page.fill("#id_password", PASSWORD)
