@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -41,7 +42,7 @@ def exception_handler(exc, context):
         return None  # an unexpected error: Django's 500 handling (and logging) takes it
     if isinstance(exc, exceptions.ValidationError):
         details = response.data
-        field, message = None, "Invalid input."
+        field, message = None, _("Invalid input.")
         if isinstance(details, dict) and details:
             field = next(iter(details))
             first = details[field]

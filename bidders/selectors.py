@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from bidders.models import Debarment, SupplierProfile, SupplierStatus
 from procurement.exceptions import NotFound
@@ -34,10 +35,10 @@ def may_bid(organisation: Organisation, day: dt.date) -> bool:
 
 def profile_for_admin(user, profile_id: int) -> SupplierProfile:
     if not has_role(user, ADMIN):
-        raise NotFound("no such supplier")
+        raise NotFound(_("No such supplier."))
     try:
         return SupplierProfile.objects.select_related("organisation", "registered_by").get(
             pk=profile_id
         )
     except SupplierProfile.DoesNotExist:
-        raise NotFound("no such supplier") from None
+        raise NotFound(_("No such supplier.")) from None

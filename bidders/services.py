@@ -26,6 +26,7 @@ from procurement.exceptions import Conflict, InvalidInput
 from procurement.ledger import record_event
 from procurement.models import Membership, Organisation, OrganisationKind, Role, User
 from procurement.permissions import ADMIN, require_role
+from procurement.validation import clean_model
 from tenders import classification
 
 
@@ -138,11 +139,7 @@ def create_profile(
             registered_by=registered_by,
             registered_at=db_now(),
         )
-        try:
-            profile.full_clean(exclude=["organisation", "registered_by"])
-        except ValidationError as exc:
-            field, messages = next(iter(exc.message_dict.items()))
-            raise InvalidInput(" ".join(messages), field=field) from exc
+        clean_model(profile, exclude=["organisation", "registered_by"])
         profile.save()
         record_event(
             "SUPPLIER_REGISTERED",
@@ -197,12 +194,18 @@ def approve_supplier(
             profile, actor=actor, target=SupplierStatus.APPROVED, text=note, required=False
         )
         organisation = profile.organisation
-        Membership.objects.filter(
+        # Through the membership service, so each role change is in the ledger too: the
+        # representatives suspended with the supplier come back, and the registering user
+        # becomes one if not already.
+        suspended = Membership.objects.filter(
             organisation=organisation, role=Role.SUPPLIER, is_active=False
-        ).update(is_active=True)
-        user = profile.registered_by
-        held = Membership.objects.filter(organisation=organisation, user=user, role=Role.SUPPLIER)
-        if not held.exists():
+        ).select_related("user")
+        users = {m.user for m in suspended}
+        if not Membership.objects.filter(
+            organisation=organisation, user=profile.registered_by, role=Role.SUPPLIER
+        ).exists():
+            users.add(profile.registered_by)
+        for user in sorted(users, key=lambda u: u.pk):
             accounts.grant_membership(organisation, user=user, role=Role.SUPPLIER, actor=None)
         record_event("SUPPLIER_APPROVED", organisation, {"note": profile.review_note}, actor=actor)
     return profile
@@ -229,9 +232,11 @@ def suspend_supplier(
         profile = _decide(
             profile, actor=actor, target=SupplierStatus.SUSPENDED, text=reason, required=True
         )
-        Membership.objects.filter(
+        active = Membership.objects.filter(
             organisation=profile.organisation, role=Role.SUPPLIER, is_active=True
-        ).update(is_active=False)
+        ).select_related("user", "organisation")
+        for membership in active:
+            accounts.revoke_membership(membership, actor=None)
         record_event(
             "SUPPLIER_SUSPENDED", profile.organisation, {"reason": profile.review_note}, actor=actor
         )

@@ -16,24 +16,25 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from bidders import selectors, services
 from bidders.forms import DecisionForm, RegistrationForm
 from bidders.models import Debarment, SupplierProfile, SupplierStatus
-from procurement.exceptions import DomainError, InvalidInput, NotFound
+from procurement.exceptions import NotFound
 from procurement.permissions import ADMIN, has_role
+from procurement.web import run_service
 
 
 @require_http_methods(["GET", "POST"])
 def register(request):
     form = RegistrationForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.register_supplier(**form.cleaned_data)
-        except InvalidInput as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-        else:
-            messages.success(
-                request,
-                _("Thank you. Your registration will be reviewed; you can sign in meanwhile."),
-            )
-            return redirect("login")
+    registered = (
+        request.method == "POST"
+        and form.is_valid()
+        and run_service(request, form, lambda: services.register_supplier(**form.cleaned_data))
+    )
+    if registered:
+        messages.success(
+            request,
+            _("Thank you. Your registration will be reviewed; you can sign in meanwhile."),
+        )
+        return redirect("login")
     return render(request, "bidders/register.html", {"form": form})
 
 
@@ -79,7 +80,8 @@ def decide(request, profile_id: int, decision: str):
         profile = selectors.profile_for_admin(request.user, profile_id)
     except NotFound:
         raise Http404 from None
-    text = DecisionForm(request.POST).data.get("text", "")
+    form = DecisionForm(request.POST)
+    text = form.cleaned_data["text"] if form.is_valid() else ""
     action = {
         "approve": lambda: services.approve_supplier(profile, actor=request.user, note=text),
         "reject": lambda: services.reject_supplier(profile, actor=request.user, reason=text),
@@ -87,10 +89,6 @@ def decide(request, profile_id: int, decision: str):
     }.get(decision)
     if action is None:
         raise Http404
-    try:
-        action()
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
+    if run_service(request, None, action):
         messages.success(request, _("Decision recorded."))
     return redirect("supplier-review")

@@ -358,7 +358,7 @@ def entry_proof(seq: int, moment: dt.datetime) -> dict:
     """
     entry = get_entry(seq)
     if entry.is_sealed_at(moment):
-        raise NotFound("no such ledger entry")
+        raise NotFound(_("No such ledger entry."))
     checkpoint = latest_checkpoint()
     if seq >= checkpoint.tree_size:
         checkpoint = make_checkpoint()
@@ -374,4 +374,4 @@ def get_entry(seq: int) -> LedgerEntry:
     try:
         return LedgerEntry.objects.get(seq=seq)
     except LedgerEntry.DoesNotExist:
-        raise NotFound("no such ledger entry") from None
+        raise NotFound(_("No such ledger entry.")) from None

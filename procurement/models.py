@@ -70,9 +70,6 @@ class Organisation(models.Model):
     def ledger_subject(self) -> str:
         return f"organisation:{self.code}"
 
-    def name_for(self, language: str | None) -> str:
-        return self.name_en if language == "en" else self.name_vi
-
 
 class Role(models.TextChoices):
     OFFICER = "officer", _("Procurement officer")

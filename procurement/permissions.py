@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AnonymousUser
+from django.utils.translation import gettext as _
 
 from procurement.exceptions import PermissionDenied
 from procurement.models import Membership, Organisation, Role, User
@@ -33,7 +34,7 @@ def require_role(
     user: User | AnonymousUser | None, role: str, organisation: Organisation | None = None
 ) -> User:
     if not has_role(user, role, organisation):
-        raise PermissionDenied("You do not have the role this action needs.")
+        raise PermissionDenied(_("You do not have the role this action needs."))
     return user  # type: ignore[return-value]
 
 

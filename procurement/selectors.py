@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from procurement.exceptions import NotFound
 from procurement.models import Membership, Organisation, User
@@ -14,7 +15,7 @@ def organisation_by_code(code: str) -> Organisation:
     try:
         return Organisation.objects.get(code=code)
     except Organisation.DoesNotExist:
-        raise NotFound("no such organisation") from None
+        raise NotFound(_("No such organisation.")) from None
 
 
 def memberships_visible_to(user: User, organisation: Organisation) -> QuerySet[Membership]:
@@ -23,14 +24,14 @@ def memberships_visible_to(user: User, organisation: Organisation) -> QuerySet[M
         has_role(user, ADMIN)
         or Membership.objects.filter(user=user, organisation=organisation, is_active=True).exists()
     ):
-        raise NotFound("no such organisation")
+        raise NotFound(_("No such organisation."))
     return organisation.memberships.select_related("user").filter(is_active=True)
 
 
 def membership_for_admin(user: User, membership_id: int) -> Membership:
     if not has_role(user, ADMIN):
-        raise NotFound("no such membership")
+        raise NotFound(_("No such membership."))
     try:
         return Membership.objects.select_related("user", "organisation").get(pk=membership_id)
     except Membership.DoesNotExist:
-        raise NotFound("no such membership") from None
+        raise NotFound(_("No such membership.")) from None

@@ -23,14 +23,7 @@ from procurement.models import (
     User,
 )
 from procurement.permissions import ADMIN, require_role
-
-
-def _validate(instance, *, exclude: list[str] | None = None) -> None:
-    try:
-        instance.full_clean(exclude=exclude)
-    except ValidationError as exc:
-        field, messages = next(iter(exc.message_dict.items()))
-        raise InvalidInput(f"{field}: {' '.join(messages)}", field=field) from exc
+from procurement.validation import clean_model
 
 
 def create_organisation(
@@ -60,7 +53,7 @@ def create_organisation(
         address=address.strip(),
         website=website.strip(),
     )
-    _validate(organisation)
+    clean_model(organisation)
     with transaction.atomic():
         organisation.save()
         record_event(
@@ -103,7 +96,7 @@ def create_user(
     except ValidationError as exc:
         raise InvalidInput(" ".join(exc.messages), field="password") from exc
     user.set_password(password)
-    _validate(user, exclude=["password"])
+    clean_model(user, exclude=["password"])
     return register_account(user, actor=actor)
 
 
@@ -153,7 +146,7 @@ def update_organisation(
         before = {name: getattr(organisation, name) for name in changes}
         for name, value in changes.items():
             setattr(organisation, name, value.strip())
-        _validate(organisation)
+        clean_model(organisation)
         changed = {
             n: getattr(organisation, n) for n in changes if getattr(organisation, n) != before[n]
         }

@@ -103,7 +103,3 @@ CODES: dict[tuple[str, str], Code] = {
 
 def lookup(scheme: str, code: str) -> Code | None:
     return CODES.get((scheme, code.strip()))
-
-
-def choices(scheme: str = "CPV") -> list[tuple[str, str]]:
-    return [(c.code, f"{c.code} {c.en}") for (s, _), c in CODES.items() if s == scheme]

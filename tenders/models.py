@@ -104,7 +104,6 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.CANCELLED: frozenset(),
     S.UNSUCCESSFUL: frozenset(),
 }
-PUBLIC_STATUSES = [s for s in TenderStatus.values if s != S.DRAFT]
 
 
 def can_move(current: str, target: str) -> bool:

@@ -129,12 +129,12 @@ def _amount(value: Decimal | None, currency: str) -> dict | None:
     return {"amount": number, "currency": currency}
 
 
-def _public_url(path: str) -> str:
+def public_url(path: str) -> str:
     return settings.PUBLIC_BASE_URL + path
 
 
 def extension_url() -> str:
-    return _public_url(reverse("ocds-extension", args=["extension.json"]))
+    return public_url(reverse("ocds-extension", args=["extension.json"]))
 
 
 def extensions() -> list[str]:
@@ -196,9 +196,7 @@ def tender_block(tender: Tender) -> dict:
             "id": str(d.public_id),
             "documentType": "biddingDocuments",
             "title": d.title,
-            "url": _public_url(
-                reverse("api:tender-document", args=[tender.reference, d.public_id])
-            ),
+            "url": public_url(reverse("api:tender-document", args=[tender.reference, d.public_id])),
             "datePublished": _iso(d.uploaded_at),
             "format": d.content_type,
             "language": "vi",
@@ -308,7 +306,7 @@ def _package(uri: str, published: dt.datetime) -> dict:
         "publishedDate": _iso(published),
         "publisher": {"name": settings.OCDS_PUBLISHER_NAME},
         "license": settings.OCDS_LICENSE,
-        "publicationPolicy": _public_url("/"),
+        "publicationPolicy": public_url("/"),
         "extensions": extensions(),
     }
 

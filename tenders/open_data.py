@@ -9,11 +9,12 @@ from pathlib import Path
 from django.conf import settings
 from django.http import Http404, HttpResponse, JsonResponse
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from procurement.clock import db_now
 from tenders import ocds
-from tenders.models import OcdsRelease, Tender
+from tenders.models import OcdsRelease
 
 EXTENSION_DIR = Path(__file__).resolve().parent / "ocds_extension"
 FEED_PAGE = 100
@@ -28,19 +29,19 @@ def _releases(ocid: str) -> list[dict]:
         OcdsRelease.objects.filter(ocid=ocid).order_by("ledger_seq").values_list("data", flat=True)
     )
     if not rows:
-        raise Http404("no public releases for this ocid")
+        raise Http404(_("No public releases for this contracting process."))
     return rows
 
 
 @require_GET
 def release_package(request, ocid: str):
-    uri = ocds._public_url(reverse("ocds-releases", args=[ocid]))
+    uri = ocds.public_url(reverse("ocds-releases", args=[ocid]))
     return _json(ocds.release_package(_releases(ocid), uri=uri, published=db_now()))
 
 
 @require_GET
 def record_package(request, ocid: str):
-    uri = ocds._public_url(reverse("ocds-record", args=[ocid]))
+    uri = ocds.public_url(reverse("ocds-record", args=[ocid]))
     return _json(ocds.record_package(ocid, _releases(ocid), uri=uri, published=db_now()))
 
 
@@ -52,13 +53,17 @@ def feed(request):
     try:
         since = int(request.GET.get("since", "-1"))
     except ValueError:
-        return _json({"error": {"code": "invalid", "message": "since must be an integer"}})
+        message = _("“since” must be an integer.")
+        return JsonResponse(
+            {"error": {"code": "invalid", "message": message, "field": "since", "details": None}},
+            status=400,
+        )
     rows = list(OcdsRelease.objects.filter(ledger_seq__gt=since).order_by("ledger_seq")[:FEED_PAGE])
-    uri = ocds._public_url(reverse("ocds-feed")) + f"?since={since}"
+    uri = ocds.public_url(reverse("ocds-feed")) + f"?since={since}"
     package = ocds.release_package([r.data for r in rows], uri=uri, published=db_now())
     if len(rows) == FEED_PAGE:
         package["links"] = {
-            "next": ocds._public_url(reverse("ocds-feed")) + f"?since={rows[-1].ledger_seq}"
+            "next": ocds.public_url(reverse("ocds-feed")) + f"?since={rows[-1].ledger_seq}"
         }
     return _json(package)
 
@@ -71,7 +76,7 @@ def extension_file(request, name: str):
     if name == "extension.json":
         # The schema documents every field it adds; point readers at it on this portal.
         data["documentationUrl"] = {
-            "en": ocds._public_url(reverse("ocds-extension", args=["release-schema.json"]))
+            "en": ocds.public_url(reverse("ocds-extension", args=["release-schema.json"]))
         }
         data["contactPoint"] = {"name": settings.OCDS_PUBLISHER_NAME}
         if settings.OCDS_CONTACT_EMAIL:
@@ -79,7 +84,3 @@ def extension_file(request, name: str):
     return HttpResponse(
         json.dumps(data, ensure_ascii=False, indent=2), content_type="application/json"
     )
-
-
-def tender_ocid(tender: Tender) -> str | None:
-    return tender.ocid if tender.releases.exists() else None

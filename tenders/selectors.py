@@ -4,6 +4,7 @@ officers; for anyone else a draft does not exist (404), exactly like a missing t
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from procurement.exceptions import NotFound
 from procurement.models import Role, User
@@ -12,7 +13,7 @@ from tenders.models import Question, Tender, TenderDocument, TenderStatus
 
 
 def visible_tenders(user: User | None) -> QuerySet[Tender]:
-    rows = Tender.objects.select_related("agency", "regime")
+    rows = Tender.objects.select_related("agency")
     public = ~Q(status=TenderStatus.DRAFT)
     agencies = organisations_with_role(user, Role.OFFICER)
     return rows.filter(public | Q(agency__in=agencies))
@@ -20,9 +21,9 @@ def visible_tenders(user: User | None) -> QuerySet[Tender]:
 
 def tender_by_reference(user: User | None, reference: str) -> Tender:
     try:
-        return visible_tenders(user).get(reference=reference)
+        return visible_tenders(user).select_related("regime").get(reference=reference)
     except Tender.DoesNotExist:
-        raise NotFound("no such tender") from None
+        raise NotFound(_("No such tender.")) from None
 
 
 def officer_tenders(user: User) -> QuerySet[Tender]:
@@ -36,7 +37,7 @@ def document_of(user: User | None, reference: str, public_id: str) -> TenderDocu
     try:
         return tender.documents.get(public_id=public_id)
     except (TenderDocument.DoesNotExist, ValueError):
-        raise NotFound("no such document") from None
+        raise NotFound(_("No such document.")) from None
 
 
 def question_of(user: User | None, reference: str, number: int) -> Question:
@@ -44,7 +45,7 @@ def question_of(user: User | None, reference: str, number: int) -> Question:
     try:
         return tender.questions.get(number=number)
     except Question.DoesNotExist:
-        raise NotFound("no such question") from None
+        raise NotFound(_("No such question.")) from None
 
 
 def public_questions(tender: Tender) -> QuerySet[Question]:

@@ -14,9 +14,9 @@ import uuid
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from procurement import workdays
@@ -26,6 +26,7 @@ from procurement.exceptions import Conflict, InvalidInput, NotFound
 from procurement.ledger import record_event
 from procurement.models import Organisation, OrganisationKind, Role, User
 from procurement.permissions import require_role
+from procurement.validation import clean_model
 from tenders import classification, ocds
 from tenders.models import (
     Amendment,
@@ -148,14 +149,6 @@ def _decimal(value: Any, field: str, *, positive: bool = False) -> Decimal:
     return number
 
 
-def _validate_model(instance, exclude: list[str] | None = None) -> None:
-    try:
-        instance.full_clean(exclude=exclude, validate_constraints=False)
-    except ValidationError as exc:
-        field, messages = next(iter(exc.message_dict.items()))
-        raise InvalidInput(" ".join(messages), field=field) from exc
-
-
 def _apply_fields(tender: Tender, fields: dict[str, Any], allowed: tuple[str, ...]) -> None:
     unknown = set(fields) - set(allowed)
     if unknown:
@@ -179,7 +172,7 @@ def _apply_fields(tender: Tender, fields: dict[str, Any], allowed: tuple[str, ..
         ):
             raise InvalidInput(_("Give a date and time with its time zone."), field=name)
         setattr(tender, name, value)
-    _validate_model(tender, exclude=["agency", "regime", "reference", "ocid"])
+    clean_model(tender, exclude=["agency", "regime", "reference", "ocid"], constraints=False)
     if classification.lookup(tender.classification_scheme, tender.classification_code) is None:
         raise InvalidInput(
             _("Unknown %(scheme)s code “%(code)s”.")
@@ -434,8 +427,6 @@ def _check_criteria(tender: Tender) -> None:
 
 
 def _lang() -> str:
-    from django.utils.translation import get_language
-
     return get_language() or "vi"
 
 
@@ -554,22 +545,21 @@ def _record_amendment(
     now: dt.datetime,
     rationale: str,
     changes: dict[str, dict],
-    extended: bool = False,
+    at_least: dt.datetime | None = None,
 ) -> Amendment:
-    """Enforce the amendment cut-off, then write the public history, the ledger entry and the
-    OCDS release."""
-    floor = amendment_deadline_floor(tender, now)
-    if tender.submission_deadline < floor:
+    """Enforce the amendment cut-off (and ``at_least``, another rule's floor for the deadline),
+    then write the public history, the ledger entry and the OCDS release."""
+    floor = max(filter(None, [amendment_deadline_floor(tender, now), at_least]))
+    extended = tender.submission_deadline < floor
+    if extended:
         old = tender.submission_deadline
-        delta = floor - old
         changes.setdefault("submission_deadline", {"old": _stringify(old)})
         tender.submission_deadline = floor
         changes["submission_deadline"]["new"] = _stringify(floor)
         if tender.opening_time < floor:
             changes.setdefault("opening_time", {"old": _stringify(tender.opening_time)})
-            tender.opening_time = tender.opening_time + delta
+            tender.opening_time = tender.opening_time + (floor - old)
             changes["opening_time"]["new"] = _stringify(tender.opening_time)
-        extended = True
     cutoff = question_cutoff(tender)
     if tender.enquiry_end is not None and tender.enquiry_end > cutoff:
         # A new, earlier deadline pulls the end of questions with it.
@@ -797,25 +787,15 @@ def answer_question(question: Question, *, actor: User | None, answer: str) -> Q
         ocds.record_release(tender, event="enquiry", tag=["tenderUpdate"], entry=entry)
         floor = answer_deadline_floor(tender, now)
         if tender.submission_deadline < floor:
-            old = tender.submission_deadline
-            changes = {
-                "clarification": {"old": None, "new": f"question {question.number}"},
-                "submission_deadline": {"old": _stringify(old), "new": _stringify(floor)},
-            }
-            tender.submission_deadline = floor
-            if tender.opening_time < floor:
-                changes["opening_time"] = {"old": _stringify(tender.opening_time)}
-                tender.opening_time = tender.opening_time + (floor - old)
-                changes["opening_time"]["new"] = _stringify(tender.opening_time)
-            # The amendment rule may move the deadline further still.
+            # An amendment moves the deadline to the later of this floor and its own.
             _record_amendment(
                 tender,
                 actor=actor,
                 now=now,
                 rationale=_("Answer to question %(n)d published late: deadline extended.")
                 % {"n": question.number},
-                changes=changes,
-                extended=True,
+                changes={"clarification": {"old": None, "new": f"question {question.number}"}},
+                at_least=floor,
             )
     return question
 

@@ -19,10 +19,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from procurement import ledger
 from procurement.clock import db_now
-from procurement.exceptions import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
+from procurement.exceptions import NotFound
 from procurement.models import Organisation, OrganisationKind, Role
 from procurement.paging import CappedPaginator
 from procurement.permissions import has_role, organisations_with_role
+from procurement.web import run_service
 from tenders import classification, selectors, services
 from tenders.filters import TenderFilter
 from tenders.forms import (
@@ -45,33 +46,12 @@ def _tender_or_404(request, reference: str) -> Tender:
         raise Http404 from None
 
 
-def _run(request, form, action):
-    """Call a service; put its refusal on the form (or in a message) and return None."""
-    try:
-        return action()
-    except InvalidInput as exc:
-        if form is not None and exc.field in form.fields:
-            form.add_error(exc.field, exc.message)
-        elif form is not None:
-            form.add_error(None, exc.message)
-        else:
-            messages.error(request, exc.message)
-    except PermissionDenied as exc:
-        raise HttpForbidden(exc.message) from exc
-    except (Conflict, NotFound, DomainError) as exc:
-        if form is not None:
-            form.add_error(None, exc.message)
-        else:
-            messages.error(request, exc.message)
-    return None
-
-
 # --- Public ---------------------------------------------------------------------------------
 
 
 @require_GET
 def search(request):
-    base = selectors.visible_tenders(None).select_related("agency")
+    base = selectors.visible_tenders(None)
     results = TenderFilter(request.GET, queryset=base.order_by("-published_at", "-pk"))
     rows = results.qs if results.is_valid() else base.none()
     page = CappedPaginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -141,7 +121,7 @@ def detail(request, reference: str):
 def ask(request, reference: str):
     tender = _tender_or_404(request, reference)
     form = QuestionForm(request.POST)
-    if form.is_valid() and _run(
+    if form.is_valid() and run_service(
         request,
         form,
         lambda: services.ask_question(tender, actor=request.user, text=form.cleaned_data["text"]),
@@ -212,7 +192,7 @@ def create(request):
     form = TenderForm(request.POST or None, agencies=agencies)
     if request.method == "POST" and form.is_valid():
         chosen = next(a for a in agencies if a.code == form.cleaned_data["agency"])
-        tender = _run(
+        tender = run_service(
             request,
             form,
             lambda: services.create_tender(chosen, actor=request.user, **form.service_arguments()),
@@ -250,7 +230,7 @@ def edit(request, reference: str):
     form = TenderForm(request.POST or None, initial=_initial(tender), agencies=[tender.agency])
     if request.method == "POST" and form.is_valid():
         arguments = form.service_arguments()
-        if _run(
+        if run_service(
             request, form, lambda: services.update_draft(tender, actor=request.user, **arguments)
         ):
             messages.success(request, _("Draft saved."))
@@ -284,7 +264,7 @@ def _manage_context(tender: Tender, **forms) -> dict:
 def _manage_post(request, reference, form_class, key, action, success):
     tender = _tender_or_404(request, reference)
     form = form_class(request.POST, request.FILES)
-    if form.is_valid() and _run(request, form, lambda: action(tender, form)):
+    if form.is_valid() and run_service(request, form, lambda: action(tender, form)):
         messages.success(request, success)
         return redirect("workspace-tender", reference=tender.reference)
     tender.refresh_from_db()
@@ -297,7 +277,7 @@ def _manage_post(request, reference, form_class, key, action, success):
 @login_required
 def publish(request, reference: str):
     tender = _tender_or_404(request, reference)
-    if _run(request, None, lambda: services.publish_tender(tender, actor=request.user)):
+    if run_service(request, None, lambda: services.publish_tender(tender, actor=request.user)):
         messages.success(request, _("The tender is published."))
     return redirect("workspace-tender", reference=tender.reference)
 
@@ -362,7 +342,7 @@ def answer(request, reference: str, number: int):
     except NotFound:
         raise Http404 from None
     form = AnswerForm(request.POST)
-    if form.is_valid() and _run(
+    if form.is_valid() and run_service(
         request,
         None,
         lambda: services.answer_question(

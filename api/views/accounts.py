@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from api.inputs import valid
 from api.permissions import IsPlatformAdmin
 from procurement import selectors, services
 from procurement.exceptions import InvalidInput
@@ -39,13 +40,8 @@ class LoginView(APIView):
         ),
     )
     def post(self, request):
-        data = LoginSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        user = authenticate(
-            request,
-            username=data.validated_data["username"],
-            password=data.validated_data["password"],
-        )
+        data = valid(LoginSerializer, request)
+        user = authenticate(request, username=data["username"], password=data["password"])
         if getattr(request, "axes_locked_out", False):
             raise exceptions.Throttled(
                 detail=_("Too many failed sign-ins from this address; try again later.")
@@ -137,9 +133,9 @@ class OrganisationListView(generics.ListAPIView):
 
     @extend_schema(request=OrganisationInput, responses={201: OrganisationSerializer})
     def post(self, request):
-        data = OrganisationInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        organisation = services.create_organisation(**data.validated_data, actor=request.user)
+        organisation = services.create_organisation(
+            **valid(OrganisationInput, request), actor=request.user
+        )
         return Response(OrganisationSerializer(organisation).data, status=status.HTTP_201_CREATED)
 
 
@@ -171,13 +167,9 @@ class MembershipListView(APIView):
     @extend_schema(request=GrantInput, responses={201: MembershipSerializer})
     def post(self, request, code: str):
         organisation = selectors.organisation_by_code(code)
-        data = GrantInput(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = valid(GrantInput, request)
         membership = services.grant_membership(
-            organisation,
-            user=data.validated_data["user"],
-            role=data.validated_data["role"],
-            actor=request.user,
+            organisation, user=data["user"], role=data["role"], actor=request.user
         )
         return Response(MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
 

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from api.inputs import valid
 from api.views.tenders import ReasonIn
 from bidders import selectors, services
 from bidders.models import Debarment, SupplierProfile, SupplierStatus
@@ -68,12 +69,6 @@ class DebarIn(serializers.Serializer):
     legal_basis = serializers.CharField(max_length=300, required=False, allow_blank=True)
 
 
-def _valid(serializer_class, request) -> dict:
-    data = serializer_class(data=request.data)
-    data.is_valid(raise_exception=True)
-    return dict(data.validated_data)
-
-
 class RegisterView(APIView):
     """Register a supplier and its first user; a platform administrator reviews it."""
 
@@ -83,7 +78,7 @@ class RegisterView(APIView):
 
     @extend_schema(request=RegisterIn, responses={201: SupplierOut})
     def post(self, request):
-        profile = services.register_supplier(**_valid(RegisterIn, request))
+        profile = services.register_supplier(**valid(RegisterIn, request))
         return Response(SupplierOut(profile).data, status=status.HTTP_201_CREATED)
 
 
@@ -116,7 +111,7 @@ class ReviewView(APIView):
 
     def post(self, request, profile_id: int):
         profile = selectors.profile_for_admin(request.user, profile_id)
-        data = _valid(self.input_class, request)
+        data = valid(self.input_class, request)
         return Response(SupplierOut(self.act(profile, request.user, data)).data)
 
 
@@ -147,6 +142,6 @@ class DebarView(APIView):
     def post(self, request, code: str):
         organisation = organisation_by_code(code)
         debarment = services.debar_supplier(
-            organisation, actor=request.user, **_valid(DebarIn, request)
+            organisation, actor=request.user, **valid(DebarIn, request)
         )
         return Response(DebarmentOut(debarment).data, status=status.HTTP_201_CREATED)

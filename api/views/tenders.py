@@ -11,6 +11,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.inputs import valid
 from procurement.paging import CappedPagination
 from procurement.selectors import organisation_by_code
 from tenders import selectors, services
@@ -233,12 +234,6 @@ class ReasonIn(serializers.Serializer):
     reason = serializers.CharField(max_length=20000)
 
 
-def _valid(serializer_class, request, **kwargs) -> dict:
-    data = serializer_class(data=request.data, **kwargs)
-    data.is_valid(raise_exception=True)
-    return dict(data.validated_data)
-
-
 def _detail(tender: Tender, code: int = status.HTTP_200_OK) -> Response:
     tender = (
         Tender.objects.prefetch_related(
@@ -268,7 +263,7 @@ class TenderListView(generics.ListAPIView):
 
     @extend_schema(request=TenderIn, responses={201: TenderDetail})
     def post(self, request):
-        data = _valid(TenderIn, request)
+        data = valid(TenderIn, request)
         agency = organisation_by_code(data.pop("agency"))
         tender = services.create_tender(
             agency,
@@ -293,7 +288,7 @@ class TenderDetailView(APIView):
     def patch(self, request, reference: str):
         """Edit a draft (officers of the agency)."""
         tender = selectors.tender_by_reference(request.user, reference)
-        data = _valid(TenderPatch, request)
+        data = valid(TenderPatch, request)
         return _detail(services.update_draft(tender, actor=request.user, **data))
 
 
@@ -306,7 +301,7 @@ class TenderActionView(APIView):
 
     def post(self, request, reference: str):
         tender = selectors.tender_by_reference(request.user, reference)
-        data = _valid(self.input_class, request) if self.input_class else {}
+        data = valid(self.input_class, request) if self.input_class else {}
         return self.act(tender, request, data)
 
 
@@ -402,7 +397,7 @@ class SupersedeView(APIView):
     @extend_schema(request=SupersedeIn, responses={201: DocumentOut})
     def post(self, request, reference: str, document_id: str):
         document = selectors.document_of(request.user, reference, document_id)
-        data = _valid(SupersedeIn, request)
+        data = valid(SupersedeIn, request)
         new = services.supersede_document(
             document, actor=request.user, upload=data["file"], rationale=data["rationale"]
         )
@@ -437,7 +432,7 @@ class AnswerView(APIView):
     @extend_schema(request=AnswerIn, responses=QuestionOut)
     def post(self, request, reference: str, number: int):
         question = selectors.question_of(request.user, reference, number)
-        data = _valid(AnswerIn, request)
+        data = valid(AnswerIn, request)
         question = services.answer_question(question, actor=request.user, answer=data["answer"])
         return Response(QuestionOut(question).data)
 

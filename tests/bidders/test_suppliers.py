@@ -91,7 +91,13 @@ def test_approval_grants_the_role_and_suspension_takes_it_away(make_user):
     services.approve_supplier(profile, actor=admin, note="Đã bổ sung")
     assert has_role(user, Role.SUPPLIER)
     assert Membership.objects.filter(user=user).count() == 1
-    assert kinds()[-2:] == ["SUPPLIER_SUSPENDED", "SUPPLIER_APPROVED"]
+    # Each role change is in the ledger with the decision that caused it.
+    assert kinds()[-4:] == [
+        "ROLE_REVOKED",
+        "SUPPLIER_SUSPENDED",
+        "ROLE_GRANTED",
+        "SUPPLIER_APPROVED",
+    ]
 
 
 def test_rejection_is_final_and_needs_a_reason(make_user):
