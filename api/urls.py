@@ -2,7 +2,7 @@ from csp.decorators import csp_update
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from api.views import accounts, ledger, suppliers, tenders
+from api.views import accounts, bids, custody, ledger, suppliers, tenders
 
 app_name = "api"
 
@@ -88,7 +88,32 @@ urlpatterns = [
         tenders.AnswerView.as_view(),
         name="tender-answer",
     ),
+    path("tenders/<str:reference>/roster/", custody.RosterView.as_view(), name="tender-roster"),
+    path(
+        "tenders/<str:reference>/key-statements/",
+        custody.StatementView.as_view(),
+        name="tender-key-statements",
+    ),
+    path(
+        "tenders/<str:reference>/key-releases/",
+        custody.ReleaseView.as_view(),
+        name="tender-key-releases",
+    ),
+    path("tenders/<str:reference>/bids/", bids.SubmitView.as_view(), name="tender-bids"),
+    path("tenders/<str:reference>/opening/", bids.OpeningView.as_view(), name="tender-opening"),
+    path(
+        "tenders/<str:reference>/financial-opening/",
+        bids.FinancialOpeningView.as_view(),
+        name="tender-financial-opening",
+    ),
+    path("custodians/", custody.CustodianListView.as_view(), name="custodians"),
+    path("custody/seats/", custody.MySeatsView.as_view(), name="custody-seats"),
+    path("bids/", bids.MyBidsView.as_view(), name="bids"),
+    path("bids/<uuid:bid_id>/", bids.BidView.as_view(), name="bid"),
+    path("bids/<uuid:bid_id>/withdraw/", bids.WithdrawView.as_view(), name="bid-withdraw"),
+    path("bids/<uuid:bid_id>/documents/", bids.DocumentsView.as_view(), name="bid-documents"),
     path("ledger/key/", ledger.LedgerKeyView.as_view(), name="ledger-key"),
+    path("ledger/receipt-key/", ledger.ReceiptKeyView.as_view(), name="ledger-receipt-key"),
     path("ledger/checkpoint/", ledger.LatestCheckpointView.as_view(), name="ledger-checkpoint"),
     path("ledger/checkpoints/", ledger.CheckpointListView.as_view(), name="ledger-checkpoints"),
     path("ledger/entries/", ledger.EntriesView.as_view(), name="ledger-entries"),

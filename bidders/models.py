@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.files.storage import storages
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
@@ -91,3 +92,91 @@ class Debarment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation.code} {self.starts_on}–{self.ends_on}"
+
+
+class BidStatus(models.TextChoices):
+    SUBMITTED = "submitted", _("Submitted (sealed)")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    SUPERSEDED = "superseded", _("Replaced by a later bid")
+    OPENED = "opened", _("Opened")
+    INVALID = "invalid", _("Invalid at opening")
+
+
+def envelope_path(instance: Bid, filename: str) -> str:
+    return f"envelopes/{instance.tender.public_id}/{instance.public_id}.epb1"
+
+
+def opened_path(instance: Bid, filename: str) -> str:
+    return f"opened/{instance.tender.public_id}/{instance.public_id}.bin"
+
+
+def storages_sealed():
+    """Sealed envelopes and opened documents: private storage, never under the web root."""
+    return storages["sealed"]
+
+
+class Bid(models.Model):
+    """A sealed bid: the stored envelope and what the server could check without a key. After
+    opening, the read-out price, the published price key and the documents' hash."""
+
+    public_id = models.UUIDField(unique=True, editable=False)  # the envelope's "bid"
+    tender = models.ForeignKey("tenders.Tender", on_delete=models.PROTECT, related_name="bids")
+    supplier = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="bids")
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=BidStatus.choices, default=BidStatus.SUBMITTED
+    )
+    supersedes = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="superseded_by"
+    )
+    envelope = models.FileField(upload_to=envelope_path, storage=storages_sealed, max_length=200)
+    envelope_sha256 = models.CharField(max_length=64, unique=True)
+    envelope_size = models.PositiveBigIntegerField()
+    suite = models.CharField(max_length=60)
+    keyset_hash = models.CharField(max_length=64)
+    dek_commit = models.CharField(max_length=64)
+    core_sha256 = models.CharField(max_length=64)  # h, bound into every share and piece
+    submitted_at = models.DateTimeField(_("submitted at"))
+    ledger_seq = models.BigIntegerField()
+    receipt = models.JSONField(null=True, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawal_seq = models.BigIntegerField(null=True, blank=True)
+    withdrawal_receipt = models.JSONField(null=True, blank=True)
+    # Opening
+    opened_at = models.DateTimeField(null=True, blank=True)
+    opening_seq = models.BigIntegerField(null=True, blank=True)
+    invalid_reason = models.CharField(max_length=300, blank=True)
+    price_sheet = models.JSONField(null=True, blank=True)
+    price_total = models.DecimalField(max_digits=20, decimal_places=2, null=True, blank=True)
+    price_key = models.CharField(max_length=64, blank=True)  # k_price, hex, public once opened
+    price_sha256 = models.CharField(max_length=64, blank=True)
+    docs_sha256 = models.CharField(max_length=64, blank=True)
+    documents = models.FileField(
+        upload_to=opened_path, storage=storages_sealed, max_length=200, blank=True
+    )
+
+    class Meta:
+        ordering = ["tender", "ledger_seq"]
+        verbose_name = _("bid")
+        verbose_name_plural = _("bids")
+        indexes = [models.Index(fields=["tender", "status"], name="bid_tender_status")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=BidStatus.values), name="bid_status_valid"
+            ),
+            # One live bid per supplier and tender; a replacement supersedes the old one.
+            models.UniqueConstraint(
+                fields=["tender", "supplier"],
+                condition=Q(status="submitted"),
+                name="bid_one_live_per_supplier",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tender.reference} · {self.supplier.code} · {self.public_id}"
+
+    @property
+    def ledger_subject(self) -> str:
+        return self.tender.ledger_subject

@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db import models
 
-from procurement import services
+from procurement import ledger, services
 from procurement.clock import db_now
 from procurement.models import Checkpoint, LedgerEntry, Membership, Organisation, User
 
@@ -107,7 +107,7 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
     def get_queryset(self, request):
         # Operators see what the public sees: sealed entries (who bid on what) stay hidden
         # until their moment, even here.
-        return super().get_queryset(request).exclude(sealed_until__gt=db_now())
+        return ledger.unsealed(super().get_queryset(request), db_now())
 
 
 @admin.register(Checkpoint)

@@ -73,6 +73,26 @@ def ledger_signing_key() -> Ed25519PrivateKey:
     return _demo_key(Path(settings.LEDGER_DEMO_KEY_FILE))
 
 
+@functools.cache
+def receipt_signing_key() -> Ed25519PrivateKey:
+    """Signs bid receipts; separate from the checkpoint key (sealing.md §3)."""
+    if settings.RECEIPT_SIGNING_KEY:
+        return parse_private_key(settings.RECEIPT_SIGNING_KEY)
+    if settings.RECEIPT_SIGNING_KEY_FILE:
+        return parse_private_key(Path(settings.RECEIPT_SIGNING_KEY_FILE).read_text())
+    if not settings.DEMO_MODE:
+        raise ImproperlyConfigured("no receipt signing key is configured")
+    return _demo_key(Path(settings.RECEIPT_DEMO_KEY_FILE))
+
+
+def receipt_key_name() -> str:
+    return settings.LEDGER_ORIGIN + "/receipts"
+
+
+def receipt_verifier_key() -> str:
+    return signednote.verifier_key(receipt_key_name(), receipt_signing_key().public_key())
+
+
 def ledger_key_name() -> str:
     return settings.LEDGER_ORIGIN
 

@@ -16,6 +16,7 @@ A sealed entry (``sealed_until`` set) shows only its leaf hash to the public unt
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import re
@@ -24,15 +25,28 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 
 from procurement.clock import db_now
 from procurement.crypto import rfc9162, signednote
 from procurement.crypto.canonical import canonical_json
 from procurement.exceptions import InvalidInput, LedgerError, NotFound
-from procurement.keys import ledger_key_name, ledger_signing_key, ledger_verifier_key
-from procurement.models import Checkpoint, LedgerEntry, LedgerHead, MerkleNode, User
+from procurement.keys import (
+    ledger_key_name,
+    ledger_signing_key,
+    ledger_verifier_key,
+    receipt_signing_key,
+    receipt_verifier_key,
+)
+from procurement.models import (
+    Checkpoint,
+    LedgerEntry,
+    LedgerHead,
+    MerkleNode,
+    SealHold,
+    User,
+)
 
 ENTRY_VERSION = 1
 GENESIS = "GENESIS"
@@ -311,12 +325,36 @@ class PublicEntry:
     entry: str | None = None
 
 
+def hold_seal(subject: Any, until: dt.datetime) -> None:
+    """Keep ``subject``'s sealed entries sealed until at least ``until`` (a moved deadline)."""
+    subject_text = _subject_of(subject)
+    hold, created = SealHold.objects.select_for_update().get_or_create(
+        subject=subject_text, defaults={"until": until}
+    )
+    if not created and hold.until < until:
+        hold.until = until
+        hold.save(update_fields=["until"])
+
+
+def _holds(entries: list[LedgerEntry]) -> dict[str, dt.datetime]:
+    subjects = {e.subject for e in entries if e.sealed_until is not None}
+    if not subjects:
+        return {}
+    return dict(SealHold.objects.filter(subject__in=subjects).values_list("subject", "until"))
+
+
+def is_sealed(entry: LedgerEntry, moment: dt.datetime) -> bool:
+    return entry.is_sealed_at(moment, _holds([entry]).get(entry.subject))
+
+
 def public_view(entries: Iterable[LedgerEntry], moment: dt.datetime) -> list[PublicEntry]:
     """Redact sealed entries to their sequence number and leaf hash."""
     out = []
+    entries = list(entries)
+    holds = _holds(entries)
     for e in entries:
         leaf = bytes(e.leaf_hash).hex()
-        if e.is_sealed_at(moment):
+        if e.is_sealed_at(moment, holds.get(e.subject)):
             out.append(PublicEntry(seq=e.seq, leaf_hash=leaf, sealed=True))
         else:
             out.append(
@@ -342,12 +380,15 @@ def entries_in_range(start: int, end: int, moment: dt.datetime) -> list[PublicEn
 
 def entries_for_subject(subject: str, moment: dt.datetime) -> list[PublicEntry]:
     """A subject's entries. Sealed ones are left out entirely: even their count is secret."""
-    rows = (
-        LedgerEntry.objects.filter(subject=subject)
-        .filter(Q(sealed_until__isnull=True) | Q(sealed_until__lte=moment))
-        .order_by("seq")
-    )
-    return public_view(rows, moment)
+    return public_view(unsealed(LedgerEntry.objects.filter(subject=subject), moment), moment)
+
+
+def unsealed(rows, moment: dt.datetime):
+    """Leave out entries still sealed at ``moment`` (their count is secret too)."""
+    held = SealHold.objects.filter(subject=OuterRef("subject"), until__gt=moment)
+    return rows.filter(
+        Q(sealed_until__isnull=True) | (Q(sealed_until__lte=moment) & ~Exists(held))
+    ).order_by("seq")
 
 
 def entry_proof(seq: int, moment: dt.datetime) -> dict:
@@ -357,7 +398,7 @@ def entry_proof(seq: int, moment: dt.datetime) -> dict:
     nor entries newer than the latest checkpoint (ask again after the next one).
     """
     entry = get_entry(seq)
-    if entry.is_sealed_at(moment):
+    if is_sealed(entry, moment):
         raise NotFound(_("No such ledger entry."))
     checkpoint = latest_checkpoint()
     if seq >= checkpoint.tree_size:
@@ -367,6 +408,28 @@ def entry_proof(seq: int, moment: dt.datetime) -> dict:
         "entry": bytes(entry.canonical).decode("utf-8"),
         "checkpoint": checkpoint.note,
         "inclusion_proof": inclusion_proof(seq, checkpoint.tree_size),
+    }
+
+
+def make_receipt(entry: LedgerEntry) -> dict:
+    """A signed receipt for an entry, issued after its transaction commits: the entry, the
+    receipt key's signature over it (valid at once), and a checkpoint with the inclusion proof,
+    so the holder can verify it offline (``minhbach-verify --receipt``)."""
+    checkpoint = make_checkpoint()
+    if checkpoint.tree_size <= entry.seq:  # pragma: no cover - the entry is committed
+        raise LedgerError("receipt asked for before its entry was committed")
+    canonical = bytes(entry.canonical)
+    return {
+        "v": 1,
+        "seq": entry.seq,
+        "entry": canonical.decode("utf-8"),
+        "receipt_sig": base64.b64encode(receipt_signing_key().sign(canonical)).decode(),
+        "receipt_key": receipt_verifier_key(),
+        "log_key": ledger_verifier_key(),
+        "checkpoint": checkpoint.note,
+        "inclusion_proof": [
+            base64.b64encode(p).decode() for p in inclusion_proof(entry.seq, checkpoint.tree_size)
+        ],
     }
 
 

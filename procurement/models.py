@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from django.contrib.auth.models import AbstractUser
@@ -117,6 +118,43 @@ class Membership(models.Model):
         return f"{self.user} · {self.get_role_display()} · {self.organisation.code}"
 
 
+class CustodianIdentity(models.Model):
+    """A custodian's long-term Ed25519 identity key (public half only; the private half never
+    leaves the custodian). Per-tender key statements are signed with it; ``code`` names the
+    custodian in those statements, in the roster and in the ledger."""
+
+    code = models.SlugField(_("custodian code"), max_length=60, unique=True)
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="custodian_identities")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="custodian_identities"
+    )
+    public_key = models.CharField(_("identity public key (base64)"), max_length=64)
+    is_demo = models.BooleanField(_("demo custodian"), default=False)
+    registered_at = models.DateTimeField(_("registered at"))
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    ledger_seq = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["organisation__code", "code"]
+        verbose_name = _("custodian identity")
+        verbose_name_plural = _("custodian identities")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "organisation"],
+                condition=Q(revoked_at__isnull=True),
+                name="custodian_one_active_key",
+            ),
+            models.UniqueConstraint(fields=["public_key"], name="custodian_key_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def ledger_subject(self) -> str:
+        return f"custodian:{self.code}"
+
+
 # --- The public ledger ----------------------------------------------------------------------
 
 kind_validator = RegexValidator(r"^[A-Z][A-Z0-9_]{1,39}$", _("Entry kinds are UPPER_SNAKE_CASE."))
@@ -153,8 +191,27 @@ class LedgerEntry(models.Model):
     def __str__(self) -> str:
         return f"#{self.seq} {self.kind} {self.subject}"
 
-    def is_sealed_at(self, moment) -> bool:
-        return self.sealed_until is not None and moment < self.sealed_until
+    def is_sealed_at(self, moment, hold: dt.datetime | None = None) -> bool:
+        """Sealed until ``sealed_until``, or longer while the subject has a later seal hold."""
+        if self.sealed_until is None:
+            return False
+        return moment < self.sealed_until or (hold is not None and moment < hold)
+
+
+class SealHold(models.Model):
+    """Keeps a subject's sealed entries sealed past their recorded ``sealed_until``: when a
+    tender's deadline moves later, the bids already in the ledger must stay sealed until the new
+    deadline. Entries are immutable, so the extension lives here; it only ever grows, and the
+    amendment that caused it is itself in the ledger."""
+
+    subject = models.CharField(max_length=120, primary_key=True)
+    until = models.DateTimeField()
+
+    class Meta:
+        db_table = "ledger_seal_hold"
+
+    def __str__(self) -> str:
+        return f"{self.subject} sealed until {self.until}"
 
 
 class MerkleNode(models.Model):

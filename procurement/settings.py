@@ -200,6 +200,12 @@ if os.environ.get("AWS_STORAGE_BUCKET_NAME"):
             "querystring_auth": True,
         },
     }
+# Sealed envelopes and opened bid documents: private, outside the web root, never served as is.
+SEALED_ROOT = Path(os.environ.get("SEALED_ROOT", VAR_DIR / "sealed"))
+STORAGES["sealed"] = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": str(SEALED_ROOT), "file_permissions_mode": 0o600},
+}
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_PERMISSIONS = 0o640
 
@@ -280,6 +286,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "procurement.tasks.make_checkpoint",
         "schedule": float(os.environ.get("LEDGER_CHECKPOINT_SECONDS", "60")),
     },
+    "open-ready-tenders": {
+        "task": "bidders.tasks.open_ready_tenders",
+        "schedule": float(os.environ.get("TENDER_OPEN_SCAN_SECONDS", "30")),
+    },
 }
 
 # --- The public ledger ----------------------------------------------------------------------
@@ -292,6 +302,19 @@ if PRODUCTION and not (LEDGER_SIGNING_KEY or LEDGER_SIGNING_KEY_FILE):
 # Only the embedded default may generate a key (labelled as a demo key everywhere it shows).
 LEDGER_DEMO_KEY_FILE = VAR_DIR / "demo-ledger-signing.key"
 DEMO_MODE = not PRODUCTION and not (LEDGER_SIGNING_KEY or LEDGER_SIGNING_KEY_FILE)
+
+# Receipts for bids are signed with a key of their own (not the checkpoint key).
+RECEIPT_SIGNING_KEY = os.environ.get("RECEIPT_SIGNING_KEY", "")
+RECEIPT_SIGNING_KEY_FILE = os.environ.get("RECEIPT_SIGNING_KEY_FILE", "")
+if PRODUCTION and not (RECEIPT_SIGNING_KEY or RECEIPT_SIGNING_KEY_FILE):
+    raise ImproperlyConfigured("RECEIPT_SIGNING_KEY or RECEIPT_SIGNING_KEY_FILE must be set")
+RECEIPT_DEMO_KEY_FILE = VAR_DIR / "demo-receipt-signing.key"
+
+# --- Sealed bids ------------------------------------------------------------------------
+# The largest envelope accepted: 50 MiB of documents plus the price sheet and the per-piece tags.
+BID_MAX_BYTES = int(os.environ.get("BID_MAX_BYTES", str(52 * 1024 * 1024)))
+# Demo custodians (embedded default only): key folders outside the database, run in-process.
+DEMO_CUSTODIANS_DIR = Path(os.environ.get("DEMO_CUSTODIANS_DIR", VAR_DIR / "custodians"))
 
 # --- Open data (OCDS 1.1) ---------------------------------------------------------------
 # "ocds-" + six lowercase characters registered with the Open Contracting Partnership.

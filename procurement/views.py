@@ -82,11 +82,7 @@ def ledger_page(request):
     now = db_now()
     subject = request.GET.get("subject", "").strip()
     if subject:
-        rows = (
-            LedgerEntry.objects.filter(subject=subject)
-            .exclude(sealed_until__gt=now)
-            .order_by("-seq")
-        )
+        rows = ledger.unsealed(LedgerEntry.objects.filter(subject=subject), now).reverse()
         page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
         entries = ledger.public_view(page.object_list, now)
     else:

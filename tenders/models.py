@@ -215,6 +215,18 @@ class Tender(models.Model):
     cancellation_reason = models.TextField(_("reason for cancellation"), blank=True)
     # SHA-256 of the canonical public content as last published or amended (in the ledger).
     content_sha256 = models.CharField(max_length=64, blank=True, editable=False)
+    # Custody: bids are sealed to the roster's per-tender keys; any ``threshold`` of them open.
+    threshold = models.PositiveSmallIntegerField(
+        _("keys needed to open (k)"), default=3, validators=[MinValueValidator(2)]
+    )
+    keyset_hash = models.CharField(_("key set hash"), max_length=64, blank=True, editable=False)
+    # At closing the platform makes a key pair for this opening; custodians wrap their released
+    # keys to its public half, so nothing between them and the opening worker sees the keys.
+    opening_public_key = models.CharField(max_length=64, blank=True, editable=False)
+    opening_private_key = models.BinaryField(null=True, blank=True, editable=False)
+    bid_set_root = models.CharField(max_length=64, blank=True, editable=False)
+    closing_seq = models.BigIntegerField(null=True, blank=True, editable=False)
+    opened_at = models.DateTimeField(_("bids opened at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -277,6 +289,42 @@ class Tender(models.Model):
             else self.regime.small_goods_max
         )
         return self.estimated_value <= ceiling
+
+
+class RosterSeat(models.Model):
+    """One custodian's place in a tender's roster, with their signed per-tender key statement
+    and, after closing, their key release."""
+
+    tender = models.ForeignKey(Tender, on_delete=models.CASCADE, related_name="roster")
+    index = models.PositiveSmallIntegerField(_("place"))
+    custodian = models.ForeignKey(
+        "procurement.CustodianIdentity", on_delete=models.PROTECT, related_name="seats"
+    )
+    statement = models.TextField(blank=True)
+    signature = models.CharField(max_length=100, blank=True)
+    public_key = models.CharField(max_length=64, blank=True)
+    statement_at = models.DateTimeField(null=True, blank=True)
+    release_statement = models.TextField(blank=True)
+    release_signature = models.CharField(max_length=100, blank=True)
+    wrapped_key = models.BinaryField(null=True, blank=True)
+    released_at = models.DateTimeField(null=True, blank=True)
+    release_seq = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["tender", "index"]
+        verbose_name = _("custodian seat")
+        verbose_name_plural = _("custodian seats")
+        constraints = [
+            models.UniqueConstraint(fields=["tender", "index"], name="seat_unique_index"),
+            models.UniqueConstraint(fields=["tender", "custodian"], name="seat_unique_custodian"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tender.reference} #{self.index} {self.custodian.code}"
+
+    @property
+    def signed(self) -> dict:
+        return {"statement": self.statement, "signature": self.signature}
 
 
 class Lot(models.Model):

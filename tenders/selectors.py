@@ -1,22 +1,28 @@
 """Reads of tenders that depend on who asks. Drafts are visible only to their agency's
-officers; for anyone else a draft does not exist (404), exactly like a missing tender."""
+officers and the custodians seated on them; for anyone else a draft does not exist (404),
+exactly like a missing tender."""
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from procurement.exceptions import NotFound
 from procurement.models import Role, User
 from procurement.permissions import organisations_with_role
-from tenders.models import Question, Tender, TenderDocument, TenderStatus
+from tenders.models import Question, RosterSeat, Tender, TenderDocument, TenderStatus
 
 
 def visible_tenders(user: User | None) -> QuerySet[Tender]:
     rows = Tender.objects.select_related("agency")
     public = ~Q(status=TenderStatus.DRAFT)
     agencies = organisations_with_role(user, Role.OFFICER)
-    return rows.filter(public | Q(agency__in=agencies))
+    visible = public | Q(agency__in=agencies)
+    if user is not None and user.is_authenticated:
+        # A custodian sees the drafts it must give a key statement for.
+        seated = RosterSeat.objects.filter(tender=OuterRef("pk"), custodian__user=user)
+        visible |= Exists(seated)
+    return rows.filter(visible)
 
 
 def tender_by_reference(user: User | None, reference: str) -> Tender:

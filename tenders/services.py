@@ -14,6 +14,7 @@ import uuid
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils.translation import get_language
@@ -21,13 +22,14 @@ from django.utils.translation import gettext as _
 
 from procurement import workdays
 from procurement.clock import db_now
+from procurement.crypto import keystatement, rfc9162
 from procurement.crypto.canonical import canonical_json
 from procurement.exceptions import Conflict, InvalidInput, NotFound
-from procurement.ledger import record_event
+from procurement.ledger import hold_seal, make_checkpoint, record_event
 from procurement.models import Organisation, OrganisationKind, Role, User
 from procurement.permissions import require_role
 from procurement.validation import clean_model
-from tenders import classification, ocds
+from tenders import classification, custody, ocds
 from tenders.models import (
     Amendment,
     Category,
@@ -483,8 +485,11 @@ def update_draft(
         regime = fields.pop("regime", None)
         if regime is not None:
             tender.regime = regime
+        deadline = tender.submission_deadline
         _apply_fields(tender, fields, DRAFT_FIELDS)
         tender.save()
+        if tender.submission_deadline != deadline:
+            custody.reset_statements(tender)
         if lots is not None:
             _replace_lots(tender, lots)
         if criteria is not None:
@@ -507,9 +512,15 @@ def publish_tender(tender: Tender, *, actor: User | None) -> Tender:
         if tender.enquiry_end is None:
             tender.enquiry_end = question_cutoff(tender)
         check_publishable(tender, now)
+        keyset = custody.verified_keyset(tender)
+        tender.keyset_hash = keyset.keyset_hash
         tender.published_at = now
         tender.content_sha256 = content_sha256(tender)
-        tender.save(update_fields=["status", "published_at", "enquiry_end", "content_sha256"])
+        tender.save(
+            update_fields=[
+                "status", "published_at", "enquiry_end", "content_sha256", "keyset_hash"
+            ]
+        )  # fmt: skip
         entry = record_event(
             "TENDER_PUBLISHED",
             tender,
@@ -520,6 +531,9 @@ def publish_tender(tender: Tender, *, actor: User | None) -> Tender:
                 "enquiry_end": tender.enquiry_end,
                 "documents": document_hashes(tender),
                 "regime": tender.regime.code,
+                "threshold": tender.threshold,
+                "custodians": keyset.custodians,
+                "keyset_hash": keyset.keyset_hash,
             },
             actor=actor,
         )
@@ -568,6 +582,8 @@ def _record_amendment(
         changes["enquiry_end"]["new"] = _stringify(cutoff)
     tender.content_sha256 = content_sha256(tender)
     tender.save()
+    # Bids already in the ledger stay sealed until the deadline as it now stands.
+    hold_seal(tender, tender.submission_deadline)
     number = tender.amendments.count() + 1
     entry = record_event(
         "TENDER_AMENDED",
@@ -815,23 +831,71 @@ def cancel_tender(tender: Tender, *, actor: User | None, reason: str) -> Tender:
 
 
 def close_tender(tender: Tender, *, actor: User | None = None) -> bool:
-    """Close one tender whose deadline has passed (by the database clock). Idempotent."""
+    """Close one tender whose deadline has passed (by the database clock). Idempotent.
+
+    The row lock serialises this against submissions, so the bid set written here is exactly
+    the set accepted: each live bid's ledger index, envelope hash and key commitment, with
+    their Merkle root. A key pair for this opening is made, and its public half published, so
+    custodians can wrap their released keys to it.
+    """
     with transaction.atomic():
         tender = _lock(tender)
         now = db_now()
         if tender.status != S.PUBLISHED or now < tender.submission_deadline:
             return False
         _move(tender, S.CLOSED)
+        bids = bid_set(tender)
+        opening_key = X25519PrivateKey.generate()
+        tender.opening_private_key = opening_key.private_bytes_raw()
+        tender.opening_public_key = keystatement.public_key_b64(opening_key.public_key())
+        tender.bid_set_root = bid_set_root(bids)
         tender.closed_at = now
-        tender.save(update_fields=["status", "closed_at"])
         entry = record_event(
             "TENDER_CLOSED",
             tender,
-            {"submission_deadline": tender.submission_deadline, "closed_at": now},
+            {
+                "submission_deadline": tender.submission_deadline,
+                "closed_at": now,
+                "bids": bids,
+                "bid_count": len(bids),
+                "bid_set_root": tender.bid_set_root,
+                "keyset_hash": tender.keyset_hash,
+                "threshold": tender.threshold,
+                "opening_public_key": tender.opening_public_key,
+            },
             actor=actor,
         )
+        tender.closing_seq = entry.seq
+        tender.save(
+            update_fields=[
+                "status", "closed_at", "opening_private_key", "opening_public_key",
+                "bid_set_root", "closing_seq",
+            ]
+        )  # fmt: skip
         ocds.record_release(tender, event="closing", tag=["tenderUpdate"], entry=entry)
+        # Sign a checkpoint covering the closing, which custodians verify before releasing.
+        transaction.on_commit(make_checkpoint)
     return True
+
+
+def bid_set(tender: Tender) -> list[dict]:
+    from bidders.models import Bid, BidStatus  # noqa: PLC0415 - bids refer to tenders
+
+    rows = Bid.objects.filter(tender=tender, status=BidStatus.SUBMITTED).order_by("ledger_seq")
+    return [
+        {
+            "seq": b.ledger_seq,
+            "bid": str(b.public_id),
+            "envelope_sha256": b.envelope_sha256,
+            "dek_commit": b.dek_commit,
+        }
+        for b in rows
+    ]
+
+
+def bid_set_root(bids: list[dict]) -> str:
+    """RFC 9162 Merkle root over the canonical JSON of each bid-set item, in ledger order."""
+    return rfc9162.root_of([canonical_json(item) for item in bids]).hex()
 
 
 def due_for_closing(moment: dt.datetime):

@@ -16,7 +16,12 @@ from api.permissions import HasAnyRole
 from procurement import ledger
 from procurement.clock import db_now
 from procurement.exceptions import InvalidInput
-from procurement.keys import ledger_key_name, ledger_verifier_key
+from procurement.keys import (
+    ledger_key_name,
+    ledger_verifier_key,
+    receipt_key_name,
+    receipt_verifier_key,
+)
 from procurement.models import Checkpoint
 
 MAX_RANGE = 1000
@@ -79,6 +84,20 @@ class LedgerKeyView(APIView):
     def get(self, request):
         """The log's origin and its C2SP verifier key. Pin it; do not trust it fresh each time."""
         return Response({"origin": ledger_key_name(), "verifier_key": ledger_verifier_key()})
+
+
+class ReceiptKeyView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        responses=inline_serializer(
+            "ReceiptKey",
+            {"name": serializers.CharField(), "verifier_key": serializers.CharField()},
+        )
+    )
+    def get(self, request):
+        """The key that signs bid receipts (C2SP verifier-key form), separate from the log's."""
+        return Response({"name": receipt_key_name(), "verifier_key": receipt_verifier_key()})
 
 
 class LatestCheckpointView(APIView):

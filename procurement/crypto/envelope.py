@@ -103,7 +103,7 @@ def _nonce(index: int, last: bool) -> bytes:
     return index.to_bytes(11, "big") + (b"\x01" if last else b"\x00")
 
 
-def _key(dek: bytes, h: bytes, label: bytes) -> bytes:
+def part_key(dek: bytes, h: bytes, label: bytes) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=h, info=b"EPB1/" + label).derive(dek)
 
 
@@ -225,11 +225,11 @@ def seal(
     write(MAGIC + struct.pack(">I", len(core)) + core + struct.pack(">I", len(shares_json)))
     write(shares_json)
     price_pieces = encrypt_part(
-        _key(dek, h, b"price"), h, b"price", io.BytesIO(price), len(price), chunk
+        part_key(dek, h, b"price"), h, b"price", io.BytesIO(price), len(price), chunk
     )
     for piece in price_pieces:
         write(piece)
-    for piece in encrypt_part(_key(dek, h, b"docs"), h, b"docs", docs, docs_len, chunk):
+    for piece in encrypt_part(part_key(dek, h, b"docs"), h, b"docs", docs, docs_len, chunk):
         write(piece)
     return digest.hexdigest()
 
@@ -348,11 +348,11 @@ def open_envelope(stream: BinaryIO, private_keys: dict[int, object], docs_out: B
     header = read_header(stream)
     dek = recover_dek(header, private_keys)
     chunk = header.core["chunk"]
-    price_key = _key(dek, header.h, b"price")
+    price_key = part_key(dek, header.h, b"price")
     price = b"".join(
         decrypt_part(price_key, header.h, b"price", stream, header.core["price_len"], chunk)
     )
-    docs_key = _key(dek, header.h, b"docs")
+    docs_key = part_key(dek, header.h, b"docs")
     digest = hashlib.sha256()
     for piece in decrypt_part(docs_key, header.h, b"docs", stream, header.core["docs_len"], chunk):
         digest.update(piece)

@@ -53,6 +53,24 @@ def root(node: NodeReader, size: int) -> bytes:
     return subtree_root(node, 0, size)
 
 
+def root_of(leaves: Sequence[bytes]) -> bytes:
+    """MTH of a list of leaf data held in memory (e.g. a tender's bid set)."""
+    hashes = [leaf_hash(item) for item in leaves]
+
+    def node(level: int, index: int) -> bytes:
+        width = 1 << level
+        return subtree_root_of(hashes[index * width : (index + 1) * width])
+
+    return root(node, len(hashes))
+
+
+def subtree_root_of(hashes: Sequence[bytes]) -> bytes:
+    if len(hashes) == 1:
+        return hashes[0]
+    k = _split(len(hashes))
+    return node_hash(subtree_root_of(hashes[:k]), subtree_root_of(hashes[k:]))
+
+
 def inclusion_path(node: NodeReader, index: int, size: int) -> list[bytes]:
     """PATH(index, D[size]) of RFC 9162 §2.1.3.1."""
     if not 0 <= index < size:

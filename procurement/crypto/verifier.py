@@ -26,6 +26,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cryptography.exceptions import InvalidSignature
+
 from procurement.crypto import rfc9162, signednote
 from procurement.crypto.canonical import canonical_json
 
@@ -235,8 +237,22 @@ def check_state(
         )
 
 
-def check_receipt(receipt: dict, verifier: signednote.Verifier, origin: str | None, report: Report):
+def check_receipt(
+    receipt: dict,
+    verifier: signednote.Verifier,
+    origin: str | None,
+    report: Report,
+    receipt_verifier: signednote.Verifier | None = None,
+):
     try:
+        if receipt_verifier is not None:
+            signature = base64.b64decode(receipt["receipt_sig"], validate=True)
+            try:
+                receipt_verifier.public_key.verify(signature, receipt["entry"].encode("utf-8"))
+            except InvalidSignature:
+                report.fail("the receipt signature is not the platform's receipt key's")
+                return
+            report.ok(f"receipt is signed by {receipt_verifier.name}")
         checkpoint = signednote.open_checkpoint(receipt["checkpoint"], verifier, origin)
         report.ok(f"receipt's checkpoint is signed by {verifier.name} (size {checkpoint.size})")
         raw = receipt["entry"].encode("utf-8")
@@ -293,6 +309,7 @@ def main(argv: list[str] | None = None) -> int:
     where.add_argument("--file", type=Path, help="a ledger bundle saved as JSON")
     where.add_argument("--receipt", type=Path, help="a receipt or entry proof (JSON)")
     parser.add_argument("--key", help="the log's verifier key (origin+keyid+base64), pinned")
+    parser.add_argument("--receipt-key", help="the receipt key (verifier-key form), pinned")
     parser.add_argument("--state", type=Path, help="witness state file (read, then updated)")
     parser.add_argument("--save", type=Path, help="also save the fetched bundle here")
     args = parser.parse_args(argv)
@@ -304,7 +321,12 @@ def main(argv: list[str] | None = None) -> int:
                 print("a receipt can only be checked against a pinned --key", file=sys.stderr)
                 return 2
             report = Report()
-            check_receipt(receipt, signednote.parse_verifier_key(args.key), None, report)
+            receipt_key = (
+                signednote.parse_verifier_key(args.receipt_key) if args.receipt_key else None
+            )
+            check_receipt(
+                receipt, signednote.parse_verifier_key(args.key), None, report, receipt_key
+            )
             what = "the receipt"
         else:
             source = HttpSource(args.url) if args.url else None

@@ -48,6 +48,7 @@ def production_env(**overrides: str) -> dict:
         "DATABASE_URL": "postgres://minhbach@127.0.0.1:5432/minhbach",
         "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
         "LEDGER_SIGNING_KEY": base64.b64encode(os.urandom(32)).decode(),
+        "RECEIPT_SIGNING_KEY": base64.b64encode(os.urandom(32)).decode(),
     }
     env.update(overrides)
     return {k: v for k, v in env.items() if v}
@@ -61,6 +62,7 @@ def production_env(**overrides: str) -> dict:
         "DATABASE_URL",
         "CELERY_BROKER_URL",
         "LEDGER_SIGNING_KEY",
+        "RECEIPT_SIGNING_KEY",
     ],
 )
 def test_production_refuses_to_start_without_each_secret(missing):

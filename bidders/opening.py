@@ -1,0 +1,298 @@
+"""Opening sealed bids once k custodians have released their keys (a Celery worker's job).
+
+For every bid in the tender's closing set: open k sealed shares, combine them, check the key
+commitment, decrypt and authenticate the price sheet and the documents piece by piece, and
+record the bid as opened (with its price, the price key and the hashes) or invalid (with the
+reason). The price key and the price ciphertext are public afterwards, so anyone can re-check
+each read-out price; the documents go to private storage for the evaluators only.
+
+Two-envelope tenders open in two steps: the technical documents first; the price sheets only
+later, and only for the bids the evaluation finds technically compliant.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+import tempfile
+from decimal import Decimal, InvalidOperation
+
+from django.core.files import File
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from bidders.models import Bid, BidStatus
+from procurement.clock import db_now
+from procurement.crypto import envelope
+from procurement.exceptions import Conflict, InvalidInput
+from procurement.ledger import make_checkpoint, record_event
+from procurement.models import Role, User
+from procurement.permissions import require_role
+from tenders import custody, ocds
+from tenders.models import EnvelopeProcedure, Tender, TenderStatus
+
+log = logging.getLogger(__name__)
+S = TenderStatus
+
+
+class PriceSheetError(ValueError):
+    pass
+
+
+def parse_price_sheet(raw: bytes, tender: Tender) -> tuple[dict, Decimal]:
+    """The price sheet: JSON ``{"currency", "lots": [{"lot": n, "price": "123.45"}], ...}``.
+    Returns it with its total; raises PriceSheetError naming what is wrong."""
+    try:
+        sheet = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise PriceSheetError("the price sheet is not JSON") from exc
+    if not isinstance(sheet, dict) or not isinstance(sheet.get("lots"), list) or not sheet["lots"]:
+        raise PriceSheetError("the price sheet has no lots")
+    if sheet.get("currency") != tender.currency:
+        raise PriceSheetError(f"the price is in {sheet.get('currency')!r}, not {tender.currency}")
+    numbers = set(tender.lots.values_list("number", flat=True))
+    total, seen = Decimal(0), set()
+    for line in sheet["lots"]:
+        if not isinstance(line, dict) or line.get("lot") not in numbers or line["lot"] in seen:
+            raise PriceSheetError("a price line names no lot of this tender, or one twice")
+        seen.add(line["lot"])
+        try:
+            price = Decimal(str(line.get("price")))
+        except InvalidOperation as exc:
+            raise PriceSheetError(f"lot {line['lot']} has no price") from exc
+        if not price.is_finite() or price <= 0 or price != price.quantize(Decimal("0.01")):
+            raise PriceSheetError(f"lot {line['lot']} price must be positive, at most 2 decimals")
+        total += price
+    return sheet, total
+
+
+def ready_to_open(tender: Tender) -> bool:
+    return (
+        tender.status == S.CLOSED
+        and tender.roster.filter(released_at__isnull=False).count() >= tender.threshold
+    )
+
+
+def _open_one(bid: Bid, keys: dict, *, with_price: bool, with_docs: bool) -> dict:
+    """Decrypt one envelope outside any transaction; return what to record."""
+    with bid.envelope.open("rb") as stream:
+        header = envelope.read_header(stream)
+        dek = envelope.recover_dek(header, keys)
+        chunk = header.core["chunk"]
+        price_ct = stream.read(header.docs_offset - header.price_offset)
+        result: dict = {"dek_commit": header.core["dek_commit"]}
+        if with_price:  # a two-envelope tender's prices stay sealed at the technical opening
+            price_key = envelope.part_key(dek, header.h, b"price")
+            price = envelope.decrypt_price(
+                price_key, header.h, price_ct, header.core["price_len"], chunk
+            )
+            result["price_key"] = price_key.hex()
+            result["price"] = price
+            result["price_sha256"] = hashlib.sha256(price).hexdigest()
+        if with_docs:
+            docs_key = envelope.part_key(dek, header.h, b"docs")
+            digest = hashlib.sha256()
+            spool = tempfile.TemporaryFile()  # noqa: SIM115 - handed to storage below
+            for piece in envelope.decrypt_part(
+                docs_key, header.h, b"docs", stream, header.core["docs_len"], chunk
+            ):
+                digest.update(piece)
+                spool.write(piece)
+            if stream.read(1):
+                raise envelope.EnvelopeError("length", "bytes after the end of the envelope")
+            spool.seek(0)
+            result["docs"] = spool
+            result["docs_sha256"] = digest.hexdigest()
+    return result
+
+
+def open_tender(tender: Tender) -> bool:
+    """Open every bid of a closed tender once k keys are in. Idempotent; returns whether the
+    tender moved to "opened". Fewer than k keys: nothing happens (there is no fallback key)."""
+    tender = Tender.objects.get(pk=tender.pk)
+    if not ready_to_open(tender):
+        return False
+    keys = custody.released_keys(tender)
+    two_envelope = tender.envelope_procedure == EnvelopeProcedure.TWO
+    for bid in Bid.objects.filter(tender=tender, status=BidStatus.SUBMITTED).order_by("ledger_seq"):
+        _open_and_record(tender, bid, keys, with_price=not two_envelope)
+    with transaction.atomic():
+        tender = Tender.objects.select_for_update().get(pk=tender.pk)
+        if tender.status != S.CLOSED:
+            return False
+        if Bid.objects.filter(tender=tender, status=BidStatus.SUBMITTED).exists():
+            return False  # a bid could not be read from storage: try again on the next scan
+        now = db_now()
+        tender.status = S.OPENED
+        tender.opened_at = now
+        tender.save(update_fields=["status", "opened_at"])
+        record = opening_record(tender)
+        entry = record_event(
+            "TENDER_OPENED",
+            tender,
+            {
+                "opened_at": now,
+                "stage": "technical" if two_envelope else "all",
+                "released_by": [
+                    s.custodian.code
+                    for s in tender.roster.filter(released_at__isnull=False).order_by("index")
+                ],
+                "bids": [
+                    {k: b[k] for k in ("bid", "seq", "status", "price_total") if k in b}
+                    for b in record["bids"]
+                ],
+            },
+            actor=None,
+        )
+        ocds.record_release(tender, event="opening", tag=["tenderUpdate"], entry=entry)
+        transaction.on_commit(make_checkpoint)
+    return True
+
+
+def _open_and_record(tender: Tender, bid: Bid, keys: dict, *, with_price: bool) -> None:
+    try:
+        result = _open_one(bid, keys, with_price=with_price, with_docs=True)
+        if with_price:
+            sheet, total = parse_price_sheet(result["price"], tender)
+    except OSError:
+        log.exception("bid %s: envelope could not be read", bid.public_id)
+        return
+    except (envelope.EnvelopeError, PriceSheetError) as exc:
+        _record_invalid(tender, bid, str(exc))
+        return
+    with transaction.atomic():
+        bid = Bid.objects.select_for_update().get(pk=bid.pk)
+        if bid.status != BidStatus.SUBMITTED:
+            return
+        bid.documents.save("documents.bin", File(result["docs"]), save=False)
+        bid.docs_sha256 = result["docs_sha256"]
+        payload = {"bid": str(bid.public_id), "bidder": bid.supplier.code,
+                   "docs_sha256": bid.docs_sha256, "dek_commit": result["dek_commit"]}  # fmt: skip
+        if with_price:
+            bid.price_sheet, bid.price_total = sheet, total
+            bid.price_key, bid.price_sha256 = result["price_key"], result["price_sha256"]
+            payload.update(
+                price_total=format(total, "f"),
+                price_sha256=bid.price_sha256,
+                price_key=bid.price_key,
+            )
+        bid.status = BidStatus.OPENED
+        bid.opened_at = db_now()
+        bid.opening_seq = record_event("BID_OPENED", tender, payload, actor=None).seq
+        bid.save()
+
+
+def _record_invalid(tender: Tender, bid: Bid, reason: str) -> None:
+    with transaction.atomic():
+        bid = Bid.objects.select_for_update().get(pk=bid.pk)
+        if bid.status != BidStatus.SUBMITTED:
+            return
+        bid.status = BidStatus.INVALID
+        bid.invalid_reason = reason[:300]
+        bid.opened_at = db_now()
+        bid.opening_seq = record_event(
+            "BID_INVALID",
+            tender,
+            {"bid": str(bid.public_id), "bidder": bid.supplier.code, "reason": bid.invalid_reason},
+            actor=None,
+        ).seq
+        bid.save()
+
+
+def open_financial(tender: Tender, *, actor: User | None, compliant: list[str]) -> list[Bid]:
+    """Two-envelope tenders: after the technical examination, open the price sheets of the
+    technically compliant bids (only those; the others' prices are never read)."""
+    require_role(actor, Role.OFFICER, tender.agency)
+    if tender.envelope_procedure != EnvelopeProcedure.TWO:
+        raise Conflict(_("This tender opens prices together with the documents."))
+    if tender.status not in (S.OPENED, S.EVALUATING):
+        raise Conflict(_("The technical parts have not been opened yet."))
+    bids = {str(b.public_id): b for b in Bid.objects.filter(tender=tender, status=BidStatus.OPENED)}
+    unknown = [c for c in compliant if c not in bids]
+    if unknown or not compliant:
+        raise InvalidInput(_("Name opened bids of this tender."), field="compliant")
+    keys = custody.released_keys(tender)
+    opened = []
+    for bid_id in compliant:
+        bid = bids[bid_id]
+        if bid.price_key:
+            continue
+        try:
+            result = _open_one(bid, keys, with_price=True, with_docs=False)
+            sheet, total = parse_price_sheet(result["price"], tender)
+        except (envelope.EnvelopeError, PriceSheetError) as exc:
+            reason = str(exc)
+            sheet, total, result = None, None, {"price_key": "", "price_sha256": ""}
+        else:
+            reason = ""
+        with transaction.atomic():
+            payload = {"bid": bid_id, "bidder": bid.supplier.code, "stage": "financial"}
+            if reason:
+                payload["reason"] = reason
+                bid.status, bid.invalid_reason = BidStatus.INVALID, reason[:300]
+            else:
+                bid.price_sheet, bid.price_total = sheet, total
+                bid.price_key, bid.price_sha256 = result["price_key"], result["price_sha256"]
+                payload.update(price_total=format(total, "f"), price_sha256=bid.price_sha256,
+                               price_key=bid.price_key)  # fmt: skip
+            kind = "BID_INVALID" if reason else "BID_PRICE_OPENED"
+            record_event(kind, tender, payload, actor=actor)
+            bid.save()
+        opened.append(bid)
+    return opened
+
+
+def opening_record(tender: Tender) -> dict:
+    """The public opening record: every bid in the closing set with its submission time,
+    validity, price, the price key and where the price ciphertext is published."""
+    bids = []
+    in_set = [BidStatus.SUBMITTED, BidStatus.OPENED, BidStatus.INVALID]
+    for bid in (
+        Bid.objects.filter(tender=tender, status__in=in_set, ledger_seq__lt=tender.closing_seq)
+        .select_related("supplier")
+        .order_by("ledger_seq")
+    ):
+        item = {
+            "bid": str(bid.public_id),
+            "seq": bid.ledger_seq,
+            "bidder": bid.supplier.code,
+            "bidder_name": bid.supplier.name_vi,
+            "submitted_at": bid.submitted_at.isoformat(),
+            "envelope_sha256": bid.envelope_sha256,
+            "status": bid.status,
+            "opening_seq": bid.opening_seq,
+        }
+        if bid.status == BidStatus.INVALID:
+            item["reason"] = bid.invalid_reason
+        if bid.price_key:
+            h, price_ct, price_len, chunk = price_ciphertext(bid)
+            item.update(
+                price_total=format(bid.price_total, "f"),
+                price_sheet=bid.price_sheet,
+                price_key=bid.price_key,
+                price_sha256=bid.price_sha256,
+                core_sha256=h.hex(),
+                price_ct=base64.b64encode(price_ct).decode(),
+                price_len=price_len,
+                chunk=chunk,
+            )
+        if bid.docs_sha256:
+            item["docs_sha256"] = bid.docs_sha256
+        bids.append(item)
+    return {
+        "tender": tender.reference,
+        "closing_seq": tender.closing_seq,
+        "bid_set_root": tender.bid_set_root,
+        "opened_at": tender.opened_at.isoformat() if tender.opened_at else None,
+        "bids": bids,
+    }
+
+
+def price_ciphertext(bid: Bid) -> tuple[bytes, bytes, int, int]:
+    """(h, price_ct, price_len, chunk) of an opened bid: public, with its price key."""
+    with bid.envelope.open("rb") as stream:
+        header = envelope.read_header(stream)
+        price_ct = stream.read(header.docs_offset - header.price_offset)
+    return header.h, price_ct, header.core["price_len"], header.core["chunk"]

@@ -1,0 +1,262 @@
+"""Submitting, replacing and withdrawing sealed bids, with their receipts.
+
+The server never sees a bid's content: it streams the envelope to private storage, checks its
+structure without any key (``envelope.validate_at_submission``), and then, in one transaction
+with the tender row locked, checks the database clock against the deadline and records the bid
+and its sealed ledger entry. No bid is accepted at or after the deadline, whatever the client
+claims and however long its upload took: only the moment of that transaction counts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import uuid
+from pathlib import Path
+from typing import BinaryIO
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from bidders.models import Bid, BidStatus
+from bidders.selectors import may_bid
+from procurement import workdays
+from procurement.clock import db_now
+from procurement.crypto import envelope
+from procurement.exceptions import Conflict, InvalidInput, NotFound, PermissionDenied
+from procurement.ledger import make_receipt, record_event
+from procurement.models import Organisation, Role, User
+from procurement.permissions import has_role
+from tenders.models import Tender, TenderStatus
+
+READ_PIECE = 1024 * 1024
+
+
+class SpooledEnvelope(File):
+    """The uploaded envelope in a temporary file on the sealed storage's disk; storage moves it
+    into place rather than copying it."""
+
+    def temporary_file_path(self) -> str:
+        return self.file.name
+
+
+def receive(stream: BinaryIO, *, limit: int | None = None) -> tuple[SpooledEnvelope, str, int]:
+    """Copy ``stream`` to a temporary file piece by piece (never the whole body in memory),
+    hashing as it goes; refuse more than ``limit`` bytes."""
+    limit = settings.BID_MAX_BYTES if limit is None else limit
+    incoming = Path(settings.SEALED_ROOT) / "incoming"
+    incoming.mkdir(parents=True, exist_ok=True)
+    handle = tempfile.NamedTemporaryFile(dir=incoming, suffix=".part", delete=False)  # noqa: SIM115
+    digest, size = hashlib.sha256(), 0
+    try:
+        while piece := stream.read(READ_PIECE):
+            size += len(piece)
+            if size > limit:
+                raise InvalidInput(
+                    _("The envelope is larger than %(mb)d MB.") % {"mb": limit // (1024 * 1024)},
+                    field="envelope",
+                )
+            digest.update(piece)
+            handle.write(piece)
+        handle.flush()
+    except BaseException:
+        handle.close()
+        os.unlink(handle.name)
+        raise
+    handle.seek(0)
+    return SpooledEnvelope(handle), digest.hexdigest(), size
+
+
+def _discard(spooled: SpooledEnvelope) -> None:
+    spooled.close()
+    if os.path.exists(spooled.file.name):
+        os.unlink(spooled.file.name)
+
+
+def _organisation(actor: User | None, code: str) -> Organisation:
+    organisation = Organisation.objects.filter(code=code).first()
+    if organisation is None or not has_role(actor, Role.SUPPLIER, organisation):
+        raise PermissionDenied(_("The envelope names a bidder you do not represent."))
+    return organisation
+
+
+def _closed_message() -> str:
+    return _("The submission deadline has passed: no bid is accepted at or after it.")
+
+
+def submit_bid(
+    tender: Tender, *, actor: User | None, stream: BinaryIO, supersedes: str | None = None
+) -> Bid:
+    """Accept a sealed envelope for ``tender`` from a supplier; return the bid with its receipt.
+
+    ``supersedes`` names the submitter's own live bid that this one replaces.
+    """
+    if actor is None or not has_role(actor, Role.SUPPLIER):
+        raise PermissionDenied(_("Only a supplier's representative can submit a bid."))
+    if tender.status != TenderStatus.PUBLISHED:
+        raise Conflict(_closed_message())
+    spooled, sha256, size = receive(stream)
+    try:
+        return _accept(tender, actor, spooled, sha256, size, supersedes)
+    finally:
+        _discard(spooled)
+
+
+def _accept(tender, actor, spooled, sha256, size, supersedes) -> Bid:
+    try:
+        header = envelope.read_header(spooled)
+        organisation = _organisation(actor, header.core["bidder"])
+        spooled.seek(0)
+        envelope.validate_at_submission(
+            spooled,
+            size=size,
+            tender=tender.reference,
+            keyset=tender.keyset_hash,
+            k=tender.threshold,
+            n=tender.roster.count(),
+            bidder=organisation.code,
+        )
+        bid_id = uuid.UUID(header.core["bid"])
+    except envelope.EnvelopeError as exc:
+        raise InvalidInput(
+            _("The envelope was refused (%(reason)s): %(detail)s")
+            % {"reason": exc.reason, "detail": exc},
+            field="envelope",
+        ) from None
+    except (ValueError, TypeError, AttributeError):
+        raise InvalidInput(_("The envelope's bid id is not a UUID."), field="envelope") from None
+    if not may_bid(organisation, workdays.local_date(db_now())):
+        raise PermissionDenied(_("This supplier is not approved or is debarred."))
+    if (
+        Bid.objects.filter(public_id=bid_id).exists()
+        or Bid.objects.filter(envelope_sha256=sha256).exists()
+    ):
+        raise Conflict(_("This envelope has already been submitted; seal a new one."))
+    bid = Bid(
+        public_id=bid_id,
+        tender=tender,
+        supplier=organisation,
+        submitted_by=actor,
+        envelope_sha256=sha256,
+        envelope_size=size,
+        suite=header.core["suite"],
+        keyset_hash=header.core["keyset"],
+        dek_commit=header.core["dek_commit"],
+        core_sha256=header.h.hex(),
+    )
+    # Move the file into place before taking the lock, so the lock is held for milliseconds.
+    spooled.seek(0)
+    bid.envelope.save("envelope.epb1", spooled, save=False)
+    try:
+        with transaction.atomic():
+            locked = Tender.objects.select_for_update().get(pk=tender.pk)
+            now = db_now()
+            if locked.status != TenderStatus.PUBLISHED or now >= locked.submission_deadline:
+                raise Conflict(_closed_message())
+            if locked.keyset_hash != bid.keyset_hash:  # pragma: no cover - fixed at publication
+                raise InvalidInput(_("The envelope is sealed to another key set."))
+            old = _live_bid(locked, organisation, supersedes)
+            if old is not None:
+                old.status = BidStatus.SUPERSEDED
+                old.save(update_fields=["status"])
+            entry = record_event(
+                "BID_SUBMITTED",
+                locked,
+                {
+                    "bid": str(bid_id),
+                    "bidder": organisation.code,
+                    "envelope_sha256": sha256,
+                    "envelope_size": size,
+                    "suite": bid.suite,
+                    "keyset": bid.keyset_hash,
+                    "dek_commit": bid.dek_commit,
+                    "supersedes": str(old.public_id) if old else None,
+                },
+                actor=actor,
+                sealed_until=locked.submission_deadline,
+            )
+            bid.tender = locked
+            bid.supersedes = old
+            bid.submitted_at = now
+            bid.ledger_seq = entry.seq
+            bid.save()
+    except BaseException:
+        bid.envelope.delete(save=False)
+        raise
+    bid.receipt = make_receipt(entry)
+    Bid.objects.filter(pk=bid.pk).update(receipt=bid.receipt)
+    return bid
+
+
+def _live_bid(tender: Tender, organisation: Organisation, supersedes: str | None) -> Bid | None:
+    live = (
+        Bid.objects.select_for_update()
+        .filter(tender=tender, supplier=organisation, status=BidStatus.SUBMITTED)
+        .first()
+    )
+    if supersedes is None:
+        if live is not None:
+            raise Conflict(
+                _("You already have a bid on this tender: replace it or withdraw it first.")
+            )
+        return None
+    if live is None or str(live.public_id) != str(supersedes):
+        raise Conflict(_("Only your current bid on this tender can be replaced."))
+    return live
+
+
+def withdraw_bid(bid: Bid, *, actor: User | None) -> Bid:
+    """Withdraw a live bid before the deadline. The envelope is kept but never opened."""
+    if not has_role(actor, Role.SUPPLIER, bid.supplier):
+        raise NotFound(_("No such bid."))
+    with transaction.atomic():
+        tender = Tender.objects.select_for_update().get(pk=bid.tender_id)
+        now = db_now()
+        if tender.status != TenderStatus.PUBLISHED or now >= tender.submission_deadline:
+            raise Conflict(_("The submission deadline has passed: bids can no longer change."))
+        bid = Bid.objects.select_for_update().get(pk=bid.pk)
+        if bid.status != BidStatus.SUBMITTED:
+            raise Conflict(_("Only a current bid can be withdrawn."))
+        entry = record_event(
+            "BID_WITHDRAWN",
+            tender,
+            {"bid": str(bid.public_id), "bidder": bid.supplier.code, "supersedes": None},
+            actor=actor,
+            sealed_until=tender.submission_deadline,
+        )
+        bid.status = BidStatus.WITHDRAWN
+        bid.withdrawn_at = now
+        bid.withdrawal_seq = entry.seq
+        bid.save(update_fields=["status", "withdrawn_at", "withdrawal_seq"])
+    bid.withdrawal_receipt = make_receipt(entry)
+    Bid.objects.filter(pk=bid.pk).update(withdrawal_receipt=bid.withdrawal_receipt)
+    return bid
+
+
+def bid_for_supplier(user: User | None, bid_id) -> Bid:
+    """A bid, only for the representatives of its supplier (404 for everyone else)."""
+    try:
+        bid = Bid.objects.select_related("tender", "supplier").get(public_id=bid_id)
+    except (Bid.DoesNotExist, ValueError, TypeError, ValidationError):
+        raise NotFound(_("No such bid.")) from None
+    if not has_role(user, Role.SUPPLIER, bid.supplier):
+        raise NotFound(_("No such bid."))
+    return bid
+
+
+def bids_of(user: User | None):
+    """The bids of every supplier the user represents, newest first."""
+    return (
+        Bid.objects.filter(
+            supplier__memberships__user=user,
+            supplier__memberships__role=Role.SUPPLIER,
+            supplier__memberships__is_active=True,
+        )
+        .select_related("tender", "supplier")
+        .order_by("-submitted_at")
+        .distinct()
+    )
