@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
+
 from django.conf import settings
-from django.core.files.storage import storages
+from django.core.files.storage import FileSystemStorage
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
@@ -110,9 +112,25 @@ def opened_path(instance: Bid, filename: str) -> str:
     return f"opened/{instance.tender.public_id}/{instance.public_id}.bin"
 
 
-def storages_sealed():
-    """Sealed envelopes and opened documents: private storage, never under the web root."""
-    return storages["sealed"]
+class SealedStorage(FileSystemStorage):
+    """Sealed envelopes and opened documents: private files under ``SEALED_ROOT``, never under
+    the web root and never served as they are. The location is read from the settings on each
+    use, so it follows them (tests point it at a temporary folder)."""
+
+    def __init__(self) -> None:
+        super().__init__(file_permissions_mode=0o600, directory_permissions_mode=0o700)
+
+    @property
+    def base_location(self):  # type: ignore[override]
+        return settings.SEALED_ROOT
+
+    @property
+    def location(self):  # type: ignore[override]
+        return os.path.abspath(self.base_location)
+
+
+def storages_sealed() -> SealedStorage:
+    return SealedStorage()
 
 
 class Bid(models.Model):

@@ -201,11 +201,9 @@ if os.environ.get("AWS_STORAGE_BUCKET_NAME"):
         },
     }
 # Sealed envelopes and opened bid documents: private, outside the web root, never served as is.
+# A private volume of its own (bidders.models.SealedStorage), also with object storage for the
+# public documents.
 SEALED_ROOT = Path(os.environ.get("SEALED_ROOT", VAR_DIR / "sealed"))
-STORAGES["sealed"] = {
-    "BACKEND": "django.core.files.storage.FileSystemStorage",
-    "OPTIONS": {"location": str(SEALED_ROOT), "file_permissions_mode": 0o600},
-}
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_PERMISSIONS = 0o640
 
@@ -302,6 +300,13 @@ if PRODUCTION and not (LEDGER_SIGNING_KEY or LEDGER_SIGNING_KEY_FILE):
 # Only the embedded default may generate a key (labelled as a demo key everywhere it shows).
 LEDGER_DEMO_KEY_FILE = VAR_DIR / "demo-ledger-signing.key"
 DEMO_MODE = not PRODUCTION and not (LEDGER_SIGNING_KEY or LEDGER_SIGNING_KEY_FILE)
+# The embedded default runs the demo custodians' agents in-process every few seconds.
+DEMO_CUSTODIANS = env_bool("DEMO_CUSTODIANS", DEMO_MODE and CELERY_TASK_ALWAYS_EAGER)
+if DEMO_CUSTODIANS:
+    CELERY_BEAT_SCHEDULE["demo-custodians"] = {
+        "task": "procurement.tasks.run_demo_custodians",
+        "schedule": float(os.environ.get("DEMO_CUSTODIANS_SECONDS", "10")),
+    }
 
 # Receipts for bids are signed with a key of their own (not the checkpoint key).
 RECEIPT_SIGNING_KEY = os.environ.get("RECEIPT_SIGNING_KEY", "")

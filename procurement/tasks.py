@@ -9,3 +9,11 @@ from procurement import ledger
 def make_checkpoint() -> int:
     """Sign the current tree head (a no-op when nothing was appended since the last one)."""
     return ledger.make_checkpoint(actor=None).tree_size
+
+
+@shared_task(name="procurement.tasks.run_demo_custodians")
+def run_demo_custodians() -> int:
+    """The embedded default's demo custodians: one round of each agent."""
+    from procurement import demo_custodians  # noqa: PLC0415 - demo only
+
+    return len(demo_custodians.run_round())

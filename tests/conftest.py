@@ -53,6 +53,13 @@ def _fast_hasher(settings):
 
 
 @pytest.fixture(autouse=True)
+def _private_folders(settings, tmp_path):
+    # Sealed envelopes and demo custodians' key folders go to this test's own folder.
+    settings.SEALED_ROOT = tmp_path / "sealed"
+    settings.DEMO_CUSTODIANS_DIR = tmp_path / "custodians"
+
+
+@pytest.fixture(autouse=True)
 def _english_outside_requests():
     # Services speak the active language; tests match their English messages. Requests still
     # pick their own language through LocaleMiddleware.

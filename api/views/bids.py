@@ -106,29 +106,26 @@ class WithdrawView(APIView):
                         headers=NO_STORE)  # fmt: skip
 
 
-OpeningBid = inline_serializer(
-    "OpeningBid",
-    {
-        "bid": serializers.UUIDField(),
-        "seq": serializers.IntegerField(),
-        "bidder": serializers.CharField(),
-        "bidder_name": serializers.CharField(),
-        "submitted_at": serializers.DateTimeField(),
-        "envelope_sha256": serializers.CharField(),
-        "status": serializers.CharField(),
-        "opening_seq": serializers.IntegerField(),
-        "reason": serializers.CharField(required=False),
-        "price_total": serializers.CharField(required=False),
-        "price_sheet": serializers.JSONField(required=False),
-        "price_key": serializers.CharField(required=False),
-        "price_sha256": serializers.CharField(required=False),
-        "docs_sha256": serializers.CharField(required=False),
-        "core_sha256": serializers.CharField(required=False),
-        "price_ct": serializers.CharField(required=False),
-        "price_len": serializers.IntegerField(required=False),
-        "chunk": serializers.IntegerField(required=False),
-    },
-)
+OPENING_BID_FIELDS = {
+    "bid": serializers.UUIDField(),
+    "seq": serializers.IntegerField(),
+    "bidder": serializers.CharField(),
+    "bidder_name": serializers.CharField(),
+    "submitted_at": serializers.DateTimeField(),
+    "envelope_sha256": serializers.CharField(),
+    "status": serializers.CharField(),
+    "opening_seq": serializers.IntegerField(),
+    "reason": serializers.CharField(required=False),
+    "price_total": serializers.CharField(required=False),
+    "price_sheet": serializers.JSONField(required=False),
+    "price_key": serializers.CharField(required=False),
+    "price_sha256": serializers.CharField(required=False),
+    "docs_sha256": serializers.CharField(required=False),
+    "core_sha256": serializers.CharField(required=False),
+    "price_ct": serializers.CharField(required=False),
+    "price_len": serializers.IntegerField(required=False),
+    "chunk": serializers.IntegerField(required=False),
+}
 
 
 class OpeningView(APIView):
@@ -146,7 +143,7 @@ class OpeningView(APIView):
                 "threshold": serializers.IntegerField(),
                 "released": serializers.ListField(child=serializers.CharField()),
                 "waiting_for": serializers.ListField(child=serializers.CharField()),
-                "bids": OpeningBid(many=True),
+                "bids": inline_serializer("OpeningBid", OPENING_BID_FIELDS, many=True),
             },
         )
     )

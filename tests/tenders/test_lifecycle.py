@@ -14,7 +14,7 @@ from procurement.exceptions import Conflict, InvalidInput, NotFound, PermissionD
 from procurement.models import LedgerEntry, OrganisationKind, Role
 from tenders import services, tasks
 from tenders.models import TRANSITIONS, Amendment, Question, Tender, TenderStatus
-from tests.tenders.fixtures import LOTS, tender_fields
+from tests.tenders.fixtures import LOTS, seat_custodians, tender_fields
 
 pytestmark = pytest.mark.django_db
 
@@ -172,7 +172,7 @@ def test_publication_checks_the_regime(make_tender, officer, overrides, field):
     assert exc.value.field == field
 
 
-def test_combined_evaluation_with_declared_weights_publishes(agency, officer, vn):
+def test_combined_evaluation_with_declared_weights_publishes(agency, officer, vn, custodians):
     tender = services.create_tender(
         agency,
         actor=officer,
@@ -185,6 +185,7 @@ def test_combined_evaluation_with_declared_weights_publishes(agency, officer, vn
         ],
         **tender_fields(evaluation_method="combined", price_weight=30),
     )
+    seat_custodians(tender, officer, custodians)
     assert services.publish_tender(tender, actor=officer).status == "published"
     assert [c.weight for c in tender.criteria.all()] == [None, 70, 30]
 

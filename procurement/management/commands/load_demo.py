@@ -149,12 +149,15 @@ def demo_tenders() -> None:
 
     from django.utils import timezone
 
+    from procurement import demo_custodians
+    from tenders import custody
     from tenders import services as tender_services
     from tenders.models import LegalRegime, Tender
     from tenders.regimes import install_presets
 
     install_presets(LegalRegime)
     regime = LegalRegime.objects.get(code="vn-2025")
+    demo_custodians.agents()
     for code, username, title, category, cpv, value, days, items in DEMO_TENDERS:
         agency = Organisation.objects.get(code=code)
         if Tender.objects.filter(agency=agency, title=title).exists():
@@ -191,6 +194,15 @@ def demo_tenders() -> None:
                 }
             ],
         )
+        # The demo custodians (agents with their own key folders) give their key statements.
+        # (the agency's own custodian sits only on its own agency's tenders).
+        roster = [
+            i.code
+            for i in custody.active_identities().filter(is_demo=True).order_by("pk")
+            if i.organisation.kind == "oversight" or i.organisation_id == agency.pk
+        ]
+        custody.set_roster(tender, actor=officer, custodians=roster, threshold=2)
+        demo_custodians.run_round()
         tender_services.publish_tender(tender, actor=officer)
     first = Tender.objects.filter(title=DEMO_TENDERS[0][2]).first()
     if first is not None and not first.questions.exists():
