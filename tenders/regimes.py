@@ -68,3 +68,37 @@ def install_presets(regime_model) -> None:
     """Create or refresh the presets. Takes the model so migrations can pass their own."""
     for preset in PRESETS:
         regime_model.objects.update_or_create(code=preset["code"], defaults=preset)
+
+
+# A drill regime with no minimum periods, so a whole tender (publication, deadline, closing,
+# key release, opening) can run in minutes on the demo and in tests. Never installed by the
+# migrations: only ``load_demo`` (the embedded default) and the tests install it.
+DRILL = {
+    "code": "drill",
+    "name_vi": "Diễn tập — chỉ dùng để trình diễn và kiểm thử, không có giá trị pháp lý",
+    "name_en": "Drill — for demonstration and testing only, no legal effect",
+    "legal_basis": "None: a demonstration regime with no minimum periods.",
+    "holiday_calendar": "",
+    "domestic_currency": "",
+    "prep_days": 0,
+    "prep_days_small": 0,
+    "prep_days_international": 0,
+    "prep_days_international_small": 0,
+    "shopping_prep_working_days": 0,
+    "small_goods_max": Decimal("0"),
+    "small_works_max": Decimal("0"),
+    "amendment_days": 0,
+    "amendment_working_days_small": 0,
+    "question_working_days": 0,
+    "question_working_days_international": 0,
+    "answer_working_days": 0,
+    "security_min_pct_small": Decimal("0"),
+    "security_max_pct_small": Decimal("100"),
+    "security_min_pct": Decimal("0"),
+    "security_max_pct": Decimal("100"),
+}
+
+
+def install_drill(regime_model):
+    regime, _ = regime_model.objects.update_or_create(code=DRILL["code"], defaults=DRILL)
+    return regime

@@ -118,7 +118,9 @@ class Agent:
             raise AgentError(f"{folder} already holds an identity key")
         signednote.parse_verifier_key(log_key)  # refuse a malformed pin early
         identity = Ed25519PrivateKey.generate()
-        _write_private(folder / "identity.key", seal_secret(identity.private_bytes_raw(), passphrase))
+        _write_private(
+            folder / "identity.key", seal_secret(identity.private_bytes_raw(), passphrase)
+        )
         config = {"url": url.rstrip("/"), "token": token, "log_key": log_key,
                   "grace_seconds": DEFAULT_GRACE, "custodian": None, **extra}  # fmt: skip
         _write_private(folder / "agent.json", config)
@@ -165,7 +167,7 @@ class Agent:
                 return json.load(response)
         except urllib.error.HTTPError as exc:
             try:
-                detail = json.load(exc).get("detail", "")
+                detail = json.load(exc).get("error", {}).get("message", "")
             except (ValueError, AttributeError):
                 detail = ""
             raise AgentError(f"{method} {path}: HTTP {exc.code} {detail}".strip()) from None
@@ -174,7 +176,9 @@ class Agent:
 
     def register(self, organisation: str) -> str:
         answer = self.api(
-            "POST", "custodians/", {"organisation": organisation, "public_key": self.identity_public()}
+            "POST",
+            "custodians/",
+            {"organisation": organisation, "public_key": self.identity_public()},
         )
         self.config["custodian"] = answer["code"]
         self.save_config()
@@ -244,7 +248,9 @@ class Agent:
                     state["size"], checkpoint.size, old_root, checkpoint.root, proof
                 )
             except rfc9162.ProofError as exc:
-                raise AgentError(f"the log is not consistent with what it showed before: {exc}")
+                raise AgentError(
+                    f"the log is not consistent with what it showed before: {exc}"
+                ) from None
         if state is None or checkpoint.size > state["size"]:
             root = base64.b64encode(checkpoint.root).decode()
             _write_private(state_path, {"size": checkpoint.size, "root": root})
@@ -282,9 +288,7 @@ class Agent:
         if now < deadline + grace:
             self.log.append(f"{reference}: waiting, my clock says the deadline has not passed")
             return
-        opening = X25519PublicKey.from_public_bytes(
-            base64.b64decode(payload["opening_public_key"])
-        )
+        opening = X25519PublicKey.from_public_bytes(base64.b64decode(payload["opening_public_key"]))
         signed = keystatement.make_release(
             tender=reference,
             custodian=seat["custodian"],

@@ -14,7 +14,7 @@ from procurement.crypto import keystatement
 from procurement.models import OrganisationKind, Role
 from tenders import custody, services
 from tenders.models import LegalRegime
-from tenders.regimes import install_presets
+from tenders.regimes import install_drill, install_presets
 
 
 @pytest.fixture
@@ -154,5 +154,26 @@ def make_tender(agency, officer, vn, custodians):
         if publish:
             tender = services.publish_tender(tender, actor=officer)
         return tender
+
+    return make
+
+
+@pytest.fixture
+def drill(db) -> LegalRegime:
+    """The drill regime (no minimum periods), for tenders that close within seconds."""
+    return install_drill(LegalRegime)
+
+
+@pytest.fixture
+def make_drill_tender(agency, officer, drill, custodians):
+    """A published tender whose deadline is ``seconds`` from now (by the database clock)."""
+    from procurement.clock import db_now
+
+    def make(seconds: float = 2.0, roster: list | None = None, **overrides):
+        deadline = db_now() + dt.timedelta(seconds=seconds)
+        fields = tender_fields(submission_deadline=deadline, opening_time=deadline, **overrides)
+        tender = services.create_tender(agency, actor=officer, regime=drill, lots=LOTS, **fields)
+        seat_custodians(tender, officer, roster or custodians)
+        return services.publish_tender(tender, actor=officer)
 
     return make

@@ -1,0 +1,597 @@
+"""Sealed bids end to end through the API: roster and key statements, submission with a signed
+receipt, replacement and withdrawal, closing with the bid set, key release, opening and the
+public opening record, and the attacks that must fail."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import io
+import json
+
+import pytest
+from django.core import management
+from django.urls import reverse
+
+from bidders import opening, services, submission
+from bidders.models import Bid, BidStatus
+from procurement import ledger
+from procurement.clock import db_now
+from procurement.crypto import envelope, signednote
+from procurement.crypto.verifier import Report, check_receipt
+from procurement.exceptions import Conflict, InvalidInput, PermissionDenied
+from procurement.keys import ledger_verifier_key, receipt_verifier_key
+from procurement.models import LedgerEntry, OrganisationKind, Role
+from tenders import custody
+from tenders import services as tender_services
+from tenders.models import Tender
+from tests.bidders.sealing import MARKER, price_sheet, seal_bid
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+_n = iter(range(10_000))
+
+
+@pytest.fixture
+def make_bidder():
+    """An approved supplier and its representative (registered and reviewed as in life)."""
+
+    def make():
+        n = next(_n)
+        profile = services.register_supplier(
+            name_vi=f"Công ty Xây dựng {n}",
+            name_en=f"Construction Company {n}",
+            tax_code=f"03{n:08d}",
+            province="Hà Nội",
+            address="1 Tràng Tiền",
+            contact_name="Lê Văn Bình",
+            contact_email=f"binh{n}@example.vn",
+            classifications=[],
+            username=f"bidder{n}",
+            password=PASSWORD,
+        )
+        services.approve_supplier(profile, actor=None, note="ok")
+        return profile.registered_by, profile.organisation
+
+    return make
+
+
+@pytest.fixture
+def tender(make_tender):
+    return make_tender(publish=True)
+
+
+def submit(api_as, user, tender, body: bytes, **headers):
+    return api_as(user).post(
+        reverse("api:tender-bids", args=[tender.reference]),
+        data=body,
+        content_type="application/octet-stream",
+        **headers,
+    )
+
+
+def close_now(tender) -> Tender:
+    """Move the deadline into the past (as time passing would) and let the beat scan close."""
+    past = db_now() - dt.timedelta(seconds=1)
+    Tender.objects.filter(pk=tender.pk).update(submission_deadline=past, opening_time=past)
+    assert tender_services.close_tender(tender)
+    tender.refresh_from_db()
+    return tender
+
+
+def release_all(api_as, tender, custodians, count=None):
+    for custodian in custodians[:count]:
+        response = api_as(custodian.user).post(
+            reverse("api:tender-key-releases", args=[tender.reference]),
+            custodian.release(tender),
+            format="json",
+        )
+        assert response.status_code == 200, response.json()
+
+
+# --- Custody --------------------------------------------------------------------------------
+
+
+def test_publication_waits_for_every_key_statement(make_tender, officer, custodians):
+    tender = make_tender(roster=False)
+    custody.set_roster(
+        tender, actor=officer, custodians=[c.identity.code for c in custodians], threshold=2
+    )
+    custodians[0].give_statement(tender)
+    with pytest.raises(Conflict) as exc:
+        tender_services.publish_tender(tender, actor=officer)
+    assert custodians[1].identity.code in exc.value.message
+    assert custodians[0].identity.code not in exc.value.message
+    for custodian in custodians[1:]:
+        custodian.give_statement(tender)
+    tender = tender_services.publish_tender(tender, actor=officer)
+    published = LedgerEntry.objects.get(kind="TENDER_PUBLISHED")
+    payload = json.loads(bytes(published.canonical))["payload"]
+    assert (
+        payload["keyset_hash"] == tender.keyset_hash == custody.verified_keyset(tender).keyset_hash
+    )
+    assert payload["threshold"] == 2
+    assert payload["custodians"] == [c.identity.code for c in custodians]
+
+
+def test_roster_rules(make_tender, officer, custodians, make_org, make_user):
+    tender = make_tender(roster=False)
+    codes = [c.identity.code for c in custodians]
+    for bad, threshold in [(codes, 1), (codes, 4), (codes[1:], 2), (codes + ["nobody"], 2)]:
+        with pytest.raises(InvalidInput):
+            custody.set_roster(tender, actor=officer, custodians=bad, threshold=threshold)
+    # A custodian of another agency may not sit on this agency's tender.
+    other = make_org(OrganisationKind.AGENCY)
+    stranger = make_user((Role.CUSTODIAN, other))
+    identity = custody.register_identity(other, actor=stranger, public_key=base64.b64encode(
+        bytes(range(32))).decode())  # fmt: skip
+    with pytest.raises(InvalidInput, match="oversight"):
+        custody.set_roster(tender, actor=officer, custodians=[*codes, identity.code], threshold=2)
+    with pytest.raises(PermissionDenied):
+        custody.set_roster(tender, actor=custodians[0].user, custodians=codes, threshold=2)
+    custody.set_roster(tender, actor=officer, custodians=codes, threshold=3)
+
+
+def test_statements_must_verify(make_tender, officer, custodians):
+    tender = make_tender(roster=False)
+    custody.set_roster(
+        tender, actor=officer, custodians=[c.identity.code for c in custodians], threshold=2
+    )
+    first, second = custodians[0], custodians[1]
+    good = first.give_statement(tender).signed
+    # Someone else's statement, a forged signature, or a statement from a non-custodian.
+    with pytest.raises(InvalidInput, match="does not verify"):
+        custody.submit_statement(tender, actor=second.user, signed=good)
+    forged = {**good, "signature": base64.b64encode(bytes(64)).decode()}
+    with pytest.raises(InvalidInput, match="not signed"):
+        custody.submit_statement(tender, actor=first.user, signed=forged)
+    with pytest.raises(PermissionDenied):
+        custody.submit_statement(tender, actor=officer, signed=good)
+
+
+def test_moving_a_drafts_deadline_asks_for_new_statements(make_tender, officer):
+    tender = make_tender()
+    assert all(s.statement for s in tender.roster.all())
+    tender_services.update_draft(
+        tender,
+        actor=officer,
+        submission_deadline=tender.submission_deadline + dt.timedelta(days=1),
+        opening_time=tender.opening_time + dt.timedelta(days=1),
+    )
+    assert not any(s.statement for s in tender.roster.all())
+    with pytest.raises(Conflict, match="Waiting for the key statements"):
+        tender_services.publish_tender(tender, actor=officer)
+
+
+# --- Submission and receipts ----------------------------------------------------------------
+
+
+def test_submit_gives_a_receipt_that_verifies_offline(api_as, tender, make_bidder):
+    user, org = make_bidder()
+    response = submit(api_as, user, tender, seal_bid(tender, org.code))
+    assert response.status_code == 201, response.json()
+    assert response["Cache-Control"] == "no-store"
+    receipt = response.json()["receipt"]
+    report = Report()
+    check_receipt(
+        receipt,
+        signednote.parse_verifier_key(ledger_verifier_key()),
+        None,
+        report,
+        signednote.parse_verifier_key(receipt_verifier_key()),
+    )
+    assert not report.failures, report.failures
+    entry = json.loads(receipt["entry"])
+    assert entry["kind"] == "BID_SUBMITTED"
+    assert entry["payload"]["bidder"] == org.code
+    # A receipt whose entry was altered fails the signature.
+    forged = {**receipt, "entry": receipt["entry"].replace(org.code, "someone-else")}
+    report = Report()
+    check_receipt(forged, signednote.parse_verifier_key(ledger_verifier_key()), None, report,
+                  signednote.parse_verifier_key(receipt_verifier_key()))  # fmt: skip
+    assert report.failures
+
+
+def test_before_the_deadline_nobody_sees_who_bid_or_how_many(api, api_as, tender, make_bidder):
+    for _ in range(2):
+        user, org = make_bidder()
+        assert submit(api_as, user, tender, seal_bid(tender, org.code)).status_code == 201
+    now = db_now()
+    public = ledger.entries_for_subject(tender.ledger_subject, now)
+    assert not any(e.kind == "BID_SUBMITTED" for e in public)
+    rows = ledger.entries_in_range(0, ledger.tree_size(), now)
+    sealed = [e for e in rows if e.sealed]
+    assert len(sealed) == 2 and all(e.entry is None for e in sealed)
+    record = api.get(reverse("api:tender-opening", args=[tender.reference])).json()
+    assert record["bids"] == [] and record["waiting_for"] == []
+    page = api.get(reverse("api:ledger-entries"), {"subject": tender.ledger_subject}).json()
+    assert all(e["kind"] != "BID_SUBMITTED" for e in page)
+
+
+def test_replacing_and_withdrawing(api_as, tender, make_bidder):
+    user, org = make_bidder()
+    first = submit(api_as, user, tender, seal_bid(tender, org.code)).json()
+    again = submit(api_as, user, tender, seal_bid(tender, org.code))
+    assert again.status_code == 409  # one live bid per supplier: replace it explicitly
+    second = submit(
+        api_as, user, tender, seal_bid(tender, org.code), HTTP_X_SUPERSEDES=first["bid"]
+    )
+    assert second.status_code == 201, second.json()
+    assert second.json()["supersedes"] == first["bid"]
+    assert Bid.objects.get(public_id=first["bid"]).status == BidStatus.SUPERSEDED
+    withdrawn = api_as(user).post(reverse("api:bid-withdraw", args=[second.json()["bid"]]))
+    assert withdrawn.status_code == 200
+    assert withdrawn.json()["status"] == "withdrawn"
+    assert json.loads(withdrawn.json()["withdrawal_receipt"]["entry"])["kind"] == "BID_WITHDRAWN"
+    tender = close_now(tender)
+    closing = json.loads(bytes(LedgerEntry.objects.get(kind="TENDER_CLOSED").canonical))
+    assert closing["payload"]["bids"] == [] and closing["payload"]["bid_count"] == 0
+
+
+def test_a_supplier_cannot_read_or_list_anothers_bid(api_as, tender, make_bidder):
+    user, org = make_bidder()
+    other, _ = make_bidder()
+    bid = submit(api_as, user, tender, seal_bid(tender, org.code)).json()["bid"]
+    assert api_as(other).get(reverse("api:bid", args=[bid])).status_code == 404
+    assert api_as(other).get(reverse("api:bids")).json() == []
+    assert api_as(other).post(reverse("api:bid-withdraw", args=[bid])).status_code == 404
+    assert [b["bid"] for b in api_as(user).get(reverse("api:bids")).json()] == [bid]
+    # Nor submit in another supplier's name.
+    response = submit(api_as, other, tender, seal_bid(tender, org.code))
+    assert response.status_code == 403
+
+
+def test_replaying_an_envelope_is_refused(api_as, tender, make_bidder):
+    user, org = make_bidder()
+    body = seal_bid(tender, org.code)
+    first = submit(api_as, user, tender, body).json()
+    replay = submit(api_as, user, tender, body, HTTP_X_SUPERSEDES=first["bid"])
+    assert replay.status_code == 409
+    assert "already been submitted" in replay.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"k": 3}, "policy"),  # the bidder may not choose its own threshold
+        ({"keyset": "0" * 64}, "policy"),  # sealed to another key set
+    ],
+)
+def test_policy_is_the_tenders_not_the_bidders(api_as, tender, make_bidder, change, reason):
+    user, org = make_bidder()
+    response = submit(api_as, user, tender, seal_bid(tender, org.code, **change))
+    assert response.status_code == 400
+    assert f"({reason})" in response.json()["error"]["message"]
+    assert not Bid.objects.exists()
+
+
+def test_a_threshold_of_one_cannot_even_be_sealed(tender):
+    with pytest.raises(envelope.EnvelopeError):
+        seal_bid(tender, "x", k=1)
+
+
+@pytest.mark.parametrize("damage", ["magic", "tender", "truncate", "extend"])
+def test_structurally_broken_envelopes_are_refused(api_as, tender, make_bidder, damage):
+    user, org = make_bidder()
+    body = bytearray(seal_bid(tender, org.code))
+    if damage == "magic":
+        body[1] ^= 0x01
+    elif damage == "tender":
+        at = bytes(body).index(tender.reference.encode())
+        body[at + len(tender.reference) - 1] ^= 0x01  # another tender's reference
+    elif damage == "truncate":
+        del body[-5:]
+    else:
+        body += b"\x00"
+    response = submit(api_as, user, tender, bytes(body))
+    assert response.status_code == 400, response.json()
+    assert not Bid.objects.exists()
+    assert not list((submission.settings.SEALED_ROOT / "envelopes").glob("**/*.epb1")) if (
+        submission.settings.SEALED_ROOT / "envelopes").exists() else True  # fmt: skip
+
+
+def test_no_bid_at_or_after_the_deadline(api_as, tender, make_bidder):
+    user, org = make_bidder()
+    body = seal_bid(tender, org.code)
+    Tender.objects.filter(pk=tender.pk).update(submission_deadline=db_now())
+    response = submit(api_as, user, tender, body)
+    assert response.status_code == 409
+    assert "deadline has passed" in response.json()["error"]["message"]
+    assert not Bid.objects.exists()
+
+
+class SlowUpload(io.BytesIO):
+    """A request that starts before the deadline and ends after it: while the last bytes are
+    read, the deadline passes."""
+
+    def __init__(self, body: bytes, tender) -> None:
+        super().__init__(body)
+        self.tender = tender
+
+    def read(self, size=-1):
+        data = super().read(size)
+        if not data:
+            Tender.objects.filter(pk=self.tender.pk).update(
+                submission_deadline=db_now() - dt.timedelta(microseconds=1)
+            )
+        return data
+
+
+def test_an_upload_that_ends_after_the_deadline_is_refused(tender, make_bidder):
+    user, org = make_bidder()
+    stream = SlowUpload(seal_bid(tender, org.code), tender)
+    with pytest.raises(Conflict, match="deadline has passed"):
+        submission.submit_bid(tender, actor=user, stream=stream)
+    assert not Bid.objects.exists()
+    assert not LedgerEntry.objects.filter(kind="BID_SUBMITTED").exists()
+
+
+def test_unapproved_or_debarred_suppliers_cannot_bid(api_as, tender, make_bidder, make_user):
+    user, org = make_bidder()
+    services.debar_supplier(
+        org,
+        actor=make_user(admin=True),
+        starts_on=db_now().date(),
+        ends_on=db_now().date() + dt.timedelta(days=30),
+        reason="Gian lận",
+        legal_basis="Điều 16",
+    )
+    assert submit(api_as, user, tender, seal_bid(tender, org.code)).status_code == 403
+
+
+def test_no_plaintext_in_the_database_dump_or_the_storage_before_the_deadline(
+    api_as, tender, make_bidder, settings, tmp_path
+):
+    user, org = make_bidder()
+    assert submit(api_as, user, tender, seal_bid(tender, org.code)).status_code == 201
+    dump = io.StringIO()
+    management.call_command("dumpdata", stdout=dump)
+    assert MARKER.decode() not in dump.getvalue()
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert any(p.suffix == ".epb1" for p in files)
+    for path in files:
+        assert MARKER not in path.read_bytes(), path
+
+
+# --- Closing, release, opening --------------------------------------------------------------
+
+
+def test_full_cycle_closing_release_opening_and_public_price_check(
+    api, api_as, tender, make_bidder, custodians, officer
+):
+    bidders = [make_bidder() for _ in range(3)]
+    deadline = tender.submission_deadline
+    prices = ["41500000000.00", "39990000000.50", "45000000000.00"]
+    for (user, org), price in zip(bidders, prices, strict=True):
+        body = seal_bid(tender, org.code, price=price_sheet(tender, price))
+        assert submit(api_as, user, tender, body).status_code == 201
+    # A custodian cannot release before closing.
+    early = api_as(custodians[0].user).post(
+        reverse("api:tender-key-releases", args=[tender.reference]),
+        {"statement": "{}", "signature": "AA==", "wrapped_key": "AA=="},
+        format="json",
+    )
+    assert early.status_code == 409
+    tender = close_now(tender)
+    closing = json.loads(bytes(LedgerEntry.objects.get(kind="TENDER_CLOSED").canonical))
+    assert closing["payload"]["bid_count"] == 3
+    assert closing["payload"]["bid_set_root"] == tender.bid_set_root
+    # One key is not enough: the opening waits and says for whom.
+    release_all(api_as, tender, custodians, count=1)
+    assert not opening.open_tender(tender)
+    record = api.get(reverse("api:tender-opening", args=[tender.reference])).json()
+    assert record["status"] == "closed"
+    assert record["waiting_for"] == [c.identity.code for c in custodians[1:]]
+    assert len(record["bids"]) == 3 and "price_total" not in record["bids"][0]
+    # An officer cannot open, nor read the documents.
+    officer_release = api_as(officer).post(
+        reverse("api:tender-key-releases", args=[tender.reference]),
+        custodians[1].release(tender),
+        format="json",
+    )
+    assert officer_release.status_code == 403
+    release_all(api_as, tender, custodians[1:], count=1)
+    assert opening.open_tender(tender)
+    tender.refresh_from_db()
+    assert tender.status == "opened"
+    record = api.get(reverse("api:tender-opening", args=[tender.reference])).json()
+    assert sorted(b["price_total"] for b in record["bids"]) == sorted(p for p in prices)
+    for item in record["bids"]:
+        # Anyone can re-check each read-out price with the published key and ciphertext.
+        plain = envelope.decrypt_price(
+            bytes.fromhex(item["price_key"]),
+            bytes.fromhex(item["core_sha256"]),
+            base64.b64decode(item["price_ct"]),
+            item["price_len"],
+            item["chunk"],
+        )
+        assert json.loads(plain) == item["price_sheet"]
+        assert item["status"] == "opened"
+    kinds = list(LedgerEntry.objects.filter(subject=tender.ledger_subject).values_list(
+        "kind", flat=True))  # fmt: skip
+    assert kinds.count("KEY_RELEASED") == 2 and kinds.count("BID_OPENED") == 3
+    assert kinds[-1] == "TENDER_OPENED"
+    # From the deadline on, who bid is public in the ledger. (The test moved the deadline
+    # into the past with an UPDATE; the entries keep the deadline they were sealed to.)
+    public = ledger.entries_for_subject(tender.ledger_subject, deadline)
+    assert sum(e.kind == "BID_SUBMITTED" for e in public) == 3
+
+
+def test_broken_bids_are_recorded_invalid_with_the_reason(api_as, tender, make_bidder, custodians):
+    good_user, good_org = make_bidder()
+    assert submit(api_as, good_user, tender, seal_bid(tender, good_org.code)).status_code == 201
+    cases = {}
+    for name in ("flipped", "reordered", "inconsistent", "bad_price"):
+        user, org = make_bidder()
+        docs = bytes(range(256)) * 20  # several pieces of 1 KiB
+        if name == "bad_price":
+            body = seal_bid(
+                tender,
+                org.code,
+                price=b'{"currency": "USD", "lots": [{"lot": 1, "price": "5"}]}',
+                docs=docs,
+            )
+        else:
+            body = bytearray(seal_bid(tender, org.code, docs=docs))
+            header = envelope.read_header(io.BytesIO(bytes(body)))
+            if name == "flipped":
+                body[-3] ^= 0x01
+            elif name == "reordered":
+                start, size = header.docs_offset, 1024 + envelope.TAG
+                first, second = body[start : start + size], body[start + size : start + 2 * size]
+                body[start : start + 2 * size] = second + first
+            else:  # replace one sealed share with a share sealed for another bid
+                other = envelope.read_header(io.BytesIO(seal_bid(tender, org.code, docs=docs)))
+                shares = [base64.b64encode(s).decode() for s in header.sealed_shares]
+                shares[0] = base64.b64encode(other.sealed_shares[0]).decode()
+                old = json.dumps(
+                    [base64.b64encode(s).decode() for s in header.sealed_shares],
+                    separators=(",", ":"),
+                ).encode()
+                new = json.dumps(shares, separators=(",", ":")).encode()
+                body = bytearray(bytes(body).replace(old, new))
+            body = bytes(body)
+        response = submit(api_as, user, tender, body)
+        assert response.status_code == 201, response.json()  # no key: cannot be told at submission
+        cases[name] = response.json()["bid"]
+    tender = close_now(tender)
+    release_all(api_as, tender, custodians, count=2)
+    assert opening.open_tender(tender)
+    reasons = {name: Bid.objects.get(public_id=bid) for name, bid in cases.items()}
+    assert all(b.status == BidStatus.INVALID for b in reasons.values())
+    assert "authentication" in reasons["flipped"].invalid_reason
+    assert "authentication" in reasons["reordered"].invalid_reason
+    assert "share" in reasons["inconsistent"].invalid_reason or "committed" in (
+        reasons["inconsistent"].invalid_reason)  # fmt: skip
+    assert "USD" in reasons["bad_price"].invalid_reason
+    assert Bid.objects.get(supplier=good_org).status == BidStatus.OPENED
+    assert LedgerEntry.objects.filter(kind="BID_INVALID").count() == 4
+
+
+def test_a_release_must_be_the_published_key(api_as, tender, make_bidder, custodians):
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+    tender = close_now(tender)
+    honest = custodians[0]
+    real = honest.tender_keys[tender.reference]
+    honest.tender_keys[tender.reference] = X25519PrivateKey.generate()
+    response = api_as(honest.user).post(
+        reverse("api:tender-key-releases", args=[tender.reference]),
+        honest.release(tender),
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "does not verify" in response.json()["error"]["message"]
+    honest.tender_keys[tender.reference] = real
+    release_all(api_as, tender, custodians, count=1)
+    again = api_as(honest.user).post(
+        reverse("api:tender-key-releases", args=[tender.reference]),
+        honest.release(tender),
+        format="json",
+    )
+    assert again.status_code == 409
+
+
+def test_documents_go_only_to_evaluators_and_auditors(
+    api_as, tender, make_bidder, custodians, make_user, agency, make_org
+):
+    user, org = make_bidder()
+    bid = submit(api_as, user, tender, seal_bid(tender, org.code, docs=b"ho so " + MARKER)).json()
+    url = reverse("api:bid-documents", args=[bid["bid"]])
+    evaluator = make_user((Role.EVALUATOR, agency))
+    assert api_as(evaluator).get(url).status_code == 404  # not opened yet
+    tender = close_now(tender)
+    release_all(api_as, tender, custodians, count=2)
+    opening.open_tender(tender)
+    response = api_as(evaluator).get(url)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == b"ho so " + MARKER
+    auditor = make_user((Role.AUDITOR, make_org(OrganisationKind.OVERSIGHT)))
+    assert api_as(auditor).get(url).status_code == 200
+    assert api_as(user).get(url).status_code == 404
+    other_evaluator = make_user((Role.EVALUATOR, make_org(OrganisationKind.AGENCY)))
+    assert api_as(other_evaluator).get(url).status_code == 404
+
+
+def test_two_envelopes_open_prices_only_for_compliant_bids(
+    api, api_as, make_tender, make_bidder, custodians, officer
+):
+    tender = make_tender(publish=True, envelope_procedure="two_envelopes")
+    bids = []
+    for price in ("100000000.00", "90000000.00"):
+        user, org = make_bidder()
+        body = seal_bid(tender, org.code, price=price_sheet(tender, price))
+        bids.append(submit(api_as, user, tender, body).json()["bid"])
+    tender = close_now(tender)
+    release_all(api_as, tender, custodians, count=2)
+    assert opening.open_tender(tender)
+    record = api.get(reverse("api:tender-opening", args=[tender.reference])).json()
+    assert all("price_total" not in b and b["docs_sha256"] for b in record["bids"])
+    assert not Bid.objects.exclude(price_key="").exists()
+    response = api_as(officer).post(
+        reverse("api:tender-financial-opening", args=[tender.reference]),
+        {"compliant": [bids[1]]},
+        format="json",
+    )
+    assert response.status_code == 200, response.json()
+    record = api.get(reverse("api:tender-opening", args=[tender.reference])).json()
+    prices = {b["bid"]: b.get("price_total") for b in record["bids"]}
+    assert prices == {bids[0]: None, bids[1]: "90000000.00"}
+
+
+def test_role_matrix_for_custody_writes(api_as, make_tender, officer, custodians, make_bidder):
+    tender = make_tender(roster=False)
+    supplier, _ = make_bidder()
+    url = reverse("api:tender-roster", args=[tender.reference])
+    body = {"custodians": [c.identity.code for c in custodians], "threshold": 2}
+    for user, expected in [(supplier, 404), (custodians[0].user, 404), (officer, 200)]:
+        assert api_as(user).post(url, body, format="json").status_code == expected
+    assert tender.roster.count() == 3
+    identity_url = reverse("api:custodians")
+    key = base64.b64encode(bytes(range(1, 33))).decode()
+    org = custodians[1].identity.organisation.code
+    assert api_as(supplier).post(identity_url, {"organisation": org, "public_key": key},
+                                 format="json").status_code == 403  # fmt: skip
+    assert api_as(custodians[1].user).post(identity_url, {"organisation": org, "public_key": key},
+                                           format="json").status_code == 201  # fmt: skip
+
+
+def test_cancelled_tenders_never_open(api_as, tender, make_bidder, custodians, officer):
+    user, org = make_bidder()
+    submit(api_as, user, tender, seal_bid(tender, org.code))
+    tender = close_now(tender)
+    tender_services.cancel_tender(tender, actor=officer, reason="Hủy do thay đổi nhu cầu")
+    response = api_as(custodians[0].user).post(
+        reverse("api:tender-key-releases", args=[tender.reference]),
+        custodians[0].release(tender),
+        format="json",
+    )
+    assert response.status_code == 409
+    assert not opening.open_tender(tender)
+
+
+def test_a_moved_deadline_keeps_bids_sealed(api_as, tender, make_bidder, officer):
+    user, org = make_bidder()
+    submit(api_as, user, tender, seal_bid(tender, org.code))
+    old = tender.submission_deadline
+    tender_services.amend_tender(
+        tender,
+        actor=officer,
+        rationale="Gia hạn",
+        submission_deadline=old + dt.timedelta(days=5),
+        opening_time=old + dt.timedelta(days=5, hours=1),
+    )
+    after_old_deadline = old + dt.timedelta(hours=1)
+    entries = ledger.entries_in_range(0, ledger.tree_size(), after_old_deadline)
+    assert any(e.sealed for e in entries)
+    assert not any(
+        e.kind == "BID_SUBMITTED"
+        for e in ledger.entries_for_subject(tender.ledger_subject, after_old_deadline)
+    )
+
+
+def test_bid_ids_are_uuids(api_as, tender, make_bidder):
+    user, org = make_bidder()
+    response = submit(api_as, user, tender, seal_bid(tender, org.code, bid="not-a-uuid"))
+    assert response.status_code == 400
