@@ -27,6 +27,7 @@ urlpatterns = [
     path("workspace/new/", tender_views.create, name="workspace-create"),
     path("workspace/<str:reference>/", tender_views.manage, name="workspace-tender"),
     path("workspace/<str:reference>/edit/", tender_views.edit, name="workspace-edit"),
+    path("workspace/<str:reference>/roster/", tender_views.roster, name="workspace-roster"),
     path("workspace/<str:reference>/publish/", tender_views.publish, name="workspace-publish"),
     path("workspace/<str:reference>/amend/", tender_views.amend, name="workspace-amend"),
     path("workspace/<str:reference>/documents/", tender_views.upload, name="workspace-upload"),

@@ -100,6 +100,16 @@ def active_identities():
 # --- The roster -----------------------------------------------------------------------------
 
 
+def eligible_identities(tender: Tender):
+    """Custodians who may sit on this tender's roster: oversight institutions' and its own
+    agency's."""
+    from django.db.models import Q  # noqa: PLC0415
+
+    return active_identities().filter(
+        Q(organisation__kind=OrganisationKind.OVERSIGHT) | Q(organisation=tender.agency)
+    )
+
+
 def _require_officer(actor: User | None, tender: Tender) -> None:
     require_role(actor, Role.OFFICER, tender.agency)
 

@@ -174,3 +174,34 @@ class QuestionForm(forms.Form):
     text = forms.CharField(
         label=_("Your question"), max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
     )
+
+
+class RosterForm(forms.Form):
+    """The tender's key custodians (in order of choice) and how many keys open its bids."""
+
+    custodians = forms.MultipleChoiceField(
+        label=_("Key custodians"),
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("From at least two organisations: oversight institutions or this agency."),
+    )
+    threshold = forms.IntegerField(
+        label=_("Keys needed to open (k)"), min_value=2, max_value=15, initial=3
+    )
+
+    def __init__(self, *args, tender=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        from tenders import custody  # noqa: PLC0415
+
+        eligible = custody.eligible_identities(tender) if tender is not None else []
+        self.fields["custodians"].choices = [
+            (
+                i.code,
+                f"{i.code} — {i.organisation.name_vi}" + (f" ({_('demo')})" if i.is_demo else ""),
+            )
+            for i in eligible
+        ]
+        if tender is not None and tender.roster.exists():
+            self.initial.setdefault(
+                "custodians", list(tender.roster.values_list("custodian__code", flat=True))
+            )
+            self.initial.setdefault("threshold", tender.threshold)

@@ -24,7 +24,7 @@ from procurement.models import Organisation, OrganisationKind, Role
 from procurement.paging import CappedPaginator
 from procurement.permissions import has_role, organisations_with_role
 from procurement.web import run_service
-from tenders import classification, selectors, services
+from tenders import classification, custody, selectors, services
 from tenders.filters import TenderFilter
 from tenders.forms import (
     AmendForm,
@@ -32,6 +32,7 @@ from tenders.forms import (
     CancelForm,
     DocumentForm,
     QuestionForm,
+    RosterForm,
     TenderForm,
 )
 from tenders.models import Tender, TenderStatus
@@ -250,6 +251,8 @@ def manage(request, reference: str):
 def _manage_context(tender: Tender, **forms) -> dict:
     return {
         "tender": tender,
+        "roster_form": forms.get("roster_form") or RosterForm(tender=tender),
+        "seats": tender.roster.select_related("custodian__organisation").order_by("index"),
         "now": db_now(),
         "amend_form": forms.get("amend_form") or AmendForm(),
         "document_form": forms.get("document_form") or DocumentForm(),
@@ -270,6 +273,35 @@ def _manage_post(request, reference, form_class, key, action, success):
     tender.refresh_from_db()
     return render(
         request, "workspace/tender_manage.html", _manage_context(tender, **{key: form}), status=400
+    )
+
+
+@require_POST
+@login_required
+def roster(request, reference: str):
+    tender = _tender_or_404(request, reference)
+    form = RosterForm(request.POST, tender=tender)
+    # Keep the order custodians were listed in (the roster's places follow it).
+    if form.is_valid() and run_service(
+        request,
+        form,
+        lambda: custody.set_roster(
+            tender,
+            actor=request.user,
+            custodians=form.cleaned_data["custodians"],
+            threshold=form.cleaned_data["threshold"],
+        ),
+    ):
+        messages.success(
+            request, _("The roster is set. Each custodian must now give its key statement.")
+        )
+        return redirect("workspace-tender", reference=tender.reference)
+    tender.refresh_from_db()
+    return render(
+        request,
+        "workspace/tender_manage.html",
+        _manage_context(tender, roster_form=form),
+        status=400,
     )
 
 

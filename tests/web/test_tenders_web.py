@@ -56,7 +56,7 @@ def form_data(agency, days: int = 30, **overrides) -> dict:
 
 
 def test_officer_takes_a_tender_from_draft_to_cancelled_in_the_web_ui(
-    client, officer, agency, vn, supplier
+    client, officer, agency, vn, supplier, custodians
 ):
     client.force_login(officer)
     response = client.post(reverse("workspace-create"), form_data(agency, regime=vn.pk))
@@ -65,7 +65,24 @@ def test_officer_takes_a_tender_from_draft_to_cancelled_in_the_web_ui(
     assert response["Location"] == reverse("workspace-tender", args=[tender.reference])
     assert tender.lots.get().items.get().quantity == 50
 
-    # Publish.
+    # Publishing waits for the roster and every custodian's key statement.
+    client.post(reverse("workspace-publish", args=[tender.reference]))
+    tender.refresh_from_db()
+    assert tender.status == "draft"
+    page = client.get(reverse("workspace-tender", args=[tender.reference])).content.decode()
+    assert custodians[0].identity.code in page
+    codes = [c.identity.code for c in custodians]
+    response = client.post(
+        reverse("workspace-roster", args=[tender.reference]), {"custodians": codes, "threshold": 2}
+    )
+    assert response.status_code == 302
+    assert list(tender.roster.values_list("custodian__code", flat=True)) == codes
+    response = client.post(reverse("workspace-publish", args=[tender.reference]), follow=True)
+    assert "Waiting for the key statements" in response.content.decode() or (
+        "Đang chờ" in response.content.decode()
+    )
+    for custodian in custodians:
+        custodian.give_statement(tender)
     client.post(reverse("workspace-publish", args=[tender.reference]))
     tender.refresh_from_db()
     assert tender.status == "published"
