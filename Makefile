@@ -6,7 +6,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
 
-.PHONY: install run test lint messages browser
+.PHONY: install run test lint messages browser vendor-check
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,3 +41,11 @@ messages: install
 	$(PY) manage.py makemessages -l vi -l en --no-obsolete \
 	  --ignore "*/migrations/*" --ignore ".venv/*" --ignore "var/*" --ignore "tests/*" \
 	  --ignore "bench/*" && $(PY) manage.py compilemessages --ignore ".venv/*"
+
+# The vendored front-end code must be byte-for-byte the registry's release (import path aside).
+vendor-check:
+	rm -rf var/vendor-check && mkdir -p var/vendor-check && cp package.json package-lock.json var/vendor-check/
+	cd var/vendor-check && npm ci --ignore-scripts --no-audit --no-fund >/dev/null
+	sed "s#from 'shamir-secret-sharing/csprng'#from './csprng.js'#" var/vendor-check/node_modules/shamir-secret-sharing/esm/index.js | grep -v sourceMappingURL | diff - procurement/static/vendor/shamir-secret-sharing/index.js
+	grep -v sourceMappingURL var/vendor-check/node_modules/shamir-secret-sharing/esm/csprng.js | diff - procurement/static/vendor/shamir-secret-sharing/csprng.js
+	@echo "vendored front-end code matches the registry"

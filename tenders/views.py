@@ -24,6 +24,7 @@ from procurement.models import Organisation, OrganisationKind, Role
 from procurement.paging import CappedPaginator
 from procurement.permissions import has_role, organisations_with_role
 from procurement.web import run_service
+from bidders import selectors as bid_selectors
 from tenders import classification, custody, selectors, services
 from tenders.filters import TenderFilter
 from tenders.forms import (
@@ -113,6 +114,9 @@ def detail(request, reference: str):
             "can_ask": tender.accepts_questions_at(now) and has_role(request.user, Role.SUPPLIER),
             "question_form": QuestionForm(),
             "is_officer": has_role(request.user, Role.OFFICER, tender.agency),
+            "seats": tender.roster.select_related("custodian__organisation").order_by("index"),
+            "opening": bid_selectors.public_opening(tender),
+            "can_bid": tender.is_open_at(now) and has_role(request.user, Role.SUPPLIER),
         },
     )
 
