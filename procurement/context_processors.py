@@ -9,4 +9,6 @@ def platform(request) -> dict:
         "DEMO_MODE": settings.DEMO_MODE,
         "LEDGER_ORIGIN": settings.LEDGER_ORIGIN,
         "IS_OFFICER": has_role(getattr(request, "user", None), Role.OFFICER),
+        "IS_SUPPLIER": has_role(getattr(request, "user", None), Role.SUPPLIER),
+        "IS_CUSTODIAN": has_role(getattr(request, "user", None), Role.CUSTODIAN),
     }

@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from bidders import bid_views
 from bidders import views as supplier_views
 from procurement import views
 from tenders import open_data
@@ -23,6 +24,18 @@ urlpatterns = [
         supplier_views.decide,
         name="supplier-decide",
     ),
+    path("tenders/<str:reference>/bid/", bid_views.submit_page, name="bid-submit"),
+    path("workspace/bids/", bid_views.my_bids, name="my-bids"),
+    path("workspace/bids/<uuid:bid_id>/receipt.json", bid_views.receipt, name="bid-receipt"),
+    path(
+        "workspace/bids/<uuid:bid_id>/withdrawal-receipt.json",
+        bid_views.receipt,
+        {"kind": "withdrawal"},
+        name="bid-withdrawal-receipt",
+    ),
+    path("workspace/bids/<uuid:bid_id>/withdraw/", bid_views.withdraw, name="bid-withdraw"),
+    path("workspace/custody/", bid_views.custody_seats, name="custody-seats"),
+    path("ledger/verify-receipt/", bid_views.verify_receipt, name="verify-receipt"),
     path("workspace/", tender_views.workspace, name="workspace"),
     path("workspace/new/", tender_views.create, name="workspace-create"),
     path("workspace/<str:reference>/", tender_views.manage, name="workspace-tender"),

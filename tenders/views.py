@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from bidders import selectors as bid_selectors
 from procurement import ledger
 from procurement.clock import db_now
 from procurement.exceptions import NotFound
@@ -24,7 +25,6 @@ from procurement.models import Organisation, OrganisationKind, Role
 from procurement.paging import CappedPaginator
 from procurement.permissions import has_role, organisations_with_role
 from procurement.web import run_service
-from bidders import selectors as bid_selectors
 from tenders import classification, custody, selectors, services
 from tenders.filters import TenderFilter
 from tenders.forms import (
