@@ -17,7 +17,7 @@ from rest_framework.test import APIClient
 from procurement import services
 from procurement.models import Organisation, OrganisationKind, User
 
-pytest_plugins = ["tests.tenders.fixtures"]
+pytest_plugins = ["tests.tenders.fixtures", "tests.bidders.sealing"]
 
 PASSWORD = "Correct-Horse-42"
 _counter = itertools.count(1)

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import base64
 import io
+import itertools
 import json
 import uuid
 
+import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from bidders import services
 from procurement.crypto import envelope, keystatement
 from tenders import custody
+from tests.conftest import PASSWORD
 
 MARKER = b"MINHBACH-PLAINTEXT-MARKER-7f3a"
 
@@ -61,3 +65,30 @@ def seal_bid(
         chunk=chunk,
     )
     return out.getvalue()
+
+
+_n = itertools.count(1)
+
+
+@pytest.fixture
+def make_bidder():
+    """An approved supplier and its representative (registered and reviewed as in life)."""
+
+    def make():
+        n = next(_n)
+        profile = services.register_supplier(
+            name_vi=f"Công ty Xây dựng {n}",
+            name_en=f"Construction Company {n}",
+            tax_code=f"03{n:08d}",
+            province="Hà Nội",
+            address="1 Tràng Tiền",
+            contact_name="Lê Văn Bình",
+            contact_email=f"binh{n}@example.vn",
+            classifications=[],
+            username=f"bidder{n}",
+            password=PASSWORD,
+        )
+        services.approve_supplier(profile, actor=None, note="ok")
+        return profile.registered_by, profile.organisation
+
+    return make

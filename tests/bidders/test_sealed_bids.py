@@ -26,35 +26,8 @@ from tenders import custody
 from tenders import services as tender_services
 from tenders.models import Tender
 from tests.bidders.sealing import MARKER, price_sheet, seal_bid
-from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
-
-_n = iter(range(10_000))
-
-
-@pytest.fixture
-def make_bidder():
-    """An approved supplier and its representative (registered and reviewed as in life)."""
-
-    def make():
-        n = next(_n)
-        profile = services.register_supplier(
-            name_vi=f"Công ty Xây dựng {n}",
-            name_en=f"Construction Company {n}",
-            tax_code=f"03{n:08d}",
-            province="Hà Nội",
-            address="1 Tràng Tiền",
-            contact_name="Lê Văn Bình",
-            contact_email=f"binh{n}@example.vn",
-            classifications=[],
-            username=f"bidder{n}",
-            password=PASSWORD,
-        )
-        services.approve_supplier(profile, actor=None, note="ok")
-        return profile.registered_by, profile.organisation
-
-    return make
 
 
 @pytest.fixture

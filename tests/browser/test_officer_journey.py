@@ -5,8 +5,6 @@ sees the countdown run under the page's Content-Security-Policy with no console 
 from __future__ import annotations
 
 import datetime as dt
-import os
-import shutil
 
 import pytest
 from django.utils import timezone
@@ -15,65 +13,11 @@ from playwright.sync_api import expect
 from tenders.models import Tender
 from tests.conftest import PASSWORD
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def browser(monkeypatch):
-    # Playwright's sync API runs an event loop in this thread; the ORM calls the test makes
-    # between browser steps are still synchronous and safe.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("REQUIRE_BROWSER"):
-            pytest.fail("REQUIRE_BROWSER is set but Debian's chromium is not installed")
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def stray_connections():
-    """After the live server stops, end database sessions its request threads left open
-    (kept-alive browser connections outlive the server's own cleanup), so the test database
-    can be dropped at the end of the run."""
-    yield
-    from django.db import connection
-
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(locale="vi-VN", timezone_id="Asia/Bangkok")
-    page = context.new_page()
-    page.console_errors = []
-    page.on("console", lambda m: page.console_errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: page.console_errors.append(str(e)))
-    yield page
-    context.close()
-
-
 def test_officer_publishes_and_the_public_sees_it(
-    stray_connections, live_server, page, officer, agency, vn
+    stray_connections, live_server, page, officer, agency, vn, custodians
 ):
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("#id_username", officer.username)
@@ -95,6 +39,15 @@ def test_officer_publishes_and_the_public_sees_it(
     page.fill("#id_items", "Bộ bàn ghế học sinh; 300; bộ; 39000000-2")
     page.click("form.form button[type=submit]")
     page.wait_for_url("**/workspace/MB-*/")
+    # The roster: three custodians from two organisations, two keys open the bids.
+    for custodian in custodians:
+        page.check(f"input[name=custodians][value='{custodian.identity.code}']")
+    page.fill("#id_threshold", "2")
+    page.click("form[action$='/roster/'] button")
+    page.wait_for_selector(".messages")
+    tender = Tender.objects.get()
+    for custodian in custodians:  # each on its own side (here: the test's custodians)
+        custodian.give_statement(tender)
     page.click("form[action$='/publish/'] button")
     page.wait_for_selector(".messages")
     assert "Gói thầu đã được đăng tải." in page.inner_text(".messages"), page.inner_text("main")

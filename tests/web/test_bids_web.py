@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from tests.bidders.sealing import seal_bid
-from tests.bidders.test_sealed_bids import make_bidder, submit  # noqa: F401 - fixture
+from tests.bidders.test_sealed_bids import submit
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +19,7 @@ def tender(make_tender):
     return make_tender(publish=True)
 
 
-def test_sealing_page_has_a_strict_csp_and_only_own_scripts(client, tender, make_bidder):  # noqa: F811
+def test_sealing_page_has_a_strict_csp_and_only_own_scripts(client, tender, make_bidder):
     user, org = make_bidder()
     client.force_login(user)
     response = client.get(reverse("bid-submit", args=[tender.reference]))
@@ -44,7 +44,7 @@ def test_sealing_page_is_for_suppliers(client, tender, officer):
     assert client.get(reverse("bid-submit", args=[tender.reference])).status_code == 403
 
 
-def test_my_bids_receipts_and_withdrawal(client, api_as, tender, make_bidder):  # noqa: F811
+def test_my_bids_receipts_and_withdrawal(client, api_as, tender, make_bidder):
     user, org = make_bidder()
     other, _ = make_bidder()
     bid = submit(api_as, user, tender, seal_bid(tender, org.code)).json()["bid"]
@@ -61,7 +61,7 @@ def test_my_bids_receipts_and_withdrawal(client, api_as, tender, make_bidder):  
     assert client.get(reverse("bid-withdrawal-receipt", args=[bid])).status_code == 200
 
 
-def test_verify_receipt_page(client, api_as, tender, make_bidder):  # noqa: F811
+def test_verify_receipt_page(client, api_as, tender, make_bidder):
     user, org = make_bidder()
     receipt = submit(api_as, user, tender, seal_bid(tender, org.code)).json()["receipt"]
     page = client.post(
