@@ -29,7 +29,7 @@ DEMO_CUSTODIANS = [
     ("custodian-civil", "giam-sat-cong-dong"),
 ]
 PASSPHRASE = b"demo-only-passphrase"  # demo custodians only; shown as demo everywhere
-GRACE_SECONDS = 5
+GRACE_SECONDS = 2
 
 
 class InProcessOpener:

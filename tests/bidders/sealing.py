@@ -3,18 +3,14 @@ tender's published key set, verified against the custodians' identity keys)."""
 
 from __future__ import annotations
 
-import base64
-import io
 import itertools
 import json
-import uuid
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from bidders import services
-from procurement.crypto import envelope, keystatement
-from tenders import custody
+from bidders.sealing import seal_for
+from procurement.crypto import envelope
 from tests.conftest import PASSWORD
 
 MARKER = b"MINHBACH-PLAINTEXT-MARKER-7f3a"
@@ -32,39 +28,11 @@ def seal_bid(
     *,
     price: bytes | None = None,
     docs: bytes = b"HO SO KY THUAT " + MARKER,
-    k: int | None = None,
-    bid: str | None = None,
-    keyset: str | None = None,
     chunk: int = envelope.MIN_CHUNK,
+    **options,
 ) -> bytes:
-    seats = list(tender.roster.select_related("custodian").order_by("index"))
-    verified = keystatement.verify_keyset(
-        [s.signed for s in seats],
-        identities={
-            s.custodian.code: Ed25519PublicKey.from_public_bytes(
-                base64.b64decode(s.custodian.public_key)
-            )
-            for s in seats
-        },
-        tender=tender.reference,
-        deadline=custody.iso(tender.submission_deadline),
-        n=len(seats),
-    )
-    out = io.BytesIO()
-    envelope.seal(
-        out,
-        tender=tender.reference,
-        keyset=keyset or verified.keyset_hash,
-        bidder=bidder,
-        bid=bid or str(uuid.uuid4()),
-        k=k or tender.threshold,
-        public_keys=verified.public_keys,
-        price=price if price is not None else price_sheet(tender),
-        docs=io.BytesIO(docs),
-        docs_len=len(docs),
-        chunk=chunk,
-    )
-    return out.getvalue()
+    price = price if price is not None else price_sheet(tender)
+    return seal_for(tender, bidder, price=price, docs=docs, chunk=chunk, **options)
 
 
 _n = itertools.count(1)

@@ -40,6 +40,7 @@ def submit(api_as, user, tender, body: bytes, **headers):
         reverse("api:tender-bids", args=[tender.reference]),
         data=body,
         content_type="application/octet-stream",
+        HTTP_ACCEPT_LANGUAGE="en",
         **headers,
     )
 
@@ -453,6 +454,7 @@ def test_a_release_must_be_the_published_key(api_as, tender, make_bidder, custod
         reverse("api:tender-key-releases", args=[tender.reference]),
         honest.release(tender),
         format="json",
+        HTTP_ACCEPT_LANGUAGE="en",
     )
     assert response.status_code == 400
     assert "does not verify" in response.json()["error"]["message"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import io
 import json
+import re
 import subprocess
 import sys
 import zipfile
@@ -46,7 +47,8 @@ def test_verifier_accepts_the_demo_ledger_over_http(live_server, demo_log, tmp_p
     assert code == 0, out
     assert "VERDICT: the log" in out and "verifies" in out
     assert "genesis entry names the pinned log key" in out
-    assert "2 of 2 signed checkpoints match the tree" in out
+    matched = re.search(r"(\d+) of (\d+) signed checkpoints match the tree", out)
+    assert matched and matched.group(1) == matched.group(2) and int(matched.group(1)) >= 2
     assert "server's consistency proofs verified" in out
     bundle = json.loads((tmp_path / "b.json").read_text())
     assert len(bundle["entries"]) == ledger.tree_size()

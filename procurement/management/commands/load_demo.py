@@ -6,6 +6,9 @@ deployment would have.
 
 from __future__ import annotations
 
+import datetime as dt
+import io
+
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -221,6 +224,87 @@ def demo_tenders() -> None:
         )
 
 
+DRILL_OPENED = "Diễn tập: văn phòng phẩm quý I (đã mở thầu)"
+DRILL_OPEN = "Diễn tập: máy in cho phòng một cửa (đang nhận hồ sơ)"
+
+
+def _drill_tender(title: str, seconds: float):
+    """A tender under the drill regime (no minimum periods) with the demo custodians."""
+    from decimal import Decimal
+
+    from procurement import demo_custodians
+    from procurement.clock import db_now
+    from tenders import custody
+    from tenders import services as tender_services
+    from tenders.models import LegalRegime
+    from tenders.regimes import install_drill
+
+    regime = install_drill(LegalRegime)
+    agency = Organisation.objects.get(code="so-gtvt-ha-noi")
+    officer = User.objects.get(username="officer")
+    deadline = db_now() + dt.timedelta(seconds=seconds)
+    tender = tender_services.create_tender(
+        agency,
+        actor=officer,
+        regime=regime,
+        title=title,
+        description="Gói thầu diễn tập: toàn bộ quy trình niêm phong, đóng thầu và mở thầu "
+        "chạy trong vài phút. Drill tender: sealing, closing and opening within minutes.",
+        category="goods",
+        classification_code="30000000-9",
+        estimated_value=Decimal("250000000"),
+        bid_security_amount=Decimal("0"),
+        submission_deadline=deadline,
+        opening_time=deadline,
+        province=agency.province,
+        contact_name=officer.full_name,
+        contact_email="officer@example.gov.vn",
+        lots=[{"title": title, "items": [
+            {"description": "Văn phòng phẩm", "quantity": "1", "unit": "gói",
+             "classification_code": "30000000-9"}]}],
+    )  # fmt: skip
+    roster = [i.code for i in custody.active_identities().filter(is_demo=True).order_by("pk")]
+    custody.set_roster(tender, actor=officer, custodians=roster, threshold=2)
+    demo_custodians.run_round()
+    return tender_services.publish_tender(tender, actor=officer)
+
+
+def demo_drills() -> None:
+    """Two drill tenders: one already through closing, key release and opening (so the
+    opening record is there to check), and one open for bids for 30 minutes, so a visitor can
+    seal and submit and watch it close and open. Sealed by the demo suppliers as a sealer
+    would; skipped while they exist."""
+    import json
+    import time
+
+    from bidders import opening, submission
+    from bidders.sealing import seal_for
+    from procurement import demo_custodians
+    from procurement.clock import db_now
+    from tenders import services as tender_services
+    from tenders.models import Tender, TenderStatus
+
+    if not Tender.objects.filter(title=DRILL_OPENED).exists():
+        tender = _drill_tender(DRILL_OPENED, seconds=3)
+        for username, code, price in [("supplier", "cong-ty-song-hong", "238500000"),
+                                      ("supplier-saigon", "saigon-so", "229900000")]:  # fmt: skip
+            sheet = json.dumps({"currency": "VND", "lots": [{"lot": 1, "price": price}]})
+            body = seal_for(tender, code, price=sheet.encode(), docs=b"Demo: ho so ky thuat")
+            submission.submit_bid(
+                tender, actor=User.objects.get(username=username), stream=io.BytesIO(body)
+            )
+        while db_now() < tender.submission_deadline + dt.timedelta(
+            seconds=demo_custodians.GRACE_SECONDS + 0.5
+        ):
+            time.sleep(0.5)
+        tender_services.close_tender(tender)
+        demo_custodians.run_round()
+        opening.open_tender(tender)
+    open_drill = Tender.objects.filter(title=DRILL_OPEN, status=TenderStatus.PUBLISHED).exists()
+    if not open_drill:
+        _drill_tender(DRILL_OPEN, seconds=30 * 60)
+
+
 class Command(BaseCommand):
     help = "Create demo agencies, suppliers, oversight institutions and users for every role."
 
@@ -263,6 +347,7 @@ class Command(BaseCommand):
                         services.grant_membership(organisation, user=user, role=role, actor=None)
         demo_suppliers()
         demo_tenders()
+        demo_drills()
         checkpoint = ledger.make_checkpoint(actor=None)
 
         self.stdout.write(self.style.SUCCESS("Demo data is loaded."))
