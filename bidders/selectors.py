@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext as _
 
 from bidders.models import Bid, BidStatus, Debarment, SupplierProfile, SupplierStatus
@@ -26,11 +26,11 @@ def is_debarred(organisation: Organisation, day: dt.date) -> bool:
 
 def may_bid(organisation: Organisation, day: dt.date) -> bool:
     """Approved and not debarred on ``day``: the test submission applies."""
-    profile = SupplierProfile.objects.filter(organisation=organisation).first()
+    debarred = active_debarments(day).filter(organisation=OuterRef("organisation"))
     return (
-        profile is not None
-        and profile.status == SupplierStatus.APPROVED
-        and not is_debarred(organisation, day)
+        SupplierProfile.objects.filter(organisation=organisation, status=SupplierStatus.APPROVED)
+        .exclude(Exists(debarred))
+        .exists()
     )
 
 

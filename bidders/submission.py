@@ -78,8 +78,14 @@ def _discard(spooled: SpooledEnvelope) -> None:
 
 
 def _organisation(actor: User | None, code: str) -> Organisation:
-    organisation = Organisation.objects.filter(code=code).first()
-    if organisation is None or not has_role(actor, Role.SUPPLIER, organisation):
+    """The supplier the envelope names, if ``actor`` represents it (one query)."""
+    organisation = Organisation.objects.filter(
+        code=code,
+        memberships__user=actor,
+        memberships__role=Role.SUPPLIER,
+        memberships__is_active=True,
+    ).first()
+    if organisation is None:
         raise PermissionDenied(_("The envelope names a bidder you do not represent."))
     return organisation
 
@@ -157,6 +163,8 @@ def _accept(tender, actor, spooled, sha256, size, supersedes) -> Bid:
             now = db_now()
             if locked.status != TenderStatus.PUBLISHED or now >= locked.submission_deadline:
                 raise Conflict(_closed_message())
+            if not may_bid(organisation, workdays.local_date(now)):
+                raise PermissionDenied(_("This supplier is not approved or is debarred."))
             if locked.keyset_hash != bid.keyset_hash:  # pragma: no cover - fixed at publication
                 raise InvalidInput(_("The envelope is sealed to another key set."))
             old = _live_bid(locked, organisation, supersedes)

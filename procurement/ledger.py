@@ -292,7 +292,10 @@ def make_checkpoint(*, actor: User | None = None) -> Checkpoint:
     existing = Checkpoint.objects.filter(tree_size=size).first()
     if existing is not None:
         return existing
-    root = rfc9162.EMPTY_ROOT if size == 0 else root_at(size)
+    return _sign_checkpoint(size, rfc9162.EMPTY_ROOT if size == 0 else root_at(size))
+
+
+def _sign_checkpoint(size: int, root: bytes) -> Checkpoint:
     body = signednote.Checkpoint(ledger_key_name(), size, root).body()
     note = signednote.sign_note(body, ledger_key_name(), ledger_signing_key())
     try:
@@ -414,10 +417,21 @@ def entry_proof(seq: int, moment: dt.datetime) -> dict:
 def make_receipt(entry: LedgerEntry) -> dict:
     """A signed receipt for an entry, issued after its transaction commits: the entry, the
     receipt key's signature over it (valid at once), and a checkpoint with the inclusion proof,
-    so the holder can verify it offline (``minhbach-verify --receipt``)."""
-    checkpoint = make_checkpoint()
-    if checkpoint.tree_size <= entry.seq:  # pragma: no cover - the entry is committed
+    so the holder can verify it offline (``minhbach-verify --receipt``).
+
+    The latest checkpoint serves if it already covers the entry (at a deadline surge, one
+    checkpoint serves many receipts); otherwise one is signed at the current size. The root and
+    the proof come from one read of the tree's nodes.
+    """
+    checkpoint = Checkpoint.objects.order_by("-tree_size").first()
+    size = checkpoint.tree_size if checkpoint and checkpoint.tree_size > entry.seq else tree_size()
+    if size <= entry.seq:  # pragma: no cover - the entry is committed
         raise LedgerError("receipt asked for before its entry was committed")
+    root, path = _with_nodes(
+        lambda node: (rfc9162.root(node, size), rfc9162.inclusion_path(node, entry.seq, size))
+    )
+    if checkpoint is None or checkpoint.tree_size != size:
+        checkpoint = _sign_checkpoint(size, root)
     canonical = bytes(entry.canonical)
     return {
         "v": 1,
@@ -427,9 +441,7 @@ def make_receipt(entry: LedgerEntry) -> dict:
         "receipt_key": receipt_verifier_key(),
         "log_key": ledger_verifier_key(),
         "checkpoint": checkpoint.note,
-        "inclusion_proof": [
-            base64.b64encode(p).decode() for p in inclusion_proof(entry.seq, checkpoint.tree_size)
-        ],
+        "inclusion_proof": [base64.b64encode(p).decode() for p in path],
     }
 
 

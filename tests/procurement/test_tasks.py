@@ -3,6 +3,8 @@ configured broker (Redis in CI) writing to the test database."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import subprocess
 import sys
@@ -51,22 +53,19 @@ def _database_url() -> str:
     )
 
 
-@pytest.mark.celery_worker
-@pytest.mark.django_db(transaction=True)
-def test_a_real_worker_signs_a_checkpoint(make_org):
+@contextlib.contextmanager
+def real_worker(**extra_env):
+    """A Celery worker in its own process on its own queue, against this test's database."""
     if not _broker_is_real() or connection.vendor != "postgresql":
         if os.environ.get("REQUIRE_CELERY_WORKER"):
             pytest.fail("REQUIRE_CELERY_WORKER is set but no broker or no PostgreSQL is configured")
         pytest.skip("needs CELERY_BROKER_URL and DATABASE_URL (PostgreSQL) to run a real worker")
-    make_org()
-    with transaction.atomic():
-        ledger.record_event("TEST_EVENT", "test:worker", {}, actor=None)
-    expected = ledger.tree_size()
     queue = f"test-{uuid.uuid4().hex[:8]}"
     env = {
         **os.environ,
         "DATABASE_URL": _database_url(),
         "DJANGO_SETTINGS_MODULE": "procurement.settings",
+        **extra_env,
     }
     worker = subprocess.Popen(
         [
@@ -80,14 +79,9 @@ def test_a_real_worker_signs_a_checkpoint(make_org):
         stderr=subprocess.STDOUT,
         text=True,
     )  # fmt: skip
+    result = {"queue": queue, "output": ""}
     try:
-        tasks.make_checkpoint.apply_async(queue=queue)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and worker.poll() is None:
-            if Checkpoint.objects.filter(tree_size=expected).exists():
-                break
-            time.sleep(0.25)
-        assert Checkpoint.objects.filter(tree_size=expected).exists(), "the worker signed nothing"
+        yield result
     finally:
         worker.terminate()
         try:
@@ -95,5 +89,55 @@ def test_a_real_worker_signs_a_checkpoint(make_org):
         except subprocess.TimeoutExpired:
             worker.kill()
             output, _ = worker.communicate()
-    assert "procurement.tasks.make_checkpoint" in output
-    assert "succeeded" in output
+        result["output"] = output
+
+
+def _wait(condition, seconds: float = 60) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.25)
+    return False
+
+
+@pytest.mark.celery_worker
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_signs_a_checkpoint(make_org):
+    make_org()
+    with transaction.atomic():
+        ledger.record_event("TEST_EVENT", "test:worker", {}, actor=None)
+    expected = ledger.tree_size()
+    with real_worker() as worker:
+        tasks.make_checkpoint.apply_async(queue=worker["queue"])
+        signed = _wait(lambda: Checkpoint.objects.filter(tree_size=expected).exists())
+    assert signed, worker["output"]
+    assert "procurement.tasks.make_checkpoint" in worker["output"]
+    assert "succeeded" in worker["output"]
+
+
+@pytest.mark.celery_worker
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_opens_the_bids(make_drill_tender, make_bidder, custodians, settings):
+    from bidders import submission
+    from bidders import tasks as bid_tasks
+    from bidders.models import Bid
+    from tenders import custody
+    from tenders import services as tender_services
+    from tests.bidders.sealing import price_sheet, seal_bid
+
+    tender = make_drill_tender(seconds=2)
+    user, org = make_bidder()
+    body = seal_bid(tender, org.code, price=price_sheet(tender, "777000000"))
+    submission.submit_bid(tender, actor=user, stream=io.BytesIO(body))
+    time.sleep(2.1)
+    assert tender_services.close_tender(tender)
+    tender.refresh_from_db()
+    for custodian in custodians[:2]:
+        custody.release_key(tender, actor=custodian.user, signed=custodian.release(tender))
+    with real_worker(SEALED_ROOT=str(settings.SEALED_ROOT)) as worker:
+        bid_tasks.open_tender.apply_async(args=[tender.pk], queue=worker["queue"])
+        opened = _wait(lambda: Bid.objects.filter(tender=tender, status="opened").exists())
+    assert opened, worker["output"]
+    assert str(Bid.objects.get(tender=tender).price_total) == "777000000.00"
+    assert "bidders.tasks.open_tender" in worker["output"]
