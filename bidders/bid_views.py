@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as HttpForbidden
@@ -159,6 +160,27 @@ def verify_receipt(request):
 def custody_seats(request):
     """A custodian's places: statements to give before publication, keys to release after
     closing (by the custodian agent; this page shows where each stands)."""
+    seats = list(custody.seats_for(request.user))
+    config = {
+        "user": str(request.user.public_id),
+        "identities": list(
+            custody.active_identities().filter(user=request.user).values_list("code", flat=True)
+        ),
+        "seats": [
+            {"tender": s.tender.reference, "deadline": custody.iso(s.tender.submission_deadline),
+             "index": s.index, "custodian": s.custodian.code, "closing_seq": s.tender.closing_seq}
+            for s in seats
+        ],
+        "log_key": ledger_verifier_key(),
+        "grace_seconds": settings.CUSTODIAN_GRACE_SECONDS,
+    }  # fmt: skip
     return render(
-        request, "bidders/custody.html", {"seats": custody.seats_for(request.user), "now": db_now()}
+        request,
+        "bidders/custody.html",
+        {
+            "seats": seats,
+            "now": db_now(),
+            "config": config,
+            "organisations": organisations_with_role(request.user, Role.CUSTODIAN),
+        },
     )
