@@ -6,6 +6,7 @@ record shows the prices sealed in the browser and on the command line."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -36,22 +37,25 @@ def test_seal_in_the_browser_and_with_the_cli_then_close_release_and_open(
     custodians,
     tmp_path,
 ):
-    tender = make_drill_tender(seconds=45)
+    tender = make_drill_tender(seconds=60)
     user, org = make_bidder()
     cli_user, cli_org = make_bidder()
 
-    # 1. In the browser: sign in, seal 3 MB of documents and a price, submit, get the receipt.
+    # 1. In the browser: sign in, seal 50 MiB of documents and a price (streamed piece by
+    #    piece, uploaded with a progress bar), submit, get the receipt.
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("#id_username", user.username)
     page.fill("#id_password", PASSWORD)
     page.click("form.form button[type=submit]")
     page.goto(f"{live_server.url}/tenders/{tender.reference}/bid/")
     page.fill("#lot-1", "12345678900")
-    documents = b"HO SO DE XUAT KY THUAT " + MARKER + bytes(3 * 1024 * 1024)
-    page.set_input_files("#docs", {"name": "ho-so.zip", "mimeType": "application/zip",
-                                   "buffer": documents})  # fmt: skip
+    head = b"HO SO DE XUAT KY THUAT " + MARKER
+    documents = head + os.urandom(50 * 1024 * 1024 - len(head))
+    (tmp_path / "ho-so.zip").write_bytes(documents)
+    page.set_input_files("#docs", str(tmp_path / "ho-so.zip"))
     page.click("#seal")
-    expect(page.locator("#result")).to_be_visible(timeout=30_000)
+    expect(page.locator("#result")).to_be_visible(timeout=120_000)
+    expect(page.locator("#progress")).to_have_attribute("value", "100")
     expect(page.locator("#r-check")).to_have_class("ok")
     assert page.console_errors == []
     browser_bid = Bid.objects.get(supplier=org)
