@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from bidders import submission
 from bidders.models import BidStatus
 from bidders.selectors import may_bid
-from procurement import workdays
+from procurement import code_release, workdays
 from procurement.clock import db_now
 from procurement.crypto import signednote
 from procurement.crypto.verifier import Report, check_receipt
@@ -69,6 +69,7 @@ def submit_page(request, reference: str):
             "open": tender.is_open_at(db_now()) and tender.status == TenderStatus.PUBLISHED,
             "bidders": bidders,
             "lots": tender.lots.all(),
+            "code_release": code_release.latest(),
             "config": {
                 "keyset": keyset,
                 "currency": tender.currency,

@@ -321,6 +321,8 @@ BID_MAX_BYTES = int(os.environ.get("BID_MAX_BYTES", str(52 * 1024 * 1024)))
 # How long after the deadline a custodian's browser waits, by its own clock, before releasing
 # (a margin for clock differences). The custodian agent has its own setting.
 CUSTODIAN_GRACE_SECONDS = int(os.environ.get("CUSTODIAN_GRACE_SECONDS", "120"))
+# The deployed release (a version or commit), recorded with the front-end code's hashes.
+RELEASE_VERSION = os.environ.get("RELEASE_VERSION", "")
 # Demo custodians (embedded default only): key folders outside the database, run in-process.
 DEMO_CUSTODIANS_DIR = Path(os.environ.get("DEMO_CUSTODIANS_DIR", VAR_DIR / "custodians"))
 

@@ -174,3 +174,32 @@ ADD_ENTRY = (
     "with transaction.atomic():\n"
     "    ledger.record_event('TEST_EVENT', 'test:serve', {}, actor=None)\n"
 )
+
+
+@pytest.mark.django_db
+def test_code_release_is_recorded_once_per_change(tmp_path, settings):
+    from procurement import code_release
+
+    out = io.StringIO()
+    call_command("record_code_release", "--release", "v1", stdout=out)
+    assert "recorded in ledger entry" in out.getvalue()
+    seq, payload = code_release.latest()
+    assert set(payload["files"]) == set(code_release.FILES)
+    assert payload["version"] == "v1"
+    call_command("record_code_release", stdout=out)
+    assert code_release.latest()[0] == seq  # unchanged files: nothing new
+    # A changed sealing script is a new, public entry.
+    static = tmp_path / "static"
+    for name in code_release.FILES:
+        target = static / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(b"// changed\n")
+    settings.STATICFILES_DIRS = [static]
+    from django.contrib.staticfiles import finders
+
+    finders.get_finder.cache_clear()
+    try:
+        new_seq, recorded = code_release.record("v2")
+    finally:
+        finders.get_finder.cache_clear()
+    assert recorded and new_seq > seq

@@ -12,7 +12,7 @@ import io
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from procurement import ledger, services
+from procurement import code_release, ledger, services
 from procurement.models import Membership, Organisation, OrganisationKind, Role, User
 
 DEMO_PASSWORD = "MinhBach@demo2026"  # noqa: S105 - printed on purpose: demo accounts only
@@ -348,6 +348,7 @@ class Command(BaseCommand):
         demo_suppliers()
         demo_tenders()
         demo_drills()
+        code_release.record("demo")
         checkpoint = ledger.make_checkpoint(actor=None)
 
         self.stdout.write(self.style.SUCCESS("Demo data is loaded."))
