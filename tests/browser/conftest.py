@@ -35,20 +35,22 @@ def browser(monkeypatch):
         browser.close()
 
 
-@pytest.fixture
-def stray_connections():
-    """After the live server stops, end database sessions its request threads left open
-    (kept-alive browser connections outlive the server's own cleanup), so the test database
-    can be dropped at the end of the run."""
+@pytest.fixture(scope="session", autouse=True)
+def _stray_connections(django_db_setup, django_db_blocker):
+    """At the end of the run, end the database sessions that the live server's request threads
+    left open (kept-alive browser connections outlive the server's own cleanup), so the test
+    database can be dropped. Done once, after the last test: ending them between tests could
+    end a session a later test still uses."""
     yield
     from django.db import connection
 
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
 
 
 @pytest.fixture

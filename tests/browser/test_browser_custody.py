@@ -32,7 +32,7 @@ def sign_in(page, live_server, user):
 
 
 def test_a_custodian_keeps_its_keys_in_the_browser(
-    stray_connections, live_server, browser, page, make_user, agency, officer, drill,
+    live_server, browser, page, make_user, agency, officer, drill,
     custodians, make_bidder, settings, tmp_path,
 ):  # fmt: skip
     settings.CUSTODIAN_GRACE_SECONDS = 1

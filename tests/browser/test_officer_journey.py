@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_officer_publishes_and_the_public_sees_it(
-    stray_connections, live_server, page, officer, agency, vn, custodians
+    live_server, page, officer, agency, vn, custodians
 ):
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("#id_username", officer.username)
