@@ -29,7 +29,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_seal_in_the_browser_and_with_the_cli_then_close_release_and_open(
-    stray_connections,
     live_server,
     page,
     make_drill_tender,
