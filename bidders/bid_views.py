@@ -52,7 +52,7 @@ def submit_page(request, reference: str):
     seats = tender.roster.select_related("custodian").order_by("index")
     keyset = {
         "tender": tender.reference,
-        "deadline": custody.iso(tender.submission_deadline),
+        "deadline": custody.statement_deadline(tender),
         "threshold": tender.threshold,
         "keyset_hash": tender.keyset_hash,
         "roster": [
@@ -168,7 +168,7 @@ def custody_seats(request):
             custody.active_identities().filter(user=request.user).values_list("code", flat=True)
         ),
         "seats": [
-            {"tender": s.tender.reference, "deadline": custody.iso(s.tender.submission_deadline),
+            {"tender": s.tender.reference, "deadline": custody.statement_deadline(s.tender),
              "index": s.index, "custodian": s.custodian.code, "closing_seq": s.tender.closing_seq}
             for s in seats
         ],

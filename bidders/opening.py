@@ -16,8 +16,9 @@ import base64
 import hashlib
 import json
 import logging
+import re
 import tempfile
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.core.files import File
 from django.db import transaction
@@ -41,30 +42,38 @@ class PriceSheetError(ValueError):
     pass
 
 
+PRICE_RE = re.compile(r"^[1-9]\d{0,15}(\.\d{1,2})?$|^0\.\d{1,2}$")
+
+
 def parse_price_sheet(raw: bytes, tender: Tender) -> tuple[dict, Decimal]:
     """The price sheet: JSON ``{"currency", "lots": [{"lot": n, "price": "123.45"}], ...}``.
-    Returns it with its total; raises PriceSheetError naming what is wrong."""
+    Prices are decimal strings (at most 16 digits before the point and 2 after), lots are the
+    tender's lot numbers. Returns the sheet with its total; raises PriceSheetError naming what
+    is wrong. Anything a bidder writes in its own price sheet can only make its own bid invalid.
+    """
     try:
         sheet = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise PriceSheetError("the price sheet is not JSON") from exc
     if not isinstance(sheet, dict) or not isinstance(sheet.get("lots"), list) or not sheet["lots"]:
         raise PriceSheetError("the price sheet has no lots")
     if sheet.get("currency") != tender.currency:
-        raise PriceSheetError(f"the price is in {sheet.get('currency')!r}, not {tender.currency}")
+        raise PriceSheetError(f"the price is not in {tender.currency}")
     numbers = set(tender.lots.values_list("number", flat=True))
     total, seen = Decimal(0), set()
     for line in sheet["lots"]:
-        if not isinstance(line, dict) or line.get("lot") not in numbers or line["lot"] in seen:
+        lot = line.get("lot") if isinstance(line, dict) else None
+        if type(lot) is not int or lot not in numbers or lot in seen:
             raise PriceSheetError("a price line names no lot of this tender, or one twice")
-        seen.add(line["lot"])
-        try:
-            price = Decimal(str(line.get("price")))
-        except InvalidOperation as exc:
-            raise PriceSheetError(f"lot {line['lot']} has no price") from exc
-        if not price.is_finite() or price <= 0 or price != price.quantize(Decimal("0.01")):
-            raise PriceSheetError(f"lot {line['lot']} price must be positive, at most 2 decimals")
-        total += price
+        seen.add(lot)
+        price = line.get("price")
+        if not isinstance(price, str) or not PRICE_RE.match(price) or Decimal(price) <= 0:
+            raise PriceSheetError(
+                f"lot {lot}: the price must be a positive decimal string, at most 2 decimals"
+            )
+        total += Decimal(price)
+    if total >= Decimal(10) ** 18:
+        raise PriceSheetError("the total price is out of range")
     return sheet, total
 
 
@@ -161,6 +170,10 @@ def _open_and_record(tender: Tender, bid: Bid, keys: dict, *, with_price: bool) 
         return
     except (envelope.EnvelopeError, PriceSheetError) as exc:
         _record_invalid(tender, bid, str(exc))
+        return
+    except Exception:  # noqa: BLE001 - one bid's content must never stop the whole opening
+        log.exception("bid %s: unexpected failure while opening", bid.public_id)
+        _record_invalid(tender, bid, "the envelope could not be read as EPB1")
         return
     with transaction.atomic():
         bid = Bid.objects.select_for_update().get(pk=bid.pk)

@@ -26,7 +26,7 @@ def verified_keyset(tender) -> keystatement.KeySet:
             for s in seats
         },
         tender=tender.reference,
-        deadline=custody.iso(tender.submission_deadline),
+        deadline=custody.statement_deadline(tender),
         n=len(seats),
     )
 

@@ -245,6 +245,12 @@ def submit_statement(tender: Tender, *, actor: User | None, signed: dict) -> Ros
     return seat
 
 
+def statement_deadline(tender: Tender) -> str:
+    """The deadline the tender's key statements are signed for: the one at publication (a
+    later extension keeps the key set), or the draft's current one."""
+    return iso(tender.keyset_deadline or tender.submission_deadline)
+
+
 def verified_keyset(tender: Tender) -> keystatement.KeySet:
     """The tender's key set, verified; Conflict naming the custodians still to answer."""
     seats = list(tender.roster.select_related("custodian").order_by("index"))
@@ -260,7 +266,7 @@ def verified_keyset(tender: Tender) -> keystatement.KeySet:
             [s.signed for s in seats],
             identities={s.custodian.code: _identity_key(s.custodian.public_key) for s in seats},
             tender=tender.reference,
-            deadline=iso(tender.submission_deadline),
+            deadline=statement_deadline(tender),
             n=len(seats),
         )
     except keystatement.KeySetError as exc:

@@ -220,6 +220,9 @@ class Tender(models.Model):
         _("keys needed to open (k)"), default=3, validators=[MinValueValidator(2)]
     )
     keyset_hash = models.CharField(_("key set hash"), max_length=64, blank=True, editable=False)
+    # The deadline the key statements were signed for (the deadline at publication). A later
+    # extension keeps the key set; sealers verify the statements against this one.
+    keyset_deadline = models.DateTimeField(null=True, blank=True, editable=False)
     # At closing the platform makes a key pair for this opening; custodians wrap their released
     # keys to its public half, so nothing between them and the opening worker sees the keys.
     opening_public_key = models.CharField(max_length=64, blank=True, editable=False)

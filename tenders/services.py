@@ -514,11 +514,13 @@ def publish_tender(tender: Tender, *, actor: User | None) -> Tender:
         check_publishable(tender, now)
         keyset = custody.verified_keyset(tender)
         tender.keyset_hash = keyset.keyset_hash
+        tender.keyset_deadline = tender.submission_deadline
         tender.published_at = now
         tender.content_sha256 = content_sha256(tender)
         tender.save(
             update_fields=[
-                "status", "published_at", "enquiry_end", "content_sha256", "keyset_hash"
+                "status", "published_at", "enquiry_end", "content_sha256", "keyset_hash",
+                "keyset_deadline",
             ]
         )  # fmt: skip
         entry = record_event(
@@ -631,6 +633,15 @@ def amend_tender(tender: Tender, *, actor: User | None, rationale: str, **fields
         _apply_fields(tender, fields, AMENDABLE)
         if tender.submission_deadline <= now:
             raise InvalidInput(_("The submission deadline is in the past."), "submission_deadline")
+        if tender.submission_deadline < before.get(
+            "submission_deadline", tender.submission_deadline
+        ):
+            # Bidders prepared for the published deadline, bids are sealed until it, and the
+            # custodians' keys were made for it: once published it can only move later.
+            raise InvalidInput(
+                _("Once published, the submission deadline can only be moved later."),
+                "submission_deadline",
+            )
         if "enquiry_end" in fields and tender.enquiry_end > question_cutoff(tender):
             raise InvalidInput(
                 _("Questions must close at least %(n)d working days before the deadline.")

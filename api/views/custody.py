@@ -72,7 +72,7 @@ class SeatOut(serializers.ModelSerializer):
                   "opening_public_key", "released_at", "release_seq"]  # fmt: skip
 
     def get_deadline(self, seat: RosterSeat) -> str:
-        return custody.iso(seat.tender.submission_deadline)
+        return custody.statement_deadline(seat.tender)
 
     def get_statement_given(self, seat: RosterSeat) -> bool:
         return bool(seat.statement)
@@ -108,7 +108,8 @@ class PublicSeatOut(serializers.ModelSerializer):
 
 class KeysetOut(serializers.Serializer):
     tender = serializers.CharField()
-    deadline = serializers.CharField()
+    deadline = serializers.CharField(help_text="the deadline the key statements are signed for")
+    submission_deadline = serializers.CharField()
     threshold = serializers.IntegerField()
     n = serializers.IntegerField()
     keyset_hash = serializers.CharField()
@@ -119,7 +120,8 @@ def keyset_view(tender) -> dict:
     seats = list(tender.roster.select_related("custodian__organisation").order_by("index"))
     return {
         "tender": tender.reference,
-        "deadline": custody.iso(tender.submission_deadline),
+        "deadline": custody.statement_deadline(tender),
+        "submission_deadline": custody.iso(tender.submission_deadline),
         "threshold": tender.threshold,
         "n": len(seats),
         "keyset_hash": tender.keyset_hash,

@@ -320,22 +320,36 @@ class Opened:
 
 
 def recover_dek(header: Header, private_keys: dict[int, object]) -> bytes:
-    """Open k sealed shares with the custodians' released keys (``{index: key}``), combine them
-    and check the commitment."""
+    """Open the sealed shares of every released key (``{index: key}``), combine them and check
+    the commitment.
+
+    Every released share must open and lie on the same polynomial: a bid whose shares
+    disagree is invalid whichever k custodians released, so a bidder cannot make its bid
+    "optional" by giving some custodians bad shares (the outcome could otherwise depend on
+    which k keys came first). Shares of custodians who have not released cannot be checked.
+    """
     suite = SUITES[header.core["suite"]]
     k = header.core["k"]
     if len(private_keys) < k:
         raise EnvelopeError("threshold", f"{len(private_keys)} keys released, {k} needed")
     shares = []
-    for index, key in sorted(private_keys.items())[:k]:
+    for index, key in sorted(private_keys.items()):
         try:
             sealed = header.sealed_shares[index - 1]
             opened = suite.decrypt(sealed, key, info=share_info(header.h, index))
-            shares.append(bytearray(opened))
         except Exception as exc:  # noqa: BLE001 - any failure here is the bid's fault
             raise EnvelopeError("share", f"share {index} does not open") from exc
+        if len(opened) != SHARE_LEN:
+            raise EnvelopeError("share", f"share {index} has the wrong length")
+        shares.append(bytearray(opened))
     try:
-        dek = bytes(pyshamir.combine(shares))
+        dek = bytes(pyshamir.combine(shares[:k]))
+        # Each further released share, with k - 1 of the first ones, must give the same key.
+        for extra in shares[k:]:
+            if bytes(pyshamir.combine([*shares[: k - 1], extra])) != dek:
+                raise EnvelopeError("share", "the released shares do not agree")
+    except EnvelopeError:
+        raise
     except Exception as exc:  # noqa: BLE001
         raise EnvelopeError("share", "shares do not combine") from exc
     if not hmac.compare_digest(dek_commitment(dek), header.core["dek_commit"]):

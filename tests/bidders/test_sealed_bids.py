@@ -450,7 +450,7 @@ def test_broken_bids_are_recorded_invalid_with_the_reason(api_as, tender, make_b
     assert "authentication" in reasons["reordered"].invalid_reason
     assert "share" in reasons["inconsistent"].invalid_reason or "committed" in (
         reasons["inconsistent"].invalid_reason)  # fmt: skip
-    assert "USD" in reasons["bad_price"].invalid_reason
+    assert "not in VND" in reasons["bad_price"].invalid_reason
     assert Bid.objects.get(supplier=good_org).status == BidStatus.OPENED
     assert LedgerEntry.objects.filter(kind="BID_INVALID").count() == 4
 
@@ -582,3 +582,51 @@ def test_bid_ids_are_uuids(api_as, tender, make_bidder):
     user, org = make_bidder()
     response = submit(api_as, user, tender, seal_bid(tender, org.code, bid="not-a-uuid"))
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    "sheet",
+    [
+        b'{"currency": "VND", "lots": [{"lot": [1], "price": "5"}]}',
+        b'{"currency": "VND", "lots": [{"lot": 1, "price": "1E+100"}]}',
+        b'{"currency": "VND", "lots": [{"lot": 1, "price": "1234567890123456789"}]}',
+        b'{"currency": "VND", "lots": [{"lot": 1, "price": 5}]}',
+        b'{"currency": "VND", "lots": [{"lot": 1, "price": "-5"}]}',
+        b"[" * 100000,
+    ],
+)
+def test_a_hostile_price_sheet_invalidates_only_its_own_bid(
+    api_as, tender, make_bidder, custodians, sheet
+):
+    good_user, good_org = make_bidder()
+    submit(api_as, good_user, tender, seal_bid(tender, good_org.code))
+    user, org = make_bidder()
+    assert submit(api_as, user, tender, seal_bid(tender, org.code, price=sheet)).status_code == 201
+    tender = close_now(tender)
+    release_all(api_as, tender, custodians, count=2)
+    assert opening.open_tender(tender)
+    assert Bid.objects.get(supplier=org).status == BidStatus.INVALID
+    assert Bid.objects.get(supplier=good_org).status == BidStatus.OPENED
+
+
+def test_a_bad_share_makes_the_bid_invalid_whoever_releases(
+    api_as, tender, make_bidder, custodians
+):
+    """Shares for the third custodian sealed for another bid: once that custodian has released,
+    the bid is invalid, even though the first two shares alone would open it."""
+    user, org = make_bidder()
+    body = bytearray(seal_bid(tender, org.code))
+    header = envelope.read_header(io.BytesIO(bytes(body)))
+    other = envelope.read_header(io.BytesIO(seal_bid(tender, org.code)))
+    encode = lambda shares: json.dumps(  # noqa: E731
+        [base64.b64encode(s).decode() for s in shares], separators=(",", ":")
+    ).encode()
+    body = bytes(body).replace(
+        encode(header.sealed_shares), encode([*header.sealed_shares[:2], other.sealed_shares[2]])
+    )
+    assert submit(api_as, user, tender, body).status_code == 201
+    tender = close_now(tender)
+    release_all(api_as, tender, custodians)
+    assert opening.open_tender(tender)
+    bid = Bid.objects.get(supplier=org)
+    assert bid.status == BidStatus.INVALID and "share 3" in bid.invalid_reason
