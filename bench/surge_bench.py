@@ -170,10 +170,14 @@ class Setup:
             code="kiem-toan-bench", kind=OrganisationKind.OVERSIGHT, name_vi="Kiểm toán",
             name_en="Audit", actor=None,
         )  # fmt: skip
+        civil = services.create_organisation(
+            code="giam-sat-bench", kind=OrganisationKind.OVERSIGHT, name_vi="Giám sát",
+            name_en="Civil monitor", actor=None,
+        )  # fmt: skip
         self.officer = services.create_user(username="officer", password="x" * 12, actor=None)
         services.grant_membership(self.agency, user=self.officer, role=Role.OFFICER, actor=None)
         self.custodians = []
-        for n, org in enumerate([self.agency, audit, audit]):
+        for n, org in enumerate([self.agency, audit, civil]):
             user = services.create_user(username=f"custodian{n}", password="x" * 12, actor=None)
             services.grant_membership(org, user=user, role=Role.CUSTODIAN, actor=None)
             key = Ed25519PrivateKey.generate()

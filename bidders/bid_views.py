@@ -100,7 +100,9 @@ def receipt(request, bid_id, kind: str = "submission"):
         bid = submission.bid_for_supplier(request.user, bid_id)
     except NotFound:
         raise Http404 from None
-    data = bid.withdrawal_receipt if kind == "withdrawal" else bid.receipt
+    data = (
+        bid.withdrawal_receipt if kind == "withdrawal" else submission.ensure_receipt(bid).receipt
+    )
     if not data:
         raise Http404
     response = HttpResponse(

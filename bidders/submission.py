@@ -10,6 +10,7 @@ claims and however long its upload took: only the moment of that transaction cou
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import tempfile
 import uuid
@@ -19,7 +20,7 @@ from typing import BinaryIO
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from bidders.models import Bid, BidStatus
@@ -34,6 +35,7 @@ from procurement.permissions import has_role
 from tenders.models import Tender, TenderStatus
 
 READ_PIECE = 1024 * 1024
+log = logging.getLogger(__name__)
 
 
 class SpooledEnvelope(File):
@@ -48,6 +50,8 @@ def receive(stream: BinaryIO, *, limit: int | None = None) -> tuple[SpooledEnvel
     """Copy ``stream`` to a temporary file piece by piece (never the whole body in memory),
     hashing as it goes; refuse more than ``limit`` bytes."""
     limit = settings.BID_MAX_BYTES if limit is None else limit
+    if stream is None:
+        raise InvalidInput(_("Send the sealed envelope as the request body."), field="envelope")
     incoming = Path(settings.SEALED_ROOT) / "incoming"
     incoming.mkdir(parents=True, exist_ok=True)
     handle = tempfile.NamedTemporaryFile(dir=incoming, suffix=".part", delete=False)  # noqa: SIM115
@@ -187,16 +191,41 @@ def _accept(tender, actor, spooled, sha256, size, supersedes) -> Bid:
                 actor=actor,
                 sealed_until=locked.submission_deadline,
             )
+            # The entry's own time (taken under the ledger lock, which may have waited) is the
+            # public time of the bid: it too must be before the deadline.
+            if entry.recorded_at >= locked.submission_deadline:
+                raise Conflict(_closed_message())
             bid.tender = locked
             bid.supersedes = old
-            bid.submitted_at = now
+            bid.submitted_at = entry.recorded_at
             bid.ledger_seq = entry.seq
             bid.save()
+    except IntegrityError:
+        bid.envelope.delete(save=False)
+        raise Conflict(_("This envelope has already been submitted; seal a new one.")) from None
     except BaseException:
         bid.envelope.delete(save=False)
         raise
-    bid.receipt = make_receipt(entry)
+    return with_receipt(bid, entry)
+
+
+def with_receipt(bid: Bid, entry) -> Bid:
+    """Attach the signed receipt. The bid is already recorded: if signing fails now, the bid
+    stands and its receipt is made again when it is next asked for."""
+    try:
+        bid.receipt = make_receipt(entry)
+    except Exception:  # noqa: BLE001 - the accepted bid must not be reported as failed
+        log.exception("receipt for bid %s could not be made now", bid.public_id)
+        return bid
     Bid.objects.filter(pk=bid.pk).update(receipt=bid.receipt)
+    return bid
+
+
+def ensure_receipt(bid: Bid) -> Bid:
+    if bid.receipt is None:
+        from procurement.ledger import get_entry  # noqa: PLC0415
+
+        with_receipt(bid, get_entry(bid.ledger_seq))
     return bid
 
 
@@ -236,6 +265,8 @@ def withdraw_bid(bid: Bid, *, actor: User | None) -> Bid:
             actor=actor,
             sealed_until=tender.submission_deadline,
         )
+        if entry.recorded_at >= tender.submission_deadline:
+            raise Conflict(_("The submission deadline has passed: bids can no longer change."))
         bid.status = BidStatus.WITHDRAWN
         bid.withdrawn_at = now
         bid.withdrawal_seq = entry.seq

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+from collections import Counter
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
@@ -66,6 +67,14 @@ def register_identity(
             .first()
         )
         if old is not None:
+            pending = RosterSeat.objects.filter(custodian=old, released_at__isnull=True).exclude(
+                tender__status__in=[S.CANCELLED, S.OPENED, S.EVALUATING, S.AWARDED,
+                                    S.CONTRACTED, S.UNSUCCESSFUL]
+            )  # fmt: skip
+            if pending.exists():
+                raise Conflict(
+                    _("Your current key still holds places on open tenders; replace it after.")
+                )
             old.revoked_at = now
             old.save(update_fields=["revoked_at"])
         number = CustodianIdentity.objects.filter(organisation=organisation).count() + 1
@@ -153,6 +162,15 @@ def set_roster(tender: Tender, *, actor: User | None, custodians: list[str], thr
     if len({identities[c].organisation_id for c in custodians}) < 2:
         raise InvalidInput(
             _("Custodians must come from at least two different organisations."),
+            field="custodians",
+        )
+    if len({identities[c].user_id for c in custodians}) < n:
+        raise InvalidInput(_("One person can hold only one place."), field="custodians")
+    seats_by_org = Counter(identities[c].organisation_id for c in custodians)
+    if max(seats_by_org.values()) >= threshold:
+        # Otherwise one institution (the agency, say) could open the bids on its own.
+        raise InvalidInput(
+            _("No organisation may hold k or more places: k = %(k)d.") % {"k": threshold},
             field="custodians",
         )
     with transaction.atomic():

@@ -91,8 +91,8 @@ class BidView(APIView):
 
     @extend_schema(responses=BidOut)
     def get(self, request, bid_id):
-        return Response(BidOut(submission.bid_for_supplier(request.user, bid_id)).data,
-                        headers=NO_STORE)  # fmt: skip
+        bid = submission.ensure_receipt(submission.bid_for_supplier(request.user, bid_id))
+        return Response(BidOut(bid).data, headers=NO_STORE)
 
 
 class WithdrawView(APIView):

@@ -93,9 +93,18 @@ def test_publication_waits_for_every_key_statement(make_tender, officer, custodi
 def test_roster_rules(make_tender, officer, custodians, make_org, make_user):
     tender = make_tender(roster=False)
     codes = [c.identity.code for c in custodians]
-    for bad, threshold in [(codes, 1), (codes, 4), (codes[1:], 2), (codes + ["nobody"], 2)]:
+    for bad, threshold in [(codes, 1), (codes, 4), (codes + ["nobody"], 2)]:
         with pytest.raises(InvalidInput):
             custody.set_roster(tender, actor=officer, custodians=bad, threshold=threshold)
+    # A second custodian of the same institution: that institution would hold k places.
+    org = custodians[1].identity.organisation
+    colleague = make_user((Role.CUSTODIAN, org))
+    second = custody.register_identity(org, actor=colleague, public_key=base64.b64encode(
+        bytes(range(100, 132))).decode())  # fmt: skip
+    with pytest.raises(InvalidInput, match="k or more places"):
+        custody.set_roster(tender, actor=officer, custodians=[*codes, second.code], threshold=2)
+    with pytest.raises(InvalidInput, match="two different organisations"):
+        custody.set_roster(tender, actor=officer, custodians=[codes[1], second.code], threshold=2)
     # A custodian of another agency may not sit on this agency's tender.
     other = make_org(OrganisationKind.AGENCY)
     stranger = make_user((Role.CUSTODIAN, other))
@@ -105,7 +114,11 @@ def test_roster_rules(make_tender, officer, custodians, make_org, make_user):
         custody.set_roster(tender, actor=officer, custodians=[*codes, identity.code], threshold=2)
     with pytest.raises(PermissionDenied):
         custody.set_roster(tender, actor=custodians[0].user, custodians=codes, threshold=2)
-    custody.set_roster(tender, actor=officer, custodians=codes, threshold=3)
+    custody.set_roster(tender, actor=officer, custodians=[*codes, second.code], threshold=3)
+    # While its places are pending, a custodian cannot replace its identity key.
+    with pytest.raises(Conflict, match="still holds places"):
+        custody.register_identity(org, actor=colleague, public_key=base64.b64encode(
+            bytes(range(140, 172))).decode())  # fmt: skip
 
 
 def test_statements_must_verify(make_tender, officer, custodians):
@@ -527,7 +540,9 @@ def test_two_envelopes_open_prices_only_for_compliant_bids(
     assert prices == {bids[0]: None, bids[1]: "90000000.00"}
 
 
-def test_role_matrix_for_custody_writes(api_as, make_tender, officer, custodians, make_bidder):
+def test_role_matrix_for_custody_writes(
+    api_as, make_tender, officer, custodians, make_bidder, make_user
+):
     tender = make_tender(roster=False)
     supplier, _ = make_bidder()
     url = reverse("api:tender-roster", args=[tender.reference])
@@ -537,11 +552,15 @@ def test_role_matrix_for_custody_writes(api_as, make_tender, officer, custodians
     assert tender.roster.count() == 3
     identity_url = reverse("api:custodians")
     key = base64.b64encode(bytes(range(1, 33))).decode()
-    org = custodians[1].identity.organisation.code
-    assert api_as(supplier).post(identity_url, {"organisation": org, "public_key": key},
-                                 format="json").status_code == 403  # fmt: skip
-    assert api_as(custodians[1].user).post(identity_url, {"organisation": org, "public_key": key},
-                                           format="json").status_code == 201  # fmt: skip
+    org = custodians[1].identity.organisation
+    newcomer = make_user((Role.CUSTODIAN, org))
+    data = {"organisation": org.code, "public_key": key}
+    assert api_as(supplier).post(identity_url, data, format="json").status_code == 403
+    assert api_as(officer).post(identity_url, data, format="json").status_code == 403
+    assert api_as(newcomer).post(identity_url, data, format="json").status_code == 201
+    # A custodian with a pending place keeps its key until the place is done.
+    again = {"organisation": org.code, "public_key": base64.b64encode(bytes(range(2, 34))).decode()}
+    assert api_as(custodians[1].user).post(identity_url, again, format="json").status_code == 409
 
 
 def test_cancelled_tenders_never_open(api_as, tender, make_bidder, custodians, officer):

@@ -121,10 +121,9 @@ class Custodian:
 
 @pytest.fixture
 def custodians(make_user, make_org, agency) -> list[Custodian]:
-    """Three custodians from two organisations: the agency and an oversight institution."""
-    oversight = make_org(OrganisationKind.OVERSIGHT)
+    """Three custodians from three organisations: the agency and two oversight institutions."""
     people = []
-    for org in (agency, oversight, oversight):
+    for org in (agency, make_org(OrganisationKind.OVERSIGHT), make_org(OrganisationKind.OVERSIGHT)):
         user = make_user((Role.CUSTODIAN, org))
         key = Ed25519PrivateKey.generate()
         public = base64.b64encode(key.public_key().public_bytes_raw()).decode()
