@@ -216,44 +216,54 @@ def _record_invalid(tender: Tender, bid: Bid, reason: str) -> None:
 
 def open_financial(tender: Tender, *, actor: User | None, compliant: list[str]) -> list[Bid]:
     """Two-envelope tenders: after the technical examination, open the price sheets of the
-    technically compliant bids (only those; the others' prices are never read)."""
+    technically compliant bids, once, with the tender locked. The other bids' prices are never
+    read; a second financial opening is refused."""
     require_role(actor, Role.OFFICER, tender.agency)
-    if tender.envelope_procedure != EnvelopeProcedure.TWO:
-        raise Conflict(_("This tender opens prices together with the documents."))
-    if tender.status not in (S.OPENED, S.EVALUATING):
-        raise Conflict(_("The technical parts have not been opened yet."))
-    bids = {str(b.public_id): b for b in Bid.objects.filter(tender=tender, status=BidStatus.OPENED)}
-    unknown = [c for c in compliant if c not in bids]
-    if unknown or not compliant:
-        raise InvalidInput(_("Name opened bids of this tender."), field="compliant")
-    keys = custody.released_keys(tender)
-    opened = []
-    for bid_id in compliant:
-        bid = bids[bid_id]
-        if bid.price_key:
-            continue
-        try:
-            result = _open_one(bid, keys, with_price=True, with_docs=False)
-            sheet, total = parse_price_sheet(result["price"], tender)
-        except (envelope.EnvelopeError, PriceSheetError) as exc:
-            reason = str(exc)
-            sheet, total, result = None, None, {"price_key": "", "price_sha256": ""}
-        else:
-            reason = ""
-        with transaction.atomic():
+    with transaction.atomic():
+        tender = Tender.objects.select_for_update().get(pk=tender.pk)
+        if tender.envelope_procedure != EnvelopeProcedure.TWO:
+            raise Conflict(_("This tender opens prices together with the documents."))
+        if tender.status not in (S.OPENED, S.EVALUATING):
+            raise Conflict(_("The technical parts have not been opened yet."))
+        if tender.financial_opened_at is not None:
+            raise Conflict(_("The financial parts of this tender have already been opened."))
+        bids = {
+            str(b.public_id): b
+            for b in Bid.objects.select_for_update().filter(tender=tender, status=BidStatus.OPENED)
+        }
+        unknown = [c for c in compliant if c not in bids]
+        if unknown or not compliant or len(set(compliant)) != len(compliant):
+            raise InvalidInput(_("Name opened bids of this tender."), field="compliant")
+        keys = custody.released_keys(tender)
+        opened = []
+        for bid_id in compliant:
+            bid = bids[bid_id]
             payload = {"bid": bid_id, "bidder": bid.supplier.code, "stage": "financial"}
-            if reason:
+            try:
+                result = _open_one(bid, keys, with_price=True, with_docs=False)
+                sheet, total = parse_price_sheet(result["price"], tender)
+            except Exception as exc:  # noqa: BLE001 - the bid's own fault, recorded as such
+                known = isinstance(exc, envelope.EnvelopeError | PriceSheetError)
+                reason = str(exc) if known else "the envelope could not be read as EPB1"
                 payload["reason"] = reason
                 bid.status, bid.invalid_reason = BidStatus.INVALID, reason[:300]
+                record_event("BID_INVALID", tender, payload, actor=actor)
             else:
                 bid.price_sheet, bid.price_total = sheet, total
                 bid.price_key, bid.price_sha256 = result["price_key"], result["price_sha256"]
                 payload.update(price_total=format(total, "f"), price_sha256=bid.price_sha256,
                                price_key=bid.price_key)  # fmt: skip
-            kind = "BID_INVALID" if reason else "BID_PRICE_OPENED"
-            record_event(kind, tender, payload, actor=actor)
+                record_event("BID_PRICE_OPENED", tender, payload, actor=actor)
             bid.save()
-        opened.append(bid)
+            opened.append(bid)
+        tender.financial_opened_at = db_now()
+        tender.save(update_fields=["financial_opened_at"])
+        record_event(
+            "FINANCIAL_OPENING",
+            tender,
+            {"compliant": compliant, "not_compliant": sorted(set(bids) - set(compliant))},
+            actor=actor,
+        )
     return opened
 
 

@@ -302,6 +302,8 @@ LEDGER_DEMO_KEY_FILE = VAR_DIR / "demo-ledger-signing.key"
 DEMO_MODE = not PRODUCTION and not (LEDGER_SIGNING_KEY or LEDGER_SIGNING_KEY_FILE)
 # The embedded default runs the demo custodians' agents in-process every few seconds.
 DEMO_CUSTODIANS = env_bool("DEMO_CUSTODIANS", DEMO_MODE and CELERY_TASK_ALWAYS_EAGER)
+if PRODUCTION and DEMO_CUSTODIANS:
+    raise ImproperlyConfigured("DEMO_CUSTODIANS cannot run in production (their keys are public)")
 if DEMO_CUSTODIANS:
     CELERY_BEAT_SCHEDULE["demo-custodians"] = {
         "task": "procurement.tasks.run_demo_custodians",

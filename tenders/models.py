@@ -230,6 +230,9 @@ class Tender(models.Model):
     bid_set_root = models.CharField(max_length=64, blank=True, editable=False)
     closing_seq = models.BigIntegerField(null=True, blank=True, editable=False)
     opened_at = models.DateTimeField(_("bids opened at"), null=True, blank=True)
+    financial_opened_at = models.DateTimeField(
+        _("financial parts opened at"), null=True, blank=True
+    )
 
     class Meta:
         ordering = ["-created_at"]

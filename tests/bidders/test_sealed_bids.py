@@ -538,6 +538,13 @@ def test_two_envelopes_open_prices_only_for_compliant_bids(
     record = api.get(reverse("api:tender-opening", args=[tender.reference])).json()
     prices = {b["bid"]: b.get("price_total") for b in record["bids"]}
     assert prices == {bids[0]: None, bids[1]: "90000000.00"}
+    again = api_as(officer).post(
+        reverse("api:tender-financial-opening", args=[tender.reference]),
+        {"compliant": [bids[0]]},
+        format="json",
+    )
+    assert again.status_code == 409  # once only: the non-compliant price stays sealed
+    assert Bid.objects.get(public_id=bids[0]).price_key == ""
 
 
 def test_role_matrix_for_custody_writes(
