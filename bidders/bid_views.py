@@ -75,6 +75,8 @@ def submit_page(request, reference: str):
                 "currency": tender.currency,
                 "live": live,
                 "submit_url": f"/api/v1/tenders/{tender.reference}/bids/",
+                "log_key": ledger_verifier_key(),
+                "receipt_key": receipt_verifier_key(),
             },
         },
     )

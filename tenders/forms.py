@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from tenders.models import (
@@ -193,13 +194,13 @@ class RosterForm(forms.Form):
         from tenders import custody  # noqa: PLC0415
 
         eligible = custody.eligible_identities(tender) if tender is not None else []
-        self.fields["custodians"].choices = [
-            (
-                i.code,
-                f"{i.code} — {i.organisation.name_vi}" + (f" ({_('demo')})" if i.is_demo else ""),
-            )
-            for i in eligible
-        ]
+        english = get_language() == "en"
+
+        def label(i) -> str:
+            name = i.organisation.name_en if english else i.organisation.name_vi
+            return f"{i.code} — {name}" + (f" ({_('demo')})" if i.is_demo else "")
+
+        self.fields["custodians"].choices = [(i.code, label(i)) for i in eligible]
         if tender is not None and tender.roster.exists():
             self.initial.setdefault(
                 "custodians", list(tender.roster.values_list("custodian__code", flat=True))

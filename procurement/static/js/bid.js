@@ -1,6 +1,7 @@
 // The sealing page: verify the key set, seal in the browser, upload with progress, show the
 // receipt. Only this platform's own scripts run on this page (strict CSP).
 import { seal, verifyKeyset } from "./epb1.js";
+import { verifyReceipt } from "./ledgercheck.js";
 
 const config = JSON.parse(document.getElementById("bid-config").textContent);
 const text = document.getElementById("messages").dataset;
@@ -74,7 +75,12 @@ form.addEventListener("submit", async (event) => {
     const answer = await upload(sealed.blob, config.live[bidder.value]);
     progress.value = 100;
     const entry = JSON.parse(answer.receipt.entry);
-    const matches = entry.payload.bid === bid && entry.payload.dek_commit === sealed.dekCommit;
+    let matches = entry.payload.bid === bid && entry.payload.dek_commit === sealed.dekCommit;
+    try {
+      await verifyReceipt(answer.receipt, config.log_key, config.receipt_key);
+    } catch {
+      matches = false;
+    }
     document.getElementById("r-seq").textContent = `#${answer.receipt.seq}`;
     document.getElementById("r-time").textContent = entry.time;
     document.getElementById("r-sha").textContent = answer.envelope_sha256;

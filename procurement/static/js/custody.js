@@ -60,6 +60,7 @@ async function identity() {
 }
 
 async function createIdentity() {
+  await pinnedLogKey();
   const organisation = document.getElementById("custody-organisation").value;
   const pair = await subtle.generateKey({ name: "Ed25519" }, true, ["sign", "verify"]);
   const publicKey = b64(new Uint8Array(await subtle.exportKey("raw", pair.publicKey)));
@@ -95,8 +96,26 @@ async function giveStatement(seat) {
 
 // --- Release --------------------------------------------------------------------------------
 
+// The log key is pinned in this browser the first time it is used; a page that later names
+// another key is refused.
+async function pinnedLogKey() {
+  const pinned = await get("log_key");
+  if (!pinned) {
+    await put("log_key", config.log_key);
+    return config.log_key;
+  }
+  if (pinned !== config.log_key) throw new Error(text.keyChanged);
+  return pinned;
+}
+
+function time(value) {
+  const t = Date.parse(value);
+  if (!Number.isFinite(t)) throw new Error(text.tooEarly);
+  return t;
+}
+
 async function verifiedCheckpoint(note) {
-  const checkpoint = await openCheckpoint(note, parseVerifierKey(config.log_key));
+  const checkpoint = await openCheckpoint(note, parseVerifierKey(await pinnedLogKey()));
   const seen = await get("witness");
   if (seen) {
     let proof = [];
@@ -119,8 +138,8 @@ async function release(seat) {
   const me = await identity();
   const held = await get(`tender:${seat.tender}`);
   if (!me || !held) throw new Error(text.noKey);
-  const grace = config.grace_seconds * 1000;
-  if (Date.now() < Date.parse(held.deadline) + grace) throw new Error(text.tooEarly);
+  const grace = Math.max(0, Number(config.grace_seconds) || 0) * 1000;
+  if (!(Date.now() >= time(held.deadline) + grace)) throw new Error(text.tooEarly);
   const proof = await api("GET", `ledger/entries/${seat.closing_seq}/proof/`);
   const checkpoint = await verifiedCheckpoint(proof.checkpoint);
   const raw = te.encode(proof.entry);
@@ -128,9 +147,9 @@ async function release(seat) {
                         proof.inclusion_proof.map(fromB64), checkpoint.root);
   const entry = JSON.parse(proof.entry);
   if (entry.kind !== "TENDER_CLOSED" || entry.subject !== `tender:${seat.tender}`) throw new Error(text.notClosing);
-  const deadline = Date.parse(entry.payload.submission_deadline);
-  if (deadline < Date.parse(held.deadline)) throw new Error(text.closedEarly);
-  if (Date.now() < deadline + grace) throw new Error(text.tooEarly);
+  const deadline = time(entry.payload.submission_deadline);
+  if (!(deadline >= time(held.deadline))) throw new Error(text.closedEarly);
+  if (!(Date.now() >= deadline + grace)) throw new Error(text.tooEarly);
   const statement = canonical({
     v: 1, kind: "release", tender: seat.tender, custodian: me.code, index: seat.index,
     pk: held.pk, closing_seq: seat.closing_seq,
@@ -155,7 +174,7 @@ async function saveBackup(passphrase) {
   const values = await all();
   const items = {};
   for (const [i, name] of names.entries()) {
-    const value = { ...values[i] };
+    const value = values[i] !== null && typeof values[i] === "object" ? { ...values[i] } : values[i];
     if (value.privateKey) value.privateKey = b64(new Uint8Array(await subtle.exportKey("pkcs8", value.privateKey)));
     items[name] = value;
   }
@@ -175,7 +194,7 @@ async function restoreBackup(file, passphrase) {
   const plain = await subtle.decrypt({ name: "AES-GCM", iv: fromB64(data.iv) },
                                      await backupKey(passphrase, fromB64(data.salt)), fromB64(data.ct));
   for (const [name, value] of Object.entries(JSON.parse(new TextDecoder().decode(plain)))) {
-    if (value.privateKey) {
+    if (value && value.privateKey) {
       const algorithm = name === "identity" ? { name: "Ed25519" } : { name: "X25519" };
       const usages = name === "identity" ? ["sign"] : ["deriveBits"];
       value.privateKey = await subtle.importKey("pkcs8", fromB64(value.privateKey), algorithm, true, usages);

@@ -6,7 +6,8 @@ const subtle = globalThis.crypto.subtle;
 const te = new TextEncoder();
 
 export function parseVerifierKey(vkey) {
-  const [name, hexId, blob] = vkey.trim().split("+");
+  const parts = vkey.trim().split("+");
+  const [name, hexId, blob] = [parts[0], parts[1], parts.slice(2).join("+")];
   const raw = fromB64(blob);
   if (raw[0] !== 0x01 || raw.length !== 33) throw new Error("not an Ed25519 verifier key");
   return { name, keyId: hexId, publicKey: raw.subarray(1) };
@@ -69,7 +70,10 @@ export async function verifyConsistency(first, second, firstRoot, secondRoot, pr
     if (proof.length || !equal(firstRoot, secondRoot)) throw new Error("two roots for one size");
     return;
   }
-  if (first === 0) return;
+  if (first === 0) {
+    if (proof.length) throw new Error("a proof from the empty tree must be empty");
+    return;
+  }
   let path = proof;
   if ((first & (first - 1)) === 0) path = [firstRoot, ...proof];
   if (!path.length) throw new Error("empty consistency proof");
@@ -92,4 +96,19 @@ export async function verifyConsistency(first, second, firstRoot, secondRoot, pr
   if (sn !== 0 || !equal(fr, firstRoot) || !equal(sr, secondRoot)) {
     throw new Error("the log is not consistent with what it showed before");
   }
+}
+
+// A bid receipt: the receipt key's signature over the entry, the checkpoint under the log key,
+// and the entry's inclusion in it. Throws if any of them fails.
+export async function verifyReceipt(receipt, logKey, receiptKey) {
+  const entry = te.encode(receipt.entry);
+  const signer = parseVerifierKey(receiptKey);
+  const key = await subtle.importKey("raw", signer.publicKey, { name: "Ed25519" }, false, ["verify"]);
+  if (!(await subtle.verify("Ed25519", key, fromB64(receipt.receipt_sig), entry))) {
+    throw new Error("the receipt is not signed by the platform's receipt key");
+  }
+  const checkpoint = await openCheckpoint(receipt.checkpoint, parseVerifierKey(logKey));
+  await verifyInclusion(receipt.seq, checkpoint.size, await leafHash(entry),
+                        receipt.inclusion_proof.map(fromB64), checkpoint.root);
+  return checkpoint;
 }
