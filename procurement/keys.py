@@ -62,27 +62,31 @@ def _demo_key(path: Path) -> Ed25519PrivateKey:
     return key
 
 
+def _configured_key(value: str, path: str, demo_path: Path, what: str) -> Ed25519PrivateKey:
+    if value:
+        return parse_private_key(value)
+    if path:
+        return parse_private_key(Path(path).read_text())
+    if not settings.DEMO_MODE:
+        raise ImproperlyConfigured(f"no {what} signing key is configured")
+    return _demo_key(Path(demo_path))
+
+
 @functools.cache
 def ledger_signing_key() -> Ed25519PrivateKey:
-    if settings.LEDGER_SIGNING_KEY:
-        return parse_private_key(settings.LEDGER_SIGNING_KEY)
-    if settings.LEDGER_SIGNING_KEY_FILE:
-        return parse_private_key(Path(settings.LEDGER_SIGNING_KEY_FILE).read_text())
-    if not settings.DEMO_MODE:
-        raise ImproperlyConfigured("no ledger signing key is configured")
-    return _demo_key(Path(settings.LEDGER_DEMO_KEY_FILE))
+    return _configured_key(
+        settings.LEDGER_SIGNING_KEY, settings.LEDGER_SIGNING_KEY_FILE,
+        settings.LEDGER_DEMO_KEY_FILE, "ledger",
+    )  # fmt: skip
 
 
 @functools.cache
 def receipt_signing_key() -> Ed25519PrivateKey:
     """Signs bid receipts; separate from the checkpoint key (sealing.md §3)."""
-    if settings.RECEIPT_SIGNING_KEY:
-        return parse_private_key(settings.RECEIPT_SIGNING_KEY)
-    if settings.RECEIPT_SIGNING_KEY_FILE:
-        return parse_private_key(Path(settings.RECEIPT_SIGNING_KEY_FILE).read_text())
-    if not settings.DEMO_MODE:
-        raise ImproperlyConfigured("no receipt signing key is configured")
-    return _demo_key(Path(settings.RECEIPT_DEMO_KEY_FILE))
+    return _configured_key(
+        settings.RECEIPT_SIGNING_KEY, settings.RECEIPT_SIGNING_KEY_FILE,
+        settings.RECEIPT_DEMO_KEY_FILE, "receipt",
+    )  # fmt: skip
 
 
 def receipt_key_name() -> str:

@@ -241,7 +241,7 @@ def submit_statement(tender: Tender, *, actor: User | None, signed: dict) -> Ros
                 signed if isinstance(signed, dict) else {},
                 identities={identity.code: _identity_key(identity.public_key)},
                 tender=tender.reference,
-                deadline=iso(tender.submission_deadline),
+                deadline=statement_deadline(tender),
                 index=seat.index,
             )
         except keystatement.KeySetError as exc:
