@@ -19,12 +19,14 @@ import logging
 import re
 import tempfile
 from decimal import Decimal
+from pathlib import Path
 
-from django.core.files import File
+from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from bidders.models import Bid, BidStatus
+from bidders.submission import SpooledEnvelope, discard
 from procurement.clock import db_now
 from procurement.crypto import envelope
 from procurement.exceptions import Conflict, InvalidInput
@@ -103,14 +105,23 @@ def _open_one(bid: Bid, keys: dict, *, with_price: bool, with_docs: bool) -> dic
         if with_docs:
             docs_key = envelope.part_key(dek, header.h, b"docs")
             digest = hashlib.sha256()
-            spool = tempfile.TemporaryFile()  # noqa: SIM115 - handed to storage below
-            for piece in envelope.decrypt_part(
-                docs_key, header.h, b"docs", stream, header.core["docs_len"], chunk
-            ):
-                digest.update(piece)
-                spool.write(piece)
-            if stream.read(1):
-                raise envelope.EnvelopeError("length", "bytes after the end of the envelope")
+            incoming = Path(settings.SEALED_ROOT) / "incoming"
+            incoming.mkdir(parents=True, exist_ok=True)
+            # On the storage's own disk, so storing it is a rename, not a second copy.
+            spool = SpooledEnvelope(
+                tempfile.NamedTemporaryFile(dir=incoming, suffix=".part", delete=False)  # noqa: SIM115
+            )
+            try:
+                for piece in envelope.decrypt_part(
+                    docs_key, header.h, b"docs", stream, header.core["docs_len"], chunk
+                ):
+                    digest.update(piece)
+                    spool.write(piece)
+                if stream.read(1):
+                    raise envelope.EnvelopeError("length", "bytes after the end of the envelope")
+            except BaseException:
+                discard(spool)  # no partial plaintext left behind
+                raise
             spool.seek(0)
             result["docs"] = spool
             result["docs_sha256"] = digest.hexdigest()
@@ -163,23 +174,29 @@ def open_tender(tender: Tender) -> bool:
 def _open_and_record(tender: Tender, bid: Bid, keys: dict, *, with_price: bool) -> None:
     try:
         result = _open_one(bid, keys, with_price=with_price, with_docs=True)
-        if with_price:
-            sheet, total = parse_price_sheet(result["price"], tender)
     except OSError:
         log.exception("bid %s: envelope could not be read", bid.public_id)
-        return
-    except (envelope.EnvelopeError, PriceSheetError) as exc:
+        return  # storage trouble, not the bid's fault: the next scan tries again
+    except envelope.EnvelopeError as exc:
         _record_invalid(tender, bid, str(exc))
         return
-    except Exception:  # noqa: BLE001 - one bid's content must never stop the whole opening
+    except Exception:  # noqa: BLE001 - one bid's content must never stop the opening
         log.exception("bid %s: unexpected failure while opening", bid.public_id)
         _record_invalid(tender, bid, "the envelope could not be read as EPB1")
         return
+    if with_price:
+        try:
+            sheet, total = parse_price_sheet(result["price"], tender)
+        except PriceSheetError as exc:
+            discard(result["docs"])  # an invalid bid's documents are not kept
+            _record_invalid(tender, bid, str(exc))
+            return
     with transaction.atomic():
         bid = Bid.objects.select_for_update().get(pk=bid.pk)
         if bid.status != BidStatus.SUBMITTED:
+            discard(result["docs"])
             return
-        bid.documents.save("documents.bin", File(result["docs"]), save=False)
+        bid.documents.save("documents.bin", result["docs"], save=False)
         bid.docs_sha256 = result["docs_sha256"]
         payload = {"bid": str(bid.public_id), "bidder": bid.supplier.code,
                    "docs_sha256": bid.docs_sha256, "dek_commit": result["dek_commit"]}  # fmt: skip

@@ -75,7 +75,7 @@ def receive(stream: BinaryIO, *, limit: int | None = None) -> tuple[SpooledEnvel
     return SpooledEnvelope(handle), digest.hexdigest(), size
 
 
-def _discard(spooled: SpooledEnvelope) -> None:
+def discard(spooled: SpooledEnvelope) -> None:
     spooled.close()
     if os.path.exists(spooled.file.name):
         os.unlink(spooled.file.name)
@@ -113,7 +113,7 @@ def submit_bid(
     try:
         return _accept(tender, actor, spooled, sha256, size, supersedes)
     finally:
-        _discard(spooled)
+        discard(spooled)
 
 
 def _accept(tender, actor, spooled, sha256, size, supersedes) -> Bid:

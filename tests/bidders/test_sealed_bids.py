@@ -466,6 +466,9 @@ def test_broken_bids_are_recorded_invalid_with_the_reason(api_as, tender, make_b
     assert "not in VND" in reasons["bad_price"].invalid_reason
     assert Bid.objects.get(supplier=good_org).status == BidStatus.OPENED
     assert LedgerEntry.objects.filter(kind="BID_INVALID").count() == 4
+    # Nothing of the broken bids' partly decrypted documents is left on disk.
+    incoming = submission.settings.SEALED_ROOT / "incoming"
+    assert not list(incoming.glob("*")) if incoming.exists() else True
 
 
 def test_a_release_must_be_the_published_key(api_as, tender, make_bidder, custodians):
