@@ -2,7 +2,7 @@ from csp.decorators import csp_update
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from api.views import accounts, bids, custody, ledger, suppliers, tenders
+from api.views import accounts, bids, custody, evaluation, ledger, suppliers, tenders
 
 app_name = "api"
 
@@ -105,6 +105,16 @@ urlpatterns = [
         "tenders/<str:reference>/financial-opening/",
         bids.FinancialOpeningView.as_view(),
         name="tender-financial-opening",
+    ),
+    path(
+        "tenders/<str:reference>/committee/",
+        evaluation.CommitteeView.as_view(),
+        name="tender-committee",
+    ),
+    path(
+        "tenders/<str:reference>/committee/declaration/",
+        evaluation.DeclarationView.as_view(),
+        name="tender-declaration",
     ),
     path("custodians/", custody.CustodianListView.as_view(), name="custodians"),
     path("custody/seats/", custody.MySeatsView.as_view(), name="custody-seats"),

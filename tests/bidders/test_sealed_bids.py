@@ -496,27 +496,6 @@ def test_a_release_must_be_the_published_key(api_as, tender, make_bidder, custod
     assert again.status_code == 409
 
 
-def test_documents_go_only_to_evaluators_and_auditors(
-    api_as, tender, make_bidder, custodians, make_user, agency, make_org
-):
-    user, org = make_bidder()
-    bid = submit(api_as, user, tender, seal_bid(tender, org.code, docs=b"ho so " + MARKER)).json()
-    url = reverse("api:bid-documents", args=[bid["bid"]])
-    evaluator = make_user((Role.EVALUATOR, agency))
-    assert api_as(evaluator).get(url).status_code == 404  # not opened yet
-    tender = close_now(tender)
-    release_all(api_as, tender, custodians, count=2)
-    opening.open_tender(tender)
-    response = api_as(evaluator).get(url)
-    assert response.status_code == 200
-    assert b"".join(response.streaming_content) == b"ho so " + MARKER
-    auditor = make_user((Role.AUDITOR, make_org(OrganisationKind.OVERSIGHT)))
-    assert api_as(auditor).get(url).status_code == 200
-    assert api_as(user).get(url).status_code == 404
-    other_evaluator = make_user((Role.EVALUATOR, make_org(OrganisationKind.AGENCY)))
-    assert api_as(other_evaluator).get(url).status_code == 404
-
-
 def test_two_envelopes_open_prices_only_for_compliant_bids(
     api, api_as, make_tender, make_bidder, custodians, officer
 ):
