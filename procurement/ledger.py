@@ -155,8 +155,11 @@ def _append(
     chain = hashlib.sha256(head.chain_hash + leaf).digest()
     # The nodes this leaf completes: merge with the right edge while the index is odd.
     nodes, current, level, index = [(0, seq, leaf)], leaf, 0, seq
+    siblings = []
     while index & 1:
-        current = rfc9162.node_hash(head.frontier.pop(), current)
+        left = head.frontier.pop()
+        siblings.append(left)
+        current = rfc9162.node_hash(left, current)
         level, index = level + 1, index >> 1
         nodes.append((level, index, current))
     head.frontier.append(current)
@@ -167,7 +170,7 @@ def _append(
         nodes,
         head,
     )
-    return LedgerEntry(
+    entry = LedgerEntry(
         seq=seq,
         recorded_at=now,
         kind=kind,
@@ -177,6 +180,14 @@ def _append(
         chain_hash=chain,
         sealed_until=sealed_until,
     )
+    # The tree as this entry left it, read off the right edge for free: its root, and the
+    # entry's inclusion path (the siblings it merged with, then the other edge subtrees from
+    # the nearest). A receipt needs no further read of the tree.
+    root = head.frontier[-1]
+    for edge in reversed(head.frontier[:-1]):
+        root = rfc9162.node_hash(edge, root)
+    entry.tree_after = (seq + 1, root, [*siblings, *reversed(head.frontier[:-1])])
+    return entry
 
 
 def genesis_payload() -> dict:
@@ -419,17 +430,24 @@ def make_receipt(entry: LedgerEntry) -> dict:
     receipt key's signature over it (valid at once), and a checkpoint with the inclusion proof,
     so the holder can verify it offline (``minhbach-verify --receipt``).
 
-    The latest checkpoint serves if it already covers the entry (at a deadline surge, one
-    checkpoint serves many receipts); otherwise one is signed at the current size. The root and
-    the proof come from one read of the tree's nodes.
+    For an entry this process just appended, the checkpoint is at the size the entry left the
+    tree, with the root and path computed during the append. Otherwise the latest checkpoint
+    serves if it covers the entry, or one is signed at the current size, and the root and the
+    proof come from one read of the tree's nodes.
     """
-    checkpoint = Checkpoint.objects.order_by("-tree_size").first()
-    size = checkpoint.tree_size if checkpoint and checkpoint.tree_size > entry.seq else tree_size()
-    if size <= entry.seq:  # pragma: no cover - the entry is committed
-        raise LedgerError("receipt asked for before its entry was committed")
-    root, path = _with_nodes(
-        lambda node: (rfc9162.root(node, size), rfc9162.inclusion_path(node, entry.seq, size))
-    )
+    fresh = getattr(entry, "tree_after", None)
+    if fresh is not None:  # just appended by this process: the tree as it left it
+        size, root, path = fresh
+        checkpoint = Checkpoint.objects.filter(tree_size=size).first()
+    else:
+        checkpoint = Checkpoint.objects.order_by("-tree_size").first()
+        covers = checkpoint is not None and checkpoint.tree_size > entry.seq
+        size = checkpoint.tree_size if covers else tree_size()
+        if size <= entry.seq:  # pragma: no cover - the entry is committed
+            raise LedgerError("receipt asked for before its entry was committed")
+        root, path = _with_nodes(
+            lambda node: (rfc9162.root(node, size), rfc9162.inclusion_path(node, entry.seq, size))
+        )
     if checkpoint is None or checkpoint.tree_size != size:
         checkpoint = _sign_checkpoint(size, root)
     canonical = bytes(entry.canonical)

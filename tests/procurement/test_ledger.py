@@ -162,3 +162,19 @@ def test_a_failed_transaction_leaves_no_entry_and_no_gap():
     (entry,) = append(1)
     assert entry.seq == 2
     assert LedgerHead.objects.get(pk=1).size == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_appends_own_root_and_path_match_the_stored_tree():
+    from django.db import transaction
+
+    from procurement.crypto import rfc9162
+
+    for n in range(1, 40):
+        with transaction.atomic():
+            entry = ledger.record_event("TEST_EVENT", "test:frontier", {"n": n}, actor=None)
+        size, root, path = entry.tree_after
+        assert size == entry.seq + 1 == ledger.tree_size()
+        assert root == ledger.root_at(size)
+        assert path == ledger.inclusion_proof(entry.seq, size)
+        rfc9162.verify_inclusion(entry.seq, size, bytes(entry.leaf_hash), path, root)
