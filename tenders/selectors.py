@@ -32,6 +32,15 @@ def tender_by_reference(user: User | None, reference: str) -> Tender:
         raise NotFound(_("No such tender.")) from None
 
 
+def published_tender(reference: str) -> Tender:
+    """A tender anyone may see (not a draft), looked up without the per-user visibility
+    query: for the hot path of submissions, where drafts do not matter."""
+    try:
+        return Tender.objects.exclude(status=TenderStatus.DRAFT).get(reference=reference)
+    except Tender.DoesNotExist:
+        raise NotFound(_("No such tender.")) from None
+
+
 def officer_tenders(user: User) -> QuerySet[Tender]:
     return Tender.objects.select_related("agency").filter(
         agency__in=organisations_with_role(user, Role.OFFICER)
