@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from procurement.exceptions import NotFound
 from procurement.models import Role, User
-from procurement.permissions import organisations_with_role
+from procurement.permissions import has_role, organisations_with_role
 from tenders.models import Question, RosterSeat, Tender, TenderDocument, TenderStatus
 
 
@@ -26,19 +26,24 @@ def visible_tenders(user: User | None) -> QuerySet[Tender]:
 
 
 def tender_by_reference(user: User | None, reference: str) -> Tender:
+    """One tender as ``user`` may see it. Looked up by its reference first (one indexed query);
+    only a draft then needs the check of who may see it."""
     try:
-        return visible_tenders(user).select_related("regime").get(reference=reference)
+        tender = Tender.objects.select_related("agency", "regime").get(reference=reference)
     except Tender.DoesNotExist:
         raise NotFound(_("No such tender.")) from None
+    if tender.status == TenderStatus.DRAFT and not _may_see_draft(user, tender):
+        raise NotFound(_("No such tender."))
+    return tender
 
 
-def published_tender(reference: str) -> Tender:
-    """A tender anyone may see (not a draft), looked up without the per-user visibility
-    query: for the hot path of submissions, where drafts do not matter."""
-    try:
-        return Tender.objects.exclude(status=TenderStatus.DRAFT).get(reference=reference)
-    except Tender.DoesNotExist:
-        raise NotFound(_("No such tender.")) from None
+def _may_see_draft(user: User | None, tender: Tender) -> bool:
+    if user is None or not user.is_authenticated:
+        return False
+    return (
+        has_role(user, Role.OFFICER, tender.agency)
+        or RosterSeat.objects.filter(tender=tender, custodian__user=user).exists()
+    )
 
 
 def officer_tenders(user: User) -> QuerySet[Tender]:

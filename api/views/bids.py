@@ -66,7 +66,7 @@ class SubmitView(APIView):
     def post(self, request, reference: str):
         """Submit a sealed envelope (EPB1). The answer carries the signed receipt. Accepted only
         if the database clock is before the deadline when the bid is recorded."""
-        tender = tender_selectors.published_tender(reference)
+        tender = tender_selectors.tender_by_reference(request.user, reference)
         bid = submission.submit_bid(
             tender,
             actor=request.user,
