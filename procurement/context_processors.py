@@ -11,4 +11,5 @@ def platform(request) -> dict:
         "IS_OFFICER": has_role(getattr(request, "user", None), Role.OFFICER),
         "IS_SUPPLIER": has_role(getattr(request, "user", None), Role.SUPPLIER),
         "IS_CUSTODIAN": has_role(getattr(request, "user", None), Role.CUSTODIAN),
+        "IS_EVALUATOR": has_role(getattr(request, "user", None), Role.EVALUATOR),
     }

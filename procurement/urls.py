@@ -6,6 +6,7 @@ from django.views.i18n import set_language
 
 from bidders import bid_views
 from bidders import views as supplier_views
+from evaluation import views as evaluation_views
 from procurement import views
 from tenders import open_data
 from tenders import views as tender_views
@@ -35,6 +36,18 @@ urlpatterns = [
     ),
     path("workspace/bids/<uuid:bid_id>/withdraw/", bid_views.withdraw, name="bid-withdraw"),
     path("workspace/custody/", bid_views.custody_seats, name="custody-seats"),
+    path("workspace/evaluations/", evaluation_views.my_evaluations, name="my-evaluations"),
+    path("workspace/<str:reference>/committee/", evaluation_views.committee, name="committee"),
+    path(
+        "workspace/<str:reference>/committee/appoint/",
+        evaluation_views.appoint,
+        name="committee-appoint",
+    ),
+    path(
+        "workspace/<str:reference>/committee/declare/",
+        evaluation_views.declare,
+        name="committee-declare",
+    ),
     path("ledger/verify-receipt/", bid_views.verify_receipt, name="verify-receipt"),
     path("workspace/", tender_views.workspace, name="workspace"),
     path("workspace/new/", tender_views.create, name="workspace-create"),
