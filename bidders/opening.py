@@ -201,17 +201,20 @@ def _open_and_record(tender: Tender, bid: Bid, keys: dict, *, with_price: bool) 
         payload = {"bid": str(bid.public_id), "bidder": bid.supplier.code,
                    "docs_sha256": bid.docs_sha256, "dek_commit": result["dek_commit"]}  # fmt: skip
         if with_price:
-            bid.price_sheet, bid.price_total = sheet, total
-            bid.price_key, bid.price_sha256 = result["price_key"], result["price_sha256"]
-            payload.update(
-                price_total=format(total, "f"),
-                price_sha256=bid.price_sha256,
-                price_key=bid.price_key,
-            )
+            _apply_price(bid, sheet, total, result, payload)
         bid.status = BidStatus.OPENED
         bid.opened_at = db_now()
         bid.opening_seq = record_event("BID_OPENED", tender, payload, actor=None).seq
         bid.save()
+
+
+def _apply_price(bid: Bid, sheet: dict, total: Decimal, result: dict, payload: dict) -> None:
+    """Put an opened price sheet on the bid and into its ledger entry's payload."""
+    bid.price_sheet, bid.price_total = sheet, total
+    bid.price_key, bid.price_sha256 = result["price_key"], result["price_sha256"]
+    payload.update(
+        price_total=format(total, "f"), price_sha256=bid.price_sha256, price_key=bid.price_key
+    )
 
 
 def _record_invalid(tender: Tender, bid: Bid, reason: str) -> None:
@@ -266,10 +269,7 @@ def open_financial(tender: Tender, *, actor: User | None, compliant: list[str]) 
                 bid.status, bid.invalid_reason = BidStatus.INVALID, reason[:300]
                 record_event("BID_INVALID", tender, payload, actor=actor)
             else:
-                bid.price_sheet, bid.price_total = sheet, total
-                bid.price_key, bid.price_sha256 = result["price_key"], result["price_sha256"]
-                payload.update(price_total=format(total, "f"), price_sha256=bid.price_sha256,
-                               price_key=bid.price_key)  # fmt: skip
+                _apply_price(bid, sheet, total, result, payload)
                 record_event("BID_PRICE_OPENED", tender, payload, actor=actor)
             bid.save()
             opened.append(bid)
@@ -284,9 +284,10 @@ def open_financial(tender: Tender, *, actor: User | None, compliant: list[str]) 
     return opened
 
 
-def opening_record(tender: Tender) -> dict:
+def opening_record(tender: Tender, *, with_ciphertexts: bool = False) -> dict:
     """The public opening record: every bid in the closing set with its submission time,
-    validity, price, the price key and where the price ciphertext is published."""
+    validity, price and the price key. ``with_ciphertexts`` adds each price ciphertext (read
+    from the stored envelope) for anyone's re-check: the JSON record, not every page view."""
     bids = []
     in_set = [BidStatus.SUBMITTED, BidStatus.OPENED, BidStatus.INVALID]
     for bid in (
@@ -307,17 +308,18 @@ def opening_record(tender: Tender) -> dict:
         if bid.status == BidStatus.INVALID:
             item["reason"] = bid.invalid_reason
         if bid.price_key:
-            h, price_ct, price_len, chunk = price_ciphertext(bid)
             item.update(
                 price_total=format(bid.price_total, "f"),
                 price_sheet=bid.price_sheet,
                 price_key=bid.price_key,
                 price_sha256=bid.price_sha256,
-                core_sha256=h.hex(),
-                price_ct=base64.b64encode(price_ct).decode(),
-                price_len=price_len,
-                chunk=chunk,
+                core_sha256=bid.core_sha256,
             )
+            if with_ciphertexts:
+                _h, price_ct, price_len, chunk = price_ciphertext(bid)
+                item.update(
+                    price_ct=base64.b64encode(price_ct).decode(), price_len=price_len, chunk=chunk
+                )
         if bid.docs_sha256:
             item["docs_sha256"] = bid.docs_sha256
         bids.append(item)

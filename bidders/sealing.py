@@ -5,30 +5,11 @@ command-line sealer; the platform never seals a real bid."""
 
 from __future__ import annotations
 
-import base64
 import io
 import uuid
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
-from procurement.crypto import envelope, keystatement
+from procurement.crypto import envelope
 from tenders import custody
-
-
-def verified_keyset(tender) -> keystatement.KeySet:
-    seats = list(tender.roster.select_related("custodian").order_by("index"))
-    return keystatement.verify_keyset(
-        [s.signed for s in seats],
-        identities={
-            s.custodian.code: Ed25519PublicKey.from_public_bytes(
-                base64.b64decode(s.custodian.public_key)
-            )
-            for s in seats
-        },
-        tender=tender.reference,
-        deadline=custody.statement_deadline(tender),
-        n=len(seats),
-    )
 
 
 def seal_for(
@@ -42,7 +23,7 @@ def seal_for(
     keyset: str | None = None,
     chunk: int = envelope.DEFAULT_CHUNK,
 ) -> bytes:
-    verified = verified_keyset(tender)
+    verified = custody.verified_keyset(tender)
     out = io.BytesIO()
     envelope.seal(
         out,

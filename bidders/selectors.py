@@ -45,7 +45,7 @@ def profile_for_admin(user, profile_id: int) -> SupplierProfile:
         raise NotFound(_("No such supplier.")) from None
 
 
-def public_opening(tender) -> dict:
+def public_opening(tender, *, with_ciphertexts: bool = False) -> dict:
     """What anyone may see of a tender's bids: nothing before the deadline (not even their
     number); after closing, the bid set and which custodians have released; after opening,
     the full opening record with the price keys and price ciphertexts."""
@@ -65,7 +65,9 @@ def public_opening(tender) -> dict:
         "waiting_for": [s.custodian.code for s in seats if closed and not s.released_at]
         if tender.status == TenderStatus.CLOSED
         else [],
-        "bids": opening.opening_record(tender)["bids"] if closed else [],
+        "bids": opening.opening_record(tender, with_ciphertexts=with_ciphertexts)["bids"]
+        if closed
+        else [],
     }
     return record
 

@@ -151,7 +151,7 @@ class OpeningView(APIView):
         """The opening record: every bid with its price, the price key and the price
         ciphertext (so anyone can re-check the read-out), and which custodians released."""
         tender = tender_selectors.tender_by_reference(request.user, reference)
-        return Response(selectors.public_opening(tender))
+        return Response(selectors.public_opening(tender, with_ciphertexts=True))
 
 
 class DocumentsView(APIView):
