@@ -2,7 +2,16 @@ from csp.decorators import csp_update
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from api.views import accounts, bids, custody, evaluation, ledger, suppliers, tenders
+from api.views import (
+    accounts,
+    bids,
+    custody,
+    evaluation,
+    examination,
+    ledger,
+    suppliers,
+    tenders,
+)
 
 app_name = "api"
 
@@ -115,6 +124,66 @@ urlpatterns = [
         "tenders/<str:reference>/committee/declaration/",
         evaluation.DeclarationView.as_view(),
         name="tender-declaration",
+    ),
+    path(
+        "tenders/<str:reference>/examinations/",
+        examination.ExaminationView.as_view(),
+        name="tender-examinations",
+    ),
+    path(
+        "tenders/<str:reference>/clarifications/",
+        examination.ClarificationListView.as_view(),
+        name="tender-clarifications",
+    ),
+    path(
+        "tenders/<str:reference>/clarifications/<int:number>/answer/",
+        examination.ClarificationAnswerView.as_view(),
+        name="tender-clarification-answer",
+    ),
+    path(
+        "tenders/<str:reference>/scores/",
+        examination.ScoreSheetView.as_view(),
+        name="tender-scores",
+    ),
+    path(
+        "tenders/<str:reference>/evaluation-runs/",
+        examination.RunView.as_view(),
+        name="tender-runs",
+    ),
+    path(
+        "tenders/<str:reference>/reports/",
+        examination.ReportListView.as_view(),
+        name="tender-reports",
+    ),
+    path(
+        "tenders/<str:reference>/reports/<int:number>/approve/",
+        examination.ReportApproveView.as_view(),
+        name="tender-report-approve",
+    ),
+    path(
+        "tenders/<str:reference>/reports/<int:number>/return/",
+        examination.ReportReturnView.as_view(),
+        name="tender-report-return",
+    ),
+    path(
+        "tenders/<str:reference>/evaluation/",
+        examination.PublicEvaluationView.as_view(),
+        name="tender-evaluation",
+    ),
+    path(
+        "tenders/<str:reference>/awards/",
+        examination.AwardListView.as_view(),
+        name="tender-awards",
+    ),
+    path(
+        "tenders/<str:reference>/debriefs/",
+        examination.DebriefListView.as_view(),
+        name="tender-debriefs",
+    ),
+    path(
+        "tenders/<str:reference>/debriefs/<int:debrief_id>/answer/",
+        examination.DebriefAnswerView.as_view(),
+        name="tender-debrief-answer",
     ),
     path("custodians/", custody.CustodianListView.as_view(), name="custodians"),
     path("custody/seats/", custody.MySeatsView.as_view(), name="custody-seats"),

@@ -1,5 +1,6 @@
-"""Evaluation: the committee of each tender and its members' conflict-of-interest declarations.
-Scoring, ranking and award come next (issue 5)."""
+"""Evaluation and award: the committee and its conflict-of-interest declarations, the pass/fail
+examination, clarifications, independent score sheets, scoring-engine runs, the report and its
+approval by a second person, awards and debriefings."""
 
 from __future__ import annotations
 
@@ -53,3 +54,238 @@ class CommitteeMember(models.Model):
     @property
     def may_see_documents(self) -> bool:
         return self.removed_at is None and self.declaration == Declaration.NO_CONFLICT
+
+
+# --- Examination, clarifications, scores --------------------------------------------------------
+#
+# While the evaluation runs, its contents are confidential (procurement-rules §1.15): the ledger
+# gets a salted SHA-256 commitment of each decision at the time it is made, and the award notice
+# reveals the contents and salts, so anyone can check that nothing was rewritten afterwards.
+
+
+class Check(models.TextChoices):
+    """The standard pass/fail checks of every bid, before the tender's own declared criteria."""
+
+    ELIGIBILITY = "eligibility", _("Eligibility")
+    BID_SECURITY = "bid_security", _("Bid security")
+    VALIDITY = "validity", _("Bid validity")
+    QUALIFICATION = "qualification", _("Capacity and experience")
+
+
+class Examination(models.Model):
+    """The committee's pass/fail examination of one opened bid: each check with its result, and
+    a reason for every fail. It may be revised (after a clarification) until the report goes to
+    the approver; every version is kept and committed in the ledger, the latest counts."""
+
+    tender = models.ForeignKey("tenders.Tender", on_delete=models.CASCADE, related_name="+")
+    bid = models.ForeignKey("bidders.Bid", on_delete=models.PROTECT, related_name="examinations")
+    checks = models.JSONField()  # [{"check": "eligibility" | "criterion:3", "passed", "reason"}]
+    passed = models.BooleanField()
+    reason = models.TextField(blank=True)  # the fails' reasons, joined
+    version = models.PositiveSmallIntegerField(default=1)
+    salt = models.CharField(max_length=32, editable=False)
+    commitment = models.CharField(max_length=64, editable=False)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField()
+    ledger_seq = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["tender", "bid__ledger_seq", "version"]
+        constraints = [
+            models.UniqueConstraint(fields=["bid", "version"], name="examination_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bid_id} examination v{self.version}"
+
+
+class ClarificationKind(models.TextChoices):
+    CLARIFICATION = "clarification", _("Clarification of the bid")
+    ABNORMALLY_LOW = "abnormally_low", _("Explanation of an abnormally low price")
+
+
+class Clarification(models.Model):
+    """A request to one bidder, answered in writing within the set time. It may not change the
+    substance or the price of the bid. Only the committee, auditors and that bidder see it."""
+
+    tender = models.ForeignKey("tenders.Tender", on_delete=models.CASCADE, related_name="+")
+    bid = models.ForeignKey("bidders.Bid", on_delete=models.PROTECT, related_name="clarifications")
+    number = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=16, choices=ClarificationKind.choices)
+    question = models.TextField(_("request"))
+    asked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    asked_at = models.DateTimeField()
+    due_at = models.DateTimeField(_("answer due by"))
+    answer = models.TextField(_("answer"), blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+    missed_at = models.DateTimeField(null=True, blank=True)  # the deadline passed unanswered
+    salt = models.CharField(max_length=32, editable=False)
+    request_seq = models.BigIntegerField()
+    answer_seq = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["tender", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["tender", "number"], name="clarification_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"clarification {self.number}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.answered_at is None and self.missed_at is None
+
+
+class ScoreSheet(models.Model):
+    """One member's independent scores: {bid: {criterion number: points 0–100}} for every bid
+    that passed the examination. Final once submitted; hidden from the other members until all
+    of them have submitted."""
+
+    tender = models.ForeignKey("tenders.Tender", on_delete=models.CASCADE, related_name="+")
+    member = models.OneToOneField(CommitteeMember, on_delete=models.PROTECT, related_name="sheet")
+    scores = models.JSONField()
+    salt = models.CharField(max_length=32, editable=False)
+    commitment = models.CharField(max_length=64, editable=False)
+    submitted_at = models.DateTimeField()
+    ledger_seq = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["tender", "submitted_at"]
+
+    def __str__(self) -> str:
+        return f"scores of {self.member_id}"
+
+
+class EvaluationRun(models.Model):
+    """One run of the scoring engine: its full record (inputs and outputs, per lot) and the
+    record's SHA-256, committed in the ledger when made and published with the award."""
+
+    tender = models.ForeignKey("tenders.Tender", on_delete=models.CASCADE, related_name="+")
+    number = models.PositiveSmallIntegerField()
+    record = models.JSONField()
+    sha256 = models.CharField(max_length=64)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    ledger_seq = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["tender", "number"]
+        constraints = [models.UniqueConstraint(fields=["tender", "number"], name="run_number")]
+
+    def __str__(self) -> str:
+        return f"run {self.number}"
+
+
+# --- Report, approval, award ---------------------------------------------------------------------
+
+
+class ReportStatus(models.TextChoices):
+    SUBMITTED = "submitted", _("Awaiting approval")
+    RETURNED = "returned", _("Sent back to the committee")
+    APPROVED = "approved", _("Approved and published")
+
+
+class Report(models.Model):
+    """The committee's evaluation report: a run, a summary, and the proposed award per lot (or
+    none: the tender is unsuccessful). An approver who was never on the committee approves it,
+    which publishes the result, or sends it back with reasons."""
+
+    tender = models.ForeignKey("tenders.Tender", on_delete=models.CASCADE, related_name="+")
+    number = models.PositiveSmallIntegerField()
+    run = models.ForeignKey(EvaluationRun, on_delete=models.PROTECT, related_name="+")
+    summary = models.TextField(_("summary"))
+    proposals = models.JSONField()  # [{"lot", "bid", "supplier", "value"}]; [] = unsuccessful
+    salt = models.CharField(max_length=32, editable=False)
+    commitment = models.CharField(max_length=64, editable=False)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    submitted_at = models.DateTimeField()
+    status = models.CharField(
+        max_length=16, choices=ReportStatus.choices, default=ReportStatus.SUBMITTED
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(blank=True)
+    decision_salt = models.CharField(max_length=32, blank=True, editable=False)
+    ledger_seq = models.BigIntegerField()
+    decision_seq = models.BigIntegerField(null=True, blank=True)
+    standstill_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["tender", "number"]
+        constraints = [models.UniqueConstraint(fields=["tender", "number"], name="report_number")]
+
+    def __str__(self) -> str:
+        return f"report {self.number}"
+
+
+class AwardStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Award(models.Model):
+    """The award of one lot to one bid, published with the approved report."""
+
+    public_id = models.UUIDField(unique=True, editable=False)
+    tender = models.ForeignKey("tenders.Tender", on_delete=models.CASCADE, related_name="awards")
+    report = models.ForeignKey(Report, on_delete=models.PROTECT, related_name="awards")
+    lot = models.ForeignKey("tenders.Lot", on_delete=models.PROTECT, related_name="+")
+    bid = models.ForeignKey("bidders.Bid", on_delete=models.PROTECT, related_name="awards")
+    supplier = models.ForeignKey(
+        "procurement.Organisation", on_delete=models.PROTECT, related_name="awards"
+    )
+    value = models.DecimalField(max_digits=20, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    date = models.DateTimeField()
+    status = models.CharField(
+        max_length=16, choices=AwardStatus.choices, default=AwardStatus.ACTIVE
+    )
+    cancelled_reason = models.TextField(blank=True)
+    ledger_seq = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["tender", "lot__number"]
+        constraints = [models.UniqueConstraint(fields=["report", "lot"], name="award_one_per_lot")]
+
+    def __str__(self) -> str:
+        return f"award {self.public_id}"
+
+
+class Debrief(models.Model):
+    """A bidder's request to know why it lost; the agency answers within the regime's time."""
+
+    tender = models.ForeignKey("tenders.Tender", on_delete=models.CASCADE, related_name="+")
+    supplier = models.ForeignKey(
+        "procurement.Organisation", on_delete=models.PROTECT, related_name="+"
+    )
+    question = models.TextField(_("question"))
+    asked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    asked_at = models.DateTimeField()
+    due_at = models.DateTimeField()
+    answer = models.TextField(_("answer"), blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["tender", "asked_at"]
+
+    def __str__(self) -> str:
+        return f"debriefing {self.pk}"

@@ -199,3 +199,60 @@ def as_record(bids: list[BidInput], method: Method, result: list[Scored]) -> dic
         "bids": [plain(asdict(b)) for b in sorted(bids, key=lambda b: b.seq)],
         "result": [plain(asdict(r)) for r in result],
     }
+
+
+def inputs_from_record(lot: dict) -> tuple[list[BidInput], Method]:
+    """Rebuild the engine's inputs from one lot of a published record."""
+    m = lot["method"]
+    method = Method(
+        kind=m["kind"], price_formula=m["price_formula"], price_weight=int(m["price_weight"]),
+        pass_mark=Decimal(m["pass_mark"]), max_points=Decimal(m["max_points"]),
+        decimals=int(m["decimals"]), tie_break=tuple(m["tie_break"]),
+    )  # fmt: skip
+    bids = [
+        BidInput(
+            bid=b["bid"],
+            seq=int(b["seq"]),
+            price=Decimal(b["price"]),
+            passed=bool(b["passed"]),
+            technical=None if b["technical"] is None else Decimal(b["technical"]),
+            facts=dict(b["facts"]),
+        )  # fmt: skip
+        for b in lot["bids"]
+    ]
+    return bids, method
+
+
+def rerun(record: dict) -> list[dict]:
+    """Re-run every lot of a published evaluation record. Returns one line per lot: the lot,
+    whether the recomputed result equals the published one, and the recomputed result."""
+    if record.get("engine") != ENGINE_VERSION:
+        raise ScoringError(f"this is {ENGINE_VERSION}; the record needs {record.get('engine')!r}")
+    out = []
+    for lot in record["lots"]:
+        bids, method = inputs_from_record(lot)
+        result = as_record(bids, method, score(bids, method))["result"] if bids else []
+        out.append({"lot": lot["lot"], "matches": result == lot["result"], "result": result})
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m evaluation.scoring record.json``: re-run a published record offline."""
+    import argparse  # noqa: PLC0415 - command line only
+    import json  # noqa: PLC0415
+
+    parser = argparse.ArgumentParser(description="Re-run a published evaluation record.")
+    parser.add_argument("record", help="the record JSON (from /api/v1/tenders/<ref>/evaluation/)")
+    args = parser.parse_args(argv)
+    with open(args.record, encoding="utf-8") as fh:
+        record = json.load(fh)
+    record = record.get("record", record)
+    lines = rerun(record)
+    for line in lines:
+        ranking = ", ".join(f"{r['rank']}. {r['bid']}" for r in line["result"] if r["rank"])
+        print(f"lot {line['lot']}: {'MATCHES' if line['matches'] else 'DIFFERS'}  {ranking}")
+    return 0 if all(line["matches"] for line in lines) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

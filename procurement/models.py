@@ -79,6 +79,7 @@ class Role(models.TextChoices):
     CUSTODIAN = "custodian", _("Key custodian")
     SUPPLIER = "supplier", _("Supplier representative")
     AUDITOR = "auditor", _("Auditor")
+    REVIEWER = "reviewer", _("Complaint reviewer")
 
 
 # Which roles an organisation of each kind can give. Oversight institutions hold custodians and
@@ -88,7 +89,7 @@ ROLES_BY_KIND: dict[str, frozenset[str]] = {
         {Role.OFFICER, Role.APPROVER, Role.EVALUATOR, Role.CUSTODIAN}
     ),
     OrganisationKind.SUPPLIER: frozenset({Role.SUPPLIER}),
-    OrganisationKind.OVERSIGHT: frozenset({Role.CUSTODIAN, Role.AUDITOR}),
+    OrganisationKind.OVERSIGHT: frozenset({Role.CUSTODIAN, Role.AUDITOR, Role.REVIEWER}),
 }
 
 
@@ -264,3 +265,23 @@ class Checkpoint(models.Model):
 
     def __str__(self) -> str:
         return f"checkpoint @{self.tree_size}"
+
+
+class Notification(models.Model):
+    """A message to one person, shown in the portal and sent by e-mail (a Celery task). The text
+    is rendered from ``kind`` and ``params`` in the reader's language, never stored in one."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=40)
+    params = models.JSONField(default=dict)
+    link = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "read_at"], name="notification_unread")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} → {self.user_id}"

@@ -245,6 +245,7 @@ SPECTACULAR_SETTINGS = {
         "CriterionKindEnum": "tenders.models.CriterionKind.choices",
         "TenderStatusEnum": "tenders.models.TenderStatus.choices",
         "SupplierStatusEnum": "bidders.models.SupplierStatus.choices",
+        "ClarificationKindEnum": "evaluation.models.ClarificationKind.choices",
     },
 }
 
@@ -288,7 +289,28 @@ CELERY_BEAT_SCHEDULE = {
         "task": "bidders.tasks.open_ready_tenders",
         "schedule": float(os.environ.get("TENDER_OPEN_SCAN_SECONDS", "30")),
     },
+    "evaluation-deadlines": {
+        "task": "evaluation.tasks.track_deadlines",
+        "schedule": float(os.environ.get("EVALUATION_DEADLINE_SCAN_SECONDS", "60")),
+    },
 }
+
+# --- E-mail ---------------------------------------------------------------------------------
+# Notifications go out by e-mail from a Celery task. The embedded default writes each message
+# to a file under var/mail/ instead of sending it; production sends through SMTP.
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Minh Bach <no-reply@minhbach.local>")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if PRODUCTION
+    else "django.core.mail.backends.filebased.EmailBackend",
+)
+EMAIL_FILE_PATH = str(VAR_DIR / "mail")
 
 # --- The public ledger ----------------------------------------------------------------------
 # The checkpoint key signs the log's tree heads; anyone verifies them with LEDGER_VERIFIER_KEY.

@@ -17,3 +17,10 @@ def run_demo_custodians() -> int:
     from procurement import demo_custodians  # noqa: PLC0415 - demo only
 
     return len(demo_custodians.run_round())
+
+
+@shared_task(name="procurement.tasks.send_notification_emails")
+def send_notification_emails(ids: list[int]) -> int:
+    from procurement.notifications import send_emails  # noqa: PLC0415 - avoids an import cycle
+
+    return send_emails(ids)

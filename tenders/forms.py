@@ -16,6 +16,7 @@ from tenders.models import (
     EvaluationMethod,
     LegalRegime,
     Method,
+    PriceFormula,
 )
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
@@ -61,6 +62,17 @@ class TenderForm(forms.Form):
     price_weight = forms.IntegerField(
         label=_("Price weight (%)"), min_value=1, max_value=99, required=False
     )
+    price_formula = forms.ChoiceField(label=_("Price score formula"), choices=PriceFormula.choices)
+    technical_pass_mark = forms.IntegerField(
+        label=_("Technical pass mark (points of 100)"), min_value=0, max_value=100, initial=70
+    )
+    abnormal_share_pct = forms.IntegerField(
+        label=_("Abnormally low below (% of the estimate)"), min_value=0, max_value=100, initial=80
+    )
+    abnormal_gap_pct = forms.IntegerField(
+        label=_("Abnormally low: more than this % below the mean of the other bids"),
+        min_value=0, max_value=100, initial=20,
+    )  # fmt: skip
     is_international = forms.BooleanField(label=_("International bidding"), required=False)
     bid_security_amount = forms.DecimalField(
         label=_("Bid security"), min_value=0, max_digits=20, decimal_places=2, initial=0

@@ -66,6 +66,26 @@ class LegalRegime(models.Model):
     security_max_pct_small = models.DecimalField(_("bid security max %, small"), **PERCENT)
     security_min_pct = models.DecimalField(_("bid security min %"), **PERCENT)
     security_max_pct = models.DecimalField(_("bid security max %"), **PERCENT)
+    # After the award (procurement-rules §1.10–1.12): the standstill in which complaints about
+    # the result may be filed and no contract signed, and the complaint timetable.
+    standstill = models.DurationField(
+        _("standstill and complaint window"), default=dt.timedelta(days=10)
+    )
+    clarification_working_days = models.PositiveSmallIntegerField(
+        _("time for a bidder to answer a clarification (working days)"), default=3
+    )
+    debrief_working_days = models.PositiveSmallIntegerField(
+        _("time to answer a debriefing request (working days)"), default=2
+    )
+    complaint_answer_working_days = models.PositiveSmallIntegerField(
+        _("time for the agency to answer a complaint (working days)"), default=7
+    )
+    escalation_working_days = models.PositiveSmallIntegerField(
+        _("time to escalate a complaint to the review body (working days)"), default=5
+    )
+    review_days = models.PositiveSmallIntegerField(
+        _("time for the review body to decide (days)"), default=30
+    )
 
     class Meta:
         ordering = ["code"]
@@ -128,6 +148,11 @@ class Method(models.TextChoices):
 class EnvelopeProcedure(models.TextChoices):
     ONE = "one_envelope", _("Single stage, one envelope")
     TWO = "two_envelopes", _("Single stage, two envelopes")
+
+
+class PriceFormula(models.TextChoices):
+    PROPORTIONAL = "proportional", _("Proportional (max × lowest ÷ price)")
+    LINEAR = "linear", _("Linear between the lowest and the highest price")
 
 
 class EvaluationMethod(models.TextChoices):
@@ -194,6 +219,23 @@ class Tender(models.Model):
     price_weight = models.PositiveSmallIntegerField(
         _("price weight (%)"), null=True, blank=True, validators=[MaxValueValidator(100)]
     )
+    price_formula = models.CharField(
+        _("price score formula"), max_length=16, choices=PriceFormula.choices,
+        default=PriceFormula.PROPORTIONAL,
+    )  # fmt: skip
+    technical_pass_mark = models.PositiveSmallIntegerField(
+        _("technical pass mark (points of 100)"), default=70, validators=[MaxValueValidator(100)]
+    )
+    # The declared abnormally-low rule: a price below this share of the estimate, or this far
+    # below the mean of the other bids, must be explained before a decision.
+    abnormal_share_pct = models.PositiveSmallIntegerField(
+        _("abnormally low below (% of the estimate)"), default=80,
+        validators=[MaxValueValidator(100)],
+    )  # fmt: skip
+    abnormal_gap_pct = models.PositiveSmallIntegerField(
+        _("abnormally low: more than this % below the mean of the others"), default=20,
+        validators=[MaxValueValidator(100)],
+    )  # fmt: skip
     is_international = models.BooleanField(_("international bidding"), default=False)
     bid_security_amount = models.DecimalField(
         _("bid security"), default=Decimal("0"), validators=[MinValueValidator(0)], **MONEY

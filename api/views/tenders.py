@@ -25,6 +25,7 @@ from tenders.models import (
     EvaluationMethod,
     LegalRegime,
     Method,
+    PriceFormula,
     Question,
     Tender,
     TenderDocument,
@@ -112,7 +113,8 @@ class TenderDetail(serializers.ModelSerializer):
         model = Tender
         fields = [
             *TENDER_SUMMARY, "regime", "description", "method_rationale", "envelope_procedure",
-            "evaluation_method", "price_weight", "is_international", "bid_security_amount",
+            "evaluation_method", "price_weight", "price_formula", "technical_pass_mark",
+            "abnormal_share_pct", "abnormal_gap_pct", "is_international", "bid_security_amount",
             "bid_validity_days", "enquiry_end", "opening_time", "contact_name", "contact_email",
             "contact_phone", "cancelled_at", "cancellation_reason", "closed_at",
             "content_sha256", "lots", "criteria", "documents", "amendments",
@@ -167,6 +169,12 @@ class TenderIn(serializers.Serializer):
     price_weight = serializers.IntegerField(
         required=False, allow_null=True, min_value=1, max_value=99
     )
+    price_formula = serializers.ChoiceField(
+        choices=PriceFormula.choices, default=PriceFormula.PROPORTIONAL
+    )
+    technical_pass_mark = serializers.IntegerField(min_value=0, max_value=100, default=70)
+    abnormal_share_pct = serializers.IntegerField(min_value=0, max_value=100, default=80)
+    abnormal_gap_pct = serializers.IntegerField(min_value=0, max_value=100, default=20)
     is_international = serializers.BooleanField(default=False)
     bid_security_amount = serializers.DecimalField(
         max_digits=20, decimal_places=2, min_value=0, default=0

@@ -1,0 +1,409 @@
+"""The committee's work between opening and the report: the pass/fail examination of each bid,
+clarification requests to bidders, and independent score sheets with their aggregate.
+
+Only members who declared no conflict act. Each decision's content stays confidential until the
+award and goes into the ledger as a salted commitment (evaluation.commitments)."""
+
+from __future__ import annotations
+
+import secrets
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from bidders.models import Bid, BidStatus
+from evaluation.commitments import commit, commitment
+from evaluation.models import (
+    Check,
+    Clarification,
+    ClarificationKind,
+    CommitteeMember,
+    Declaration,
+    Examination,
+    Report,
+    ReportStatus,
+    ScoreSheet,
+)
+from evaluation.services import member_of
+from procurement.clock import db_now
+from procurement.exceptions import Conflict, InvalidInput, NotFound, PermissionDenied
+from procurement.ledger import record_event
+from procurement.models import Role, User
+from procurement.notifications import notify, representatives
+from procurement.permissions import has_role
+from procurement.workdays import shift_working_days
+from tenders.models import CriterionKind, EvaluationMethod, Tender, TenderStatus
+
+S = TenderStatus
+TEXT_LIMIT = 10000
+# Two members' points on one criterion further apart than this are flagged for discussion.
+DISAGREEMENT_POINTS = Decimal(20)
+SCORED_METHODS = (EvaluationMethod.COMBINED, EvaluationMethod.TECHNICAL)
+
+
+def _text(value: str, field: str, *, required: bool = True) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise InvalidInput(_("This field is required."), field=field)
+    if len(value) > TEXT_LIMIT:
+        raise InvalidInput(_("The text is too long."), field=field)
+    return value
+
+
+def acting_member(tender: Tender, user: User | None) -> CommitteeMember:
+    """The user's place on the committee, if it may act: declared no conflict, not removed."""
+    member = member_of(tender, user)
+    if member is None or not member.may_see_documents:
+        raise PermissionDenied(
+            _("Only committee members who declared no conflict of interest may do this.")
+        )
+    return member
+
+
+def _locked_for_work(tender: Tender) -> Tender:
+    """Lock the tender for a committee decision: between opening and the report."""
+    tender = Tender.objects.select_for_update().get(pk=tender.pk)
+    if tender.status not in (S.OPENED, S.EVALUATING):
+        raise Conflict(_("The evaluation of this tender is not open."))
+    if Report.objects.filter(tender=tender, status=ReportStatus.SUBMITTED).exists():
+        raise Conflict(_("The report is with the approver; the evaluation is locked."))
+    return tender
+
+
+def _start(tender: Tender) -> dict:
+    """The first decision moves an opened tender to 'under evaluation' (in the same entry)."""
+    if tender.status == S.OPENED:
+        tender.status = S.EVALUATING
+        tender.save(update_fields=["status"])
+        return {"status": S.EVALUATING.value}
+    return {}
+
+
+def opened_bids(tender: Tender):
+    return Bid.objects.filter(tender=tender, status=BidStatus.OPENED).select_related("supplier")
+
+
+def checks_for(tender: Tender) -> list[tuple[str, str]]:
+    """(key, label) of every pass/fail check of this tender: the standard four, then each
+    declared pass/fail criterion."""
+    declared = [
+        (f"criterion:{c.number}", c.name)
+        for c in tender.criteria.filter(kind=CriterionKind.PASS_FAIL).order_by("number")
+    ]
+    return [*((c.value, str(c.label)) for c in Check), *declared]
+
+
+# --- Examination ----------------------------------------------------------------------------
+
+
+def examine(tender: Tender, *, actor: User | None, bid_id: str, checks: list[dict]) -> Examination:
+    """Record (or revise) the examination of one opened bid: every check with passed true or
+    false, and a reason for each fail."""
+    member = acting_member(tender, actor)
+    expected = [key for key, _label in checks_for(tender)]
+    if not isinstance(checks, list) or [c.get("check") for c in checks if isinstance(c, dict)] != (
+        expected
+    ):
+        raise InvalidInput(
+            _("Give every check, in order: %(checks)s.") % {"checks": ", ".join(expected)},
+            field="checks",
+        )
+    clean = []
+    for c in checks:
+        if not isinstance(c.get("passed"), bool):
+            raise InvalidInput(_("Each check is passed or failed."), field="checks")
+        reason = _text(c.get("reason", ""), "checks", required=not c["passed"])
+        clean.append({"check": c["check"], "passed": c["passed"], "reason": reason})
+    passed = all(c["passed"] for c in clean)
+    reason = "; ".join(f"{c['check']}: {c['reason']}" for c in clean if not c["passed"])
+    with transaction.atomic():
+        tender = _locked_for_work(tender)
+        bid = opened_bids(tender).filter(public_id=bid_id).first()
+        if bid is None:
+            raise InvalidInput(_("Name an opened bid of this tender."), field="bid")
+        version = Examination.objects.filter(bid=bid).count() + 1
+        content = {"bid": str(bid.public_id), "version": version, "checks": clean}
+        salt, digest = commit(content)
+        moved = _start(tender)
+        entry = record_event(
+            "EXAMINATION_RECORDED",
+            tender,
+            {"version": version, "commitment": digest, **moved},
+            actor=member.user,
+        )
+        return Examination.objects.create(
+            tender=tender, bid=bid, checks=clean, passed=passed, reason=reason, version=version,
+            salt=salt, commitment=digest, recorded_by=member.user,
+            recorded_at=entry.recorded_at, ledger_seq=entry.seq,
+        )  # fmt: skip
+
+
+def current_examinations(tender: Tender) -> dict[int, Examination]:
+    """The latest examination of each bid, by bid pk."""
+    latest = {}
+    for e in Examination.objects.filter(tender=tender).order_by("version"):
+        latest[e.bid_id] = e
+    return latest
+
+
+def examinations_for(tender: Tender, user: User | None):
+    """The committee's examinations: for acting members, auditors and the agency's officers."""
+    if not _may_follow(tender, user):
+        raise NotFound(_("No such tender."))
+    return sorted(current_examinations(tender).values(), key=lambda e: e.bid.ledger_seq)
+
+
+def _may_follow(tender: Tender, user: User | None) -> bool:
+    member = member_of(tender, user)
+    return (
+        (member is not None and member.may_see_documents)
+        or has_role(user, Role.AUDITOR)
+        or has_role(user, Role.OFFICER, tender.agency)
+    )
+
+
+# --- Clarifications -------------------------------------------------------------------------
+
+
+def request_clarification(
+    tender: Tender, *, actor: User | None, bid_id: str, question: str, kind: str
+) -> Clarification:
+    """Ask one bidder, in writing, to clarify its bid (never to change its substance or price),
+    or to explain an abnormally low price. The bidder has the regime's working days."""
+    member = acting_member(tender, actor)
+    question = _text(question, "question")
+    if kind not in ClarificationKind.values:
+        raise InvalidInput(_("Unknown kind of request."), field="kind")
+    with transaction.atomic():
+        tender = _locked_for_work(tender)
+        bid = opened_bids(tender).filter(public_id=bid_id).first()
+        if bid is None:
+            raise InvalidInput(_("Name an opened bid of this tender."), field="bid")
+        now = db_now()
+        regime = tender.regime
+        due = shift_working_days(now, regime.clarification_working_days, regime.holiday_calendar)
+        number = Clarification.objects.filter(tender=tender).count() + 1
+        salt = secrets.token_hex(16)
+        digest = commitment({"number": number, "bid": str(bid.public_id), "kind": kind,
+                             "question": question}, salt)  # fmt: skip
+        moved = _start(tender)
+        entry = record_event(
+            "CLARIFICATION_REQUESTED",
+            tender,
+            {"number": number, "due_at": due, "commitment": digest, **moved},
+            actor=member.user,
+        )
+        clarification = Clarification.objects.create(
+            tender=tender, bid=bid, number=number, kind=kind, question=question,
+            asked_by=member.user, asked_at=now, due_at=due, salt=salt, request_seq=entry.seq,
+        )  # fmt: skip
+        notify(
+            representatives([bid.supplier]),
+            "clarification_requested",
+            {"tender": tender.reference, "due": due.isoformat(timespec="minutes")},
+            link="/workspace/clarifications/",
+        )
+    return clarification
+
+
+def answer_clarification(tender: Tender, number: int, *, actor: User | None, answer: str):
+    """The bidder's answer, before the due time (database clock)."""
+    answer = _text(answer, "answer")
+    with transaction.atomic():
+        c = (
+            Clarification.objects.select_for_update()
+            .select_related("bid__supplier", "tender")
+            .filter(tender=tender, number=number)
+            .first()
+        )
+        if c is None or not has_role(actor, Role.SUPPLIER, c.bid.supplier):
+            raise NotFound(_("No such clarification request."))
+        if c.answered_at is not None:
+            raise Conflict(_("This request has already been answered."))
+        now = db_now()
+        if c.missed_at is not None or now >= c.due_at:
+            raise Conflict(_("The time to answer this request has passed."))
+        c.answer, c.answered_by, c.answered_at = answer, actor, now
+        entry = record_event(
+            "CLARIFICATION_ANSWERED",
+            c.tender,
+            {"number": c.number, "commitment": commitment(answer_content(c), c.salt)},
+            actor=actor,
+        )
+        c.answer_seq = entry.seq
+        c.save(update_fields=["answer", "answered_by", "answered_at", "answer_seq"])
+    return c
+
+
+def question_content(c: Clarification) -> dict:
+    return {"number": c.number, "bid": str(c.bid.public_id), "kind": c.kind,
+            "question": c.question}  # fmt: skip
+
+
+def answer_content(c: Clarification) -> dict:
+    return {"number": c.number, "answer": c.answer}
+
+
+def clarifications_for(tender: Tender, user: User | None):
+    """All of the tender's requests for those who follow the evaluation; a supplier sees only
+    its own organisation's."""
+    rows = Clarification.objects.filter(tender=tender).select_related("bid__supplier")
+    if _may_follow(tender, user):
+        return rows
+    if user is not None and user.is_authenticated:
+        own = rows.filter(
+            bid__supplier__memberships__user=user,
+            bid__supplier__memberships__role=Role.SUPPLIER,
+            bid__supplier__memberships__is_active=True,
+        ).distinct()
+        if own.exists():
+            return own
+    raise NotFound(_("No such tender."))
+
+
+def my_clarifications(user: User | None):
+    if user is None or not user.is_authenticated:
+        return Clarification.objects.none()
+    return (
+        Clarification.objects.filter(
+            bid__supplier__memberships__user=user,
+            bid__supplier__memberships__role=Role.SUPPLIER,
+            bid__supplier__memberships__is_active=True,
+        )
+        .select_related("tender", "bid__supplier")
+        .distinct()
+        .order_by("-asked_at")
+    )
+
+
+def expire_clarifications(now=None) -> int:
+    """Beat: mark requests whose time passed unanswered, publicly (the number only)."""
+    now = now or db_now()
+    missed = 0
+    for pk in list(
+        Clarification.objects.filter(answered_at=None, missed_at=None, due_at__lte=now).values_list(
+            "pk", flat=True
+        )[:500]
+    ):
+        with transaction.atomic():
+            c = Clarification.objects.select_for_update().select_related("tender").get(pk=pk)
+            if c.answered_at is not None or c.missed_at is not None:
+                continue
+            c.missed_at = db_now()
+            c.save(update_fields=["missed_at"])
+            record_event("CLARIFICATION_MISSED", c.tender, {"number": c.number}, actor=None)
+            missed += 1
+    return missed
+
+
+# --- Independent scores ---------------------------------------------------------------------
+
+
+def active_members(tender: Tender):
+    return CommitteeMember.objects.filter(
+        tender=tender, removed_at=None, declaration=Declaration.NO_CONFLICT
+    )
+
+
+def scored_bids(tender: Tender) -> list[Bid]:
+    """The bids to score: every opened bid must be examined first; those that passed."""
+    bids = list(opened_bids(tender).order_by("ledger_seq"))
+    examined = current_examinations(tender)
+    if any(b.pk not in examined for b in bids):
+        raise Conflict(_("Examine every opened bid first."))
+    return [b for b in bids if examined[b.pk].passed]
+
+
+def submit_sheet(tender: Tender, *, actor: User | None, scores: dict) -> ScoreSheet:
+    """A member's own scores, once: points 0–100 (two decimals at most) for every scored
+    criterion of every bid that passed the examination."""
+    member = acting_member(tender, actor)
+    if tender.evaluation_method not in SCORED_METHODS:
+        raise Conflict(_("This tender's evaluation method has no scored criteria."))
+    with transaction.atomic():
+        tender = _locked_for_work(tender)
+        if ScoreSheet.objects.filter(member=member).exists():
+            raise Conflict(_("You have already submitted your scores; they are final."))
+        bids = scored_bids(tender)
+        criteria = [str(n) for n in tender.criteria.filter(kind=CriterionKind.SCORED)
+                    .order_by("number").values_list("number", flat=True)]  # fmt: skip
+        clean = _clean_scores(scores, [str(b.public_id) for b in bids], criteria)
+        content = {"member": member.user.ledger_subject, "scores": clean}
+        salt, digest = commit(content)
+        entry = record_event(
+            "SCORES_SUBMITTED",
+            tender,
+            {"member": member.user.ledger_subject, "commitment": digest},
+            actor=member.user,
+        )
+        sheet = ScoreSheet.objects.create(
+            tender=tender, member=member, scores=clean, salt=salt, commitment=digest,
+            submitted_at=entry.recorded_at, ledger_seq=entry.seq,
+        )  # fmt: skip
+    return sheet
+
+
+def _clean_scores(scores, bids: list[str], criteria: list[str]) -> dict:
+    if not isinstance(scores, dict) or sorted(scores) != sorted(bids):
+        raise InvalidInput(_("Score every bid that passed the examination."), field="scores")
+    clean = {}
+    for bid in bids:
+        row = scores[bid]
+        if not isinstance(row, dict) or sorted(row) != sorted(criteria):
+            raise InvalidInput(_("Score every scored criterion of each bid."), field="scores")
+        clean[bid] = {}
+        for criterion in criteria:
+            try:
+                points = Decimal(str(row[criterion]))
+            except (InvalidOperation, ValueError):
+                points = Decimal(-1)
+            if not points.is_finite() or not 0 <= points <= 100 or points.as_tuple().exponent < -2:
+                raise InvalidInput(
+                    _("Points are between 0 and 100, with at most two decimals."), field="scores"
+                )
+            clean[bid][criterion] = format(points.quantize(Decimal("0.01")), "f")
+    return clean
+
+
+def scoring_complete(tender: Tender) -> bool:
+    members = list(active_members(tender).values_list("pk", flat=True))
+    return bool(members) and ScoreSheet.objects.filter(member__in=members).count() == len(members)
+
+
+def sheets_for(tender: Tender, user: User | None):
+    """Score sheets: a member sees its own at once and the others' only once every acting
+    member has submitted; auditors see them all; no one else."""
+    member = member_of(tender, user)
+    sheets = ScoreSheet.objects.filter(tender=tender).select_related("member__user")
+    if has_role(user, Role.AUDITOR):
+        return sheets
+    if member is None or not member.may_see_documents:
+        raise NotFound(_("No such tender."))
+    return sheets if scoring_complete(tender) else sheets.filter(member=member)
+
+
+def aggregate(tender: Tender) -> dict:
+    """Per bid: the mean points of each criterion over the members, the weighted technical
+    score (0–100), and criteria where two members are more than DISAGREEMENT_POINTS apart."""
+    if not scoring_complete(tender):
+        raise Conflict(_("Not every member has submitted scores yet."))
+    weights = {str(c.number): Decimal(c.weight) for c in
+               tender.criteria.filter(kind=CriterionKind.SCORED)}  # fmt: skip
+    sheets = [s.scores for s in ScoreSheet.objects.filter(member__in=active_members(tender))]
+    out = {}
+    for bid in sheets[0]:
+        means, flags = {}, []
+        for criterion in weights:
+            points = [Decimal(s[bid][criterion]) for s in sheets]
+            means[criterion] = sum(points) / len(points)
+            if max(points) - min(points) > DISAGREEMENT_POINTS:
+                flags.append(criterion)
+        technical = sum(weights[c] * means[c] for c in weights) / 100
+        out[bid] = {
+            "means": {c: format(m.quantize(Decimal("0.01")), "f") for c, m in means.items()},
+            "technical": technical.quantize(Decimal("0.0001")),
+            "disagreements": flags,
+            "members": len(sheets),
+        }
+    return out

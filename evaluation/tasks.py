@@ -1,0 +1,10 @@
+"""Beat: deadlines of the evaluation and after (clarifications, debriefings, complaints)."""
+
+from celery import shared_task
+
+from evaluation import examination
+
+
+@shared_task(name="evaluation.tasks.track_deadlines")
+def track_deadlines() -> int:
+    return examination.expire_clarifications()

@@ -1,0 +1,243 @@
+"""From opening to a published award through the API: examination with reasons,
+clarifications, independent scores hidden until all are in, an engine run, the report, its
+approval by a second person, the published evaluation (re-run and checked against the ledger
+commitments), notifications, and debriefing. Role-matrix checks on every write."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.core import mail
+
+from evaluation.models import Award, EvaluationRun, Examination, Report, ScoreSheet
+from procurement.models import LedgerEntry, Notification, OrganisationKind, Role
+from tenders.models import Tender
+from tests.evaluation.flow import COMBINED, examine, get, open_with_bids, post, sheet
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def members(make_user, agency):
+    return [make_user((Role.EVALUATOR, agency), email=f"ev{i}@example.gov.vn") for i in (1, 2)]
+
+
+@pytest.fixture
+def approver(make_user, agency):
+    return make_user((Role.APPROVER, agency))
+
+
+@pytest.fixture
+def combined(api_as, make_tender, make_bidder, custodians, officer, members):
+    tender = make_tender(publish=True, **COMBINED)
+    return open_with_bids(
+        api_as, tender, make_bidder, custodians,
+        ["41500000000.00", "40000000000.00", "45000000000.00"], officer=officer, members=members,
+    )  # fmt: skip
+
+
+def payload(kind):
+    entry = LedgerEntry.objects.filter(kind=kind).order_by("seq").last()
+    return json.loads(bytes(entry.canonical))["payload"]
+
+
+def test_combined_tender_from_opening_to_published_award(
+    api_as, combined, members, approver, officer, make_user, make_org, agency,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    t, (a, b, c) = combined.tender, combined.bids
+    (ua, oa), (ub, ob), (uc, oc) = combined.bidders
+    m1, m2 = members
+    # Examination: the bidders, the officer and an outsider cannot record one.
+    for outsider in (ua, officer, make_user((Role.EVALUATOR, agency))):
+        assert examine(api_as, outsider, t, a).status_code in (403, 404)
+    assert not Examination.objects.exists()
+    refused = examine(api_as, m1, t, c, fail="qualification")
+    assert refused.status_code == 400  # a fail needs a reason
+    assert examine(api_as, m1, t, a).status_code == 201
+    t.refresh_from_db()
+    assert t.status == "evaluating"
+    assert "Kinh nghiệm" not in json.dumps(payload("EXAMINATION_RECORDED"))
+    assert payload("EXAMINATION_RECORDED")["commitment"]
+    assert examine(api_as, m2, t, b).status_code == 201
+    response = examine(api_as, m1, t, c, fail="qualification", reason="Kinh nghiệm chưa đủ")
+    assert response.status_code == 201 and response.json()["passed"] is False
+
+    # A clarification to bidder A: only A answers it, and only A of the bidders sees it.
+    asked = post(api_as, m1, "tender-clarifications", t,
+                 {"bid": a, "question": "Làm rõ tiến độ thi công mặt cầu"})  # fmt: skip
+    assert asked.status_code == 201, asked.json()
+    assert post(api_as, ub, "tender-clarification-answer", t, {"answer": "x"}, 1).status_code == 404
+    assert get(api_as, ub, "tender-clarifications", t).status_code == 404
+    assert len(get(api_as, ua, "tender-clarifications", t).json()) == 1
+    answered = post(api_as, ua, "tender-clarification-answer", t,
+                    {"answer": "Hoàn thành trong 180 ngày"}, 1)  # fmt: skip
+    assert answered.status_code == 200
+    assert post(api_as, ua, "tender-clarification-answer", t, {"answer": "y"}, 1).status_code == 409
+    assert any(n.kind == "clarification_requested" for n in Notification.objects.filter(user=ua))
+
+    # Independent scores: hidden from the other member until both are in.
+    passed = [a, b]
+    s1 = sheet(t, passed, {a: (80, 90), b: (75, 70)})
+    s2 = sheet(t, passed, {a: (84, 60), b: (71, 74)})
+    assert post(api_as, officer, "tender-scores", t, {"scores": s1}).status_code == 403
+    assert post(api_as, m1, "tender-scores", t,
+                {"scores": sheet(t, [a, b, c], {a: (1, 1), b: (1, 1), c: (1, 1)})}
+                ).status_code == 400  # the failed bid is not scored  # fmt: skip
+    assert post(api_as, m1, "tender-scores", t, {"scores": s1}).status_code == 201
+    assert post(api_as, m1, "tender-scores", t, {"scores": s1}).status_code == 409  # final
+    assert len(get(api_as, m1, "tender-scores", t).json()) == 1
+    assert get(api_as, m2, "tender-scores", t).json() == []  # nothing of m1's before its own
+    assert post(api_as, m1, "tender-runs", t).status_code == 409  # not every member scored
+    assert post(api_as, m2, "tender-scores", t, {"scores": s2}).status_code == 201
+    assert len(get(api_as, m2, "tender-scores", t).json()) == 2
+    assert get(api_as, officer, "tender-scores", t).status_code == 404
+
+    # The engine run: technical A = 0.6×82 + 0.4×75 = 79.2; B = 0.6×73 + 0.4×72 = 72.6.
+    run = post(api_as, m1, "tender-runs", t)
+    assert run.status_code == 201, run.json()
+    lot = run.json()["record"]["lots"][0]
+    totals = {r["bid"]: r["total"] for r in lot["result"]}
+    # price scores: A 100×40/41.5 = 96.3855…, B 100; total = 0.3 price + 0.7 technical
+    assert totals[a] == "84.36" and totals[b] == "80.82" and totals[c] is None
+    assert [r["rank"] for r in lot["result"]] == [1, 2, None]
+    assert payload("EVALUATION_RUN")["record_sha256"] == run.json()["sha256"]
+
+    # The report, then approval by a second person.
+    report = post(api_as, m1, "tender-reports", t, {"summary": "Đề xuất trao thầu cho A."})
+    assert report.status_code == 201, report.json()
+    assert report.json()["proposals"] == [
+        {"lot": 1, "bid": a, "supplier": oa.code, "value": "41500000000.00"}
+    ]
+    assert examine(api_as, m1, t, a).status_code == 409  # locked while with the approver
+    assert post(api_as, m1, "tender-report-approve", t, None, 1).status_code == 403
+    both = make_user((Role.APPROVER, agency), (Role.EVALUATOR, agency))
+    post(api_as, officer, "tender-committee", t, {"user": str(both.public_id)})
+    assert post(api_as, both, "tender-report-approve", t, None, 1).status_code == 403
+    other_approver = make_user((Role.APPROVER, make_org(OrganisationKind.AGENCY)))
+    assert post(api_as, other_approver, "tender-report-approve", t, None, 1).status_code in (
+        403, 404)  # fmt: skip
+    assert post(api_as, officer, "tender-report-approve", t, None, 1).status_code == 403
+    assert get(api_as, ua, "tender-evaluation", t).status_code == 404  # not yet public
+
+    # Sent back once with reasons, then a second report, approved.
+    returned = post(api_as, approver, "tender-report-return", t,
+                    {"reason": "Bổ sung nhận xét về cạnh tranh"}, 1)  # fmt: skip
+    assert returned.status_code == 200 and returned.json()["status"] == "returned"
+    second = {"summary": "Đề xuất trao thầu cho A; cạnh tranh tốt."}
+    assert post(api_as, m2, "tender-reports", t, second).status_code == 201
+    with django_capture_on_commit_callbacks(execute=True):
+        approved = post(api_as, approver, "tender-report-approve", t, None, 2)
+    assert approved.status_code == 200, approved.json()
+    assert approved.json()["standstill_until"]
+    t.refresh_from_db()
+    assert t.status == "awarded"
+    award = Award.objects.get()
+    assert award.supplier == oa and str(award.value) == "41500000000.00"
+    awarded = payload("TENDER_AWARDED")
+    assert awarded["awards"][0]["supplier"] == oa.code and awarded["status"] == "awarded"
+
+    # The published evaluation: anyone reads it; re-run matches; every commitment checks out.
+    public = api_as(make_user()).get(f"/api/v1/tenders/{t.reference}/evaluation/").json()
+    assert all(line["matches"] for line in public["rerun"])
+    assert public["record_sha256"] == EvaluationRun.objects.get(number=1).sha256
+    revealed = [
+        *public["examinations"],
+        *(r["report"] for r in public["reports"]),
+        *(c["request"] for c in public["clarifications"]),
+        *(c["answer"] for c in public["clarifications"]),
+        public["reports"][0]["returned"],
+    ]
+    assert len(revealed) == 3 + 2 + 1 + 1 + 1
+    assert all(item["matches_ledger"] for item in revealed)
+    assert public["examinations"][2]["content"]["checks"][3]["reason"] == "Kinh nghiệm chưa đủ"
+    assert public["scores"][a]["technical"] == "79.2000"
+    assert "scores" not in json.dumps(public["examinations"])  # no individual sheets
+    assert ScoreSheet.objects.count() == 2
+    assert len(api_as(make_user()).get(f"/api/v1/tenders/{t.reference}/awards/").json()) == 1
+
+    # Everyone who bid is told, in the portal and by e-mail.
+    assert Notification.objects.filter(kind="award_published").count() == 3
+    assert Notification.objects.filter(kind="award_won", user=ua).exists()
+    assert {m.to[0] for m in mail.outbox} == {u.email for u, _ in combined.bidders}
+    assert len(mail.outbox) == 4  # three results, one "you won"
+    assert all(t.reference in m.body and "is published" in m.body for m in mail.outbox
+               if "won" not in m.body)  # fmt: skip
+    assert Notification.objects.exclude(emailed_at=None).count() == 4
+
+    # Debriefing: a losing bidder asks, the officer answers; others see nothing of it.
+    asked = post(api_as, ub, "tender-debriefs", t, {"question": "Vì sao chúng tôi xếp thứ hai?"})
+    assert asked.status_code == 201
+    assert post(api_as, make_user(), "tender-debriefs", t, {"question": "?"}).status_code == 403
+    assert get(api_as, uc, "tender-debriefs", t).json() == []
+    debrief = asked.json()["id"]
+    assert post(api_as, m1, "tender-debrief-answer", t, {"answer": "x"}, debrief).status_code == 404
+    assert post(api_as, officer, "tender-debrief-answer", t,
+                {"answer": "Điểm tổng hợp thấp hơn."}, debrief).status_code == 200  # fmt: skip
+    assert Tender.objects.get(pk=t.pk).status == "awarded"
+    assert Report.objects.filter(status="approved").count() == 1
+
+
+def test_abnormally_low_proposal_needs_the_bidders_explanation(
+    api_as, make_tender, make_bidder, custodians, officer, members, approver
+):
+    tender = make_tender(publish=True)
+    opened = open_with_bids(api_as, tender, make_bidder, custodians,
+                            ["30000000000.00", "45000000000.00"], officer=officer,
+                            members=members)  # fmt: skip
+    t, (low, high) = opened.tender, opened.bids
+    m1 = members[0]
+    for bid in (low, high):
+        assert examine(api_as, m1, t, bid).status_code == 201
+    run = post(api_as, m1, "tender-runs", t).json()
+    assert list(run["record"]["lots"][0]["abnormally_low"]) == [low]
+    refused = post(api_as, m1, "tender-reports", t, {"summary": "Trao cho giá thấp nhất."})
+    assert refused.status_code == 409 and "abnormally low" in refused.json()["error"]["message"]
+    post(api_as, m1, "tender-clarifications", t,
+         {"bid": low, "kind": "abnormally_low", "question": "Giải trình giá"})  # fmt: skip
+    still = post(api_as, m1, "tender-reports", t, {"summary": "Trao cho giá thấp nhất."})
+    assert still.status_code == 409  # the request is still open
+    user = opened.bidders[0][0]
+    post(api_as, user, "tender-clarification-answer", t, {"answer": "Có sẵn vật tư"}, 1)
+    assert (
+        post(api_as, m1, "tender-reports", t, {"summary": "Giải trình hợp lý."}).status_code == 201
+    )
+
+
+def test_a_decision_changed_after_the_run_needs_a_new_run(
+    api_as, make_tender, make_bidder, custodians, officer, members
+):
+    tender = make_tender(publish=True)
+    opened = open_with_bids(api_as, tender, make_bidder, custodians,
+                            ["41000000000.00", "42000000000.00"], officer=officer,
+                            members=members)  # fmt: skip
+    t, (x, y) = opened.tender, opened.bids
+    m1 = members[0]
+    examine(api_as, m1, t, x)
+    examine(api_as, m1, t, y)
+    assert post(api_as, m1, "tender-runs", t).status_code == 201
+    examine(api_as, m1, t, x, fail="bid_security", reason="Bảo lãnh hết hạn")
+    stale = post(api_as, m1, "tender-reports", t, {"summary": "…"})
+    assert stale.status_code == 409 and "run the engine again" in stale.json()["error"]["message"]
+    run = post(api_as, m1, "tender-runs", t).json()
+    assert [r["rank"] for r in run["record"]["lots"][0]["result"]] == [1, None]
+    report = post(api_as, m1, "tender-reports", t, {"summary": "Trao cho Y."})
+    assert report.json()["proposals"][0]["bid"] == y
+
+
+def test_unsuccessful_when_no_bid_passes(
+    api_as, make_tender, make_bidder, custodians, officer, members, approver
+):
+    tender = make_tender(publish=True)
+    opened = open_with_bids(api_as, tender, make_bidder, custodians, ["41000000000.00"],
+                            officer=officer, members=members)  # fmt: skip
+    t, (only,) = opened.tender, opened.bids
+    examine(api_as, members[0], t, only, fail="eligibility", reason="Không đủ tư cách hợp lệ")
+    post(api_as, members[0], "tender-runs", t)
+    report = post(api_as, members[0], "tender-reports", t, {"summary": "Không có hồ sơ đạt."})
+    assert report.json()["proposals"] == []
+    assert post(api_as, approver, "tender-report-approve", t, None, 1).status_code == 200
+    t.refresh_from_db()
+    assert t.status == "unsuccessful" and not Award.objects.exists()
+    assert payload("TENDER_UNSUCCESSFUL")["awards"] == []
