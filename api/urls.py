@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from api.views import (
     accounts,
     bids,
+    complaints,
     custody,
     evaluation,
     examination,
@@ -184,6 +185,51 @@ urlpatterns = [
         "tenders/<str:reference>/debriefs/<int:debrief_id>/answer/",
         examination.DebriefAnswerView.as_view(),
         name="tender-debrief-answer",
+    ),
+    path(
+        "tenders/<str:reference>/complaints/",
+        complaints.ComplaintListView.as_view(),
+        name="tender-complaints",
+    ),
+    path(
+        "tenders/<str:reference>/complaints/<int:number>/answer/",
+        complaints.ComplaintAnswerView.as_view(),
+        name="tender-complaint-answer",
+    ),
+    path(
+        "tenders/<str:reference>/complaints/<int:number>/escalate/",
+        complaints.ComplaintEscalateView.as_view(),
+        name="tender-complaint-escalate",
+    ),
+    path(
+        "tenders/<str:reference>/complaints/<int:number>/decide/",
+        complaints.ComplaintDecideView.as_view(),
+        name="tender-complaint-decide",
+    ),
+    path(
+        "tenders/<str:reference>/complaints/<int:number>/withdraw/",
+        complaints.ComplaintWithdrawView.as_view(),
+        name="tender-complaint-withdraw",
+    ),
+    path(
+        "tenders/<str:reference>/contracts/",
+        complaints.ContractListView.as_view(),
+        name="tender-contracts",
+    ),
+    path(
+        "tenders/<str:reference>/contracts/<uuid:contract_id>/amendments/",
+        complaints.ContractAmendView.as_view(),
+        name="tender-contract-amend",
+    ),
+    path(
+        "tenders/<str:reference>/contracts/<uuid:contract_id>/close/",
+        complaints.ContractCloseView.as_view(),
+        name="tender-contract-close",
+    ),
+    path(
+        "tenders/<str:reference>/attachments/<int:attachment_id>/",
+        complaints.AttachmentView.as_view(),
+        name="tender-attachment",
     ),
     path("custodians/", custody.CustodianListView.as_view(), name="custodians"),
     path("custody/seats/", custody.MySeatsView.as_view(), name="custody-seats"),

@@ -283,6 +283,10 @@ def approve_report(report: Report, *, actor: User | None) -> Report:
         report, tender = _locked_report(report)
         if tender.status != S.EVALUATING:
             raise Conflict(_("The evaluation of this tender is not open."))
+        from evaluation.complaints import suspended  # noqa: PLC0415 - built on this module
+
+        if suspended(tender, "award"):
+            raise Conflict(_("An open complaint suspends the award of this tender."))
         now = db_now()
         standstill_until = now + tender.regime.standstill
         outcome = S.AWARDED if report.proposals else S.UNSUCCESSFUL
@@ -452,3 +456,24 @@ def debriefs_for(tender: Tender, user: User | None):
     if organisation is None:
         raise NotFound(_("No such tender."))
     return rows.filter(supplier=organisation)
+
+
+def track_missed_debriefs(now=None) -> int:
+    """Beat: debriefing requests the agency let pass unanswered, marked publicly."""
+    now = now or db_now()
+    marked = 0
+    for pk in list(
+        Debrief.objects.filter(answered_at=None, missed_at=None, due_at__lte=now).values_list(
+            "pk", flat=True
+        )[:500]
+    ):
+        with transaction.atomic():
+            d = Debrief.objects.select_for_update().select_related("tender", "supplier").get(pk=pk)
+            if d.answered_at is not None or d.missed_at is not None:
+                continue
+            d.missed_at = db_now()
+            d.save(update_fields=["missed_at"])
+            record_event("DEBRIEF_DEADLINE_MISSED", d.tender, {"supplier": d.supplier.code},
+                         actor=None)  # fmt: skip
+            marked += 1
+    return marked

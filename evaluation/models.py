@@ -4,6 +4,8 @@ approval by a second person, awards and debriefings."""
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -283,9 +285,210 @@ class Debrief(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     answered_at = models.DateTimeField(null=True, blank=True)
+    missed_at = models.DateTimeField(null=True, blank=True)  # found late by the beat (public)
 
     class Meta:
         ordering = ["tender", "asked_at"]
 
     def __str__(self) -> str:
         return f"debriefing {self.pk}"
+
+
+# --- Complaints ---------------------------------------------------------------------------------
+
+
+class ComplaintSubject(models.TextChoices):
+    DOCUMENTS = "documents", _("The bidding documents")
+    PROCESS = "process", _("The conduct of the procedure")
+    RESULT = "result", _("The result")
+
+
+class ComplaintStatus(models.TextChoices):
+    WITH_AGENCY = "with_agency", _("With the procuring agency")
+    ANSWERED = "answered", _("Answered by the agency")
+    WITH_REVIEW = "with_review", _("With the review body")
+    UPHELD = "upheld", _("Upheld")
+    DISMISSED = "dismissed", _("Dismissed")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class Remedy(models.TextChoices):
+    NONE = "", _("None")
+    RE_EVALUATION = "re_evaluation", _("Re-evaluation")
+    CANCELLATION = "cancellation", _("Cancellation of the tender")
+    CORRECTION = "correction", _("Correction of the documents or procedure")
+
+
+# Open complaints about these subjects suspend these steps.
+SUSPENDS = {
+    ComplaintSubject.DOCUMENTS: "award",
+    ComplaintSubject.PROCESS: "award",
+    ComplaintSubject.RESULT: "contract",
+}
+
+
+class Complaint(models.Model):
+    """A complaint (kiến nghị) by a supplier against a decision, public on the platform. The
+    agency answers first, within the regime's working days; the complainant may escalate to the
+    review body, which decides. While open, it suspends the step it concerns (SUSPENDS)."""
+
+    public_id = models.UUIDField(unique=True, editable=False)
+    tender = models.ForeignKey(
+        "tenders.Tender", on_delete=models.PROTECT, related_name="complaints"
+    )
+    number = models.PositiveSmallIntegerField()
+    complainant = models.ForeignKey(
+        "procurement.Organisation", on_delete=models.PROTECT, related_name="+"
+    )
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    subject = models.CharField(_("about"), max_length=16, choices=ComplaintSubject.choices)
+    text = models.TextField(_("complaint"))
+    filed_at = models.DateTimeField()
+    status = models.CharField(max_length=16, choices=ComplaintStatus.choices)
+    answer_due = models.DateTimeField(null=True, blank=True)
+    answer = models.TextField(blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    escalation_due = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    review_due = models.DateTimeField(null=True, blank=True)
+    decision = models.TextField(blank=True)
+    remedy = models.CharField(max_length=16, choices=Remedy.choices, blank=True, default="")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # Deadlines the agency or the review body let pass, found by the beat scan (public).
+    answer_missed_at = models.DateTimeField(null=True, blank=True)
+    review_missed_at = models.DateTimeField(null=True, blank=True)
+    ledger_seq = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["tender", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["tender", "number"], name="complaint_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"complaint {self.number}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (
+            ComplaintStatus.WITH_AGENCY, ComplaintStatus.ANSWERED, ComplaintStatus.WITH_REVIEW
+        )  # fmt: skip
+
+
+# --- Contracts ----------------------------------------------------------------------------------
+
+
+class ContractStatus(models.TextChoices):
+    ACTIVE = "active", _("Signed, in performance")
+    COMPLETED = "completed", _("Completed")
+    TERMINATED = "terminated", _("Terminated")
+
+
+class Contract(models.Model):
+    """The contract signed on an award: parties, value, period, the signed documents' hashes,
+    later amendments, and completion or termination. Public."""
+
+    public_id = models.UUIDField(unique=True, editable=False)
+    tender = models.ForeignKey("tenders.Tender", on_delete=models.PROTECT, related_name="contracts")
+    award = models.OneToOneField(Award, on_delete=models.PROTECT, related_name="contract")
+    supplier = models.ForeignKey(
+        "procurement.Organisation", on_delete=models.PROTECT, related_name="contracts"
+    )
+    title = models.CharField(_("title"), max_length=300)
+    value = models.DecimalField(_("contract value"), max_digits=20, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    signed_on = models.DateField(_("signed on"))
+    start_date = models.DateField(_("start"))
+    end_date = models.DateField(_("end"))
+    status = models.CharField(
+        max_length=16, choices=ContractStatus.choices, default=ContractStatus.ACTIVE
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField()
+    ledger_seq = models.BigIntegerField()
+    closed_on = models.DateField(null=True, blank=True)
+    closing_reason = models.TextField(blank=True)
+    paid = models.DecimalField(
+        _("amount paid"), max_digits=20, decimal_places=2, null=True, blank=True
+    )
+
+    class Meta:
+        ordering = ["tender", "signed_on"]
+
+    def __str__(self) -> str:
+        return f"contract {self.public_id}"
+
+
+class ContractAmendment(models.Model):
+    """A published change of value or end date, with its reason."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="amendments")
+    number = models.PositiveSmallIntegerField()
+    reason = models.TextField(_("reason"))
+    old_value = models.DecimalField(max_digits=20, decimal_places=2)
+    new_value = models.DecimalField(max_digits=20, decimal_places=2)
+    old_end_date = models.DateField()
+    new_end_date = models.DateField()
+    amended_on = models.DateTimeField()
+    ledger_seq = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["contract", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract", "number"], name="contract_amendment_number"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"amendment {self.number}"
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    return f"attachments/{instance.tender.public_id}/{uuid.uuid4().hex}"
+
+
+class Attachment(models.Model):
+    """A public file attached to a complaint, its answer or decision, or a contract (signed
+    copy, amendment), kept with its SHA-256 (which the ledger entry carries)."""
+
+    tender = models.ForeignKey("tenders.Tender", on_delete=models.PROTECT, related_name="+")
+    complaint = models.ForeignKey(
+        Complaint, null=True, blank=True, on_delete=models.PROTECT, related_name="attachments"
+    )
+    contract = models.ForeignKey(
+        Contract, null=True, blank=True, on_delete=models.PROTECT, related_name="attachments"
+    )
+    title = models.CharField(max_length=300)
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    file = models.FileField(upload_to=attachment_path, max_length=200)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(complaint__isnull=False, contract__isnull=True)
+                | Q(complaint__isnull=True, contract__isnull=False),
+                name="attachment_one_owner",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.filename

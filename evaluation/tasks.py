@@ -2,9 +2,13 @@
 
 from celery import shared_task
 
-from evaluation import examination
+from evaluation import award, complaints, examination
 
 
 @shared_task(name="evaluation.tasks.track_deadlines")
 def track_deadlines() -> int:
-    return examination.expire_clarifications()
+    return (
+        examination.expire_clarifications()
+        + complaints.track_missed()
+        + award.track_missed_debriefs()
+    )

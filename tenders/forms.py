@@ -62,16 +62,20 @@ class TenderForm(forms.Form):
     price_weight = forms.IntegerField(
         label=_("Price weight (%)"), min_value=1, max_value=99, required=False
     )
-    price_formula = forms.ChoiceField(label=_("Price score formula"), choices=PriceFormula.choices)
+    price_formula = forms.ChoiceField(
+        label=_("Price score formula"), choices=PriceFormula.choices, required=False
+    )
     technical_pass_mark = forms.IntegerField(
-        label=_("Technical pass mark (points of 100)"), min_value=0, max_value=100, initial=70
-    )
+        label=_("Technical pass mark (points of 100)"), min_value=0, max_value=100, initial=70,
+        required=False,
+    )  # fmt: skip
     abnormal_share_pct = forms.IntegerField(
-        label=_("Abnormally low below (% of the estimate)"), min_value=0, max_value=100, initial=80
-    )
+        label=_("Abnormally low below (% of the estimate)"), min_value=0, max_value=100,
+        initial=80, required=False,
+    )  # fmt: skip
     abnormal_gap_pct = forms.IntegerField(
         label=_("Abnormally low: more than this % below the mean of the other bids"),
-        min_value=0, max_value=100, initial=20,
+        min_value=0, max_value=100, initial=20, required=False,
     )  # fmt: skip
     is_international = forms.BooleanField(label=_("International bidding"), required=False)
     bid_security_amount = forms.DecimalField(
@@ -141,6 +145,14 @@ class TenderForm(forms.Form):
         first_title = data.pop("lot_title")
         if lots[0]["title"] is None:
             lots[0]["title"] = first_title
+        for optional in (
+            "price_formula",
+            "technical_pass_mark",
+            "abnormal_share_pct",
+            "abnormal_gap_pct",
+        ):  # left empty: the declared defaults
+            if data.get(optional) in (None, ""):
+                data.pop(optional, None)  # fmt: skip
         return {"regime": data.pop("regime"), "lots": lots, **data}
 
 

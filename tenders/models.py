@@ -119,10 +119,12 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.CLOSED: frozenset({S.OPENED, S.CANCELLED, S.UNSUCCESSFUL}),
     S.OPENED: frozenset({S.EVALUATING, S.CANCELLED, S.UNSUCCESSFUL}),
     S.EVALUATING: frozenset({S.AWARDED, S.CANCELLED, S.UNSUCCESSFUL}),
-    S.AWARDED: frozenset({S.CONTRACTED}),
+    # An upheld complaint can send an awarded (or unsuccessful) tender back to evaluation, or
+    # cancel it; once the contract is signed, the tender's own lifecycle is over.
+    S.AWARDED: frozenset({S.CONTRACTED, S.EVALUATING, S.CANCELLED}),
     S.CONTRACTED: frozenset(),
     S.CANCELLED: frozenset(),
-    S.UNSUCCESSFUL: frozenset(),
+    S.UNSUCCESSFUL: frozenset({S.EVALUATING}),
 }
 
 

@@ -664,8 +664,9 @@ def amend_tender(tender: Tender, *, actor: User | None, rationale: str, **fields
         return _record_amendment(tender, actor=actor, now=now, rationale=rationale, changes=changes)
 
 
-def _store_document(tender: Tender, *, actor: User | None, title: str, upload: UploadedFile):
-    title = _clean_text(title, "title", required=True)
+def inspect_upload(upload: UploadedFile) -> tuple[str, str, int, str]:
+    """Check an uploaded file (allowed type, magic bytes, size) and hash it while reading.
+    Returns (file name, content type, size, SHA-256 hex); the upload is rewound."""
     name = upload.name or ""
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if extension not in DOCUMENT_TYPES:
@@ -690,13 +691,19 @@ def _store_document(tender: Tender, *, actor: User | None, title: str, upload: U
     if not head.startswith(magics):
         raise InvalidInput(_("The file's content does not match its type."), field="file")
     upload.seek(0)
+    return _clean_text(name, "file", limit=255), sorted(types)[0], upload.size, digest.hexdigest()
+
+
+def _store_document(tender: Tender, *, actor: User | None, title: str, upload: UploadedFile):
+    title = _clean_text(title, "title", required=True)
+    filename, content_type, size, sha256 = inspect_upload(upload)
     document = TenderDocument(
         tender=tender,
         title=title,
-        filename=_clean_text(name, "file", limit=255),
-        content_type=sorted(types)[0],
-        size=upload.size,
-        sha256=digest.hexdigest(),
+        filename=filename,
+        content_type=content_type,
+        size=size,
+        sha256=sha256,
         uploaded_by=actor,
     )
     document.file.save("upload", upload, save=False)
@@ -840,7 +847,13 @@ def cancel_tender(tender: Tender, *, actor: User | None, reason: str) -> Tender:
         tender.cancelled_at = db_now()
         tender.cancellation_reason = reason
         tender.save(update_fields=["status", "cancelled_at", "cancellation_reason"])
-        entry = record_event("TENDER_CANCELLED", tender, {"reason": reason}, actor=actor)
+        from evaluation.models import Award, AwardStatus  # noqa: PLC0415 - app built on this one
+
+        cancelled = Award.objects.filter(tender=tender, status=AwardStatus.ACTIVE).update(
+            status=AwardStatus.CANCELLED, cancelled_reason=reason
+        )
+        payload = {"reason": reason, **({"awards_cancelled": cancelled} if cancelled else {})}
+        entry = record_event("TENDER_CANCELLED", tender, payload, actor=actor)
         ocds.record_release(tender, event="cancellation", tag=["tenderCancellation"], entry=entry)
     return tender
 

@@ -93,3 +93,30 @@ def sheet(tender, bids: list[str], points: dict[str, tuple]) -> dict:
 
 def approver_of(make_user, agency):
     return make_user((Role.APPROVER, agency))
+
+
+def award_lowest_price(api_as, opened: Opened, approver) -> dict:
+    """Examine every bid as passing, run, report and approve: the lowest price wins."""
+    member, t = opened.members[0], opened.tender
+    for bid in opened.bids:
+        assert examine(api_as, member, t, bid).status_code == 201
+    assert post(api_as, member, "tender-runs", t).status_code == 201
+    report = post(api_as, member, "tender-reports", t, {"summary": "Giá thấp nhất."})
+    assert report.status_code == 201, report.json()
+    number = report.json()["number"]
+    approved = post(api_as, approver, "tender-report-approve", t, None, number)
+    assert approved.status_code == 200, approved.json()
+    opened.tender.refresh_from_db()
+    return approved.json()
+
+
+def pass_standstill(tender) -> None:
+    """Let the standstill run out (as time passing would)."""
+    import datetime as dt  # noqa: PLC0415
+
+    from evaluation.models import Report  # noqa: PLC0415
+    from procurement.clock import db_now  # noqa: PLC0415
+
+    Report.objects.filter(tender=tender, status="approved").update(
+        standstill_until=db_now() - dt.timedelta(seconds=1)
+    )

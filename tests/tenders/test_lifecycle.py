@@ -32,8 +32,10 @@ def test_transition_table_is_closed_and_terminal_states_are_final():
     for source, targets in TRANSITIONS.items():
         assert source in TenderStatus.values
         assert targets <= set(TenderStatus.values)
-    for final in ("contracted", "cancelled", "unsuccessful"):
+    for final in ("contracted", "cancelled"):
         assert TRANSITIONS[final] == frozenset()
+    # An unsuccessful (or awarded) outcome goes back to evaluation only on an upheld complaint.
+    assert TRANSITIONS["unsuccessful"] == frozenset({"evaluating"})
     assert "published" in TRANSITIONS["draft"]
     assert "published" not in TRANSITIONS["closed"]
 
