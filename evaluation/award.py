@@ -43,6 +43,7 @@ from procurement.models import Role, User
 from procurement.notifications import notify, representatives, staff
 from procurement.permissions import has_role, require_role
 from procurement.workdays import shift_working_days
+from tenders import ocds
 from tenders.models import EnvelopeProcedure, EvaluationMethod, Tender, TenderStatus
 
 S = TenderStatus
@@ -335,6 +336,10 @@ def approve_report(report: Report, *, actor: User | None) -> Report:
         report.save()
         tender.status = outcome
         tender.save(update_fields=["status"])
+        if awards:
+            ocds.record_release(tender, event="award", tag=["award"], entry=entry)
+        else:
+            ocds.record_release(tender, event="unsuccessful", tag=["tenderUpdate"], entry=entry)
         bidders = {b.supplier for b in bids.values() if b.ledger_seq < (tender.closing_seq or 0)}
         link = f"/tenders/{tender.reference}/"
         notify(representatives(bidders), "award_published", {"tender": tender.reference}, link)

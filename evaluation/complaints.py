@@ -34,6 +34,7 @@ from procurement.models import Organisation, Role, User
 from procurement.notifications import notify, representatives, staff
 from procurement.permissions import has_role, organisations_with_role
 from procurement.workdays import shift_working_days
+from tenders import ocds
 from tenders import services as tender_services
 from tenders.models import Tender, TenderStatus
 
@@ -141,6 +142,7 @@ def file_complaint(
         )  # fmt: skip
         complaint.ledger_seq = entry.seq
         complaint.save(update_fields=["ledger_seq"])
+        ocds.record_release(tender, event="complaint", tag=["tenderUpdate"], entry=entry)
         notify(staff(tender.agency, Role.OFFICER), "complaint_filed",
                {"tender": tender.reference}, f"/tenders/{tender.reference}/")  # fmt: skip
     return complaint
@@ -177,7 +179,7 @@ def answer(complaint: Complaint, *, actor: User | None, upheld: bool, text: str,
         complaint.save()
         files = store_attachments(tender, list(uploads), actor=actor, complaint=complaint)
         late = complaint.answer_due is not None and now > complaint.answer_due
-        record_event(
+        entry = record_event(
             "COMPLAINT_ANSWERED",
             tender,
             {"number": complaint.number, "upheld": upheld, "remedy": remedy, "text": text,
@@ -185,6 +187,7 @@ def answer(complaint: Complaint, *, actor: User | None, upheld: bool, text: str,
              "escalation_due": complaint.escalation_due},
             actor=actor,
         )  # fmt: skip
+        ocds.record_release(tender, event="complaint", tag=["tenderUpdate"], entry=entry)
         if upheld:
             _apply_remedy(tender, complaint, actor)
         notify(representatives([complaint.complainant]), "complaint_decided",
@@ -209,10 +212,11 @@ def escalate(complaint: Complaint, *, actor: User | None) -> Complaint:
         complaint.status, complaint.escalated_at = ComplaintStatus.WITH_REVIEW, now
         complaint.review_due = now + dt.timedelta(days=tender.regime.review_days)
         complaint.save()
-        record_event(
+        entry = record_event(
             "COMPLAINT_ESCALATED", tender,
             {"number": complaint.number, "review_due": complaint.review_due}, actor=actor,
         )  # fmt: skip
+        ocds.record_release(tender, event="complaint", tag=["tenderUpdate"], entry=entry)
     return complaint
 
 
@@ -233,13 +237,14 @@ def decide(complaint: Complaint, *, actor: User | None, upheld: bool, text: str,
         complaint.decided_at, complaint.decided_by = now, actor
         complaint.save()
         files = store_attachments(tender, list(uploads), actor=actor, complaint=complaint)
-        record_event(
+        entry = record_event(
             "COMPLAINT_DECIDED",
             tender,
             {"number": complaint.number, "upheld": upheld, "remedy": remedy, "text": text,
              "files": files, "late": now > complaint.review_due},
             actor=actor,
         )  # fmt: skip
+        ocds.record_release(tender, event="complaint", tag=["tenderUpdate"], entry=entry)
         if upheld:
             _apply_remedy(tender, complaint, actor)
         notify(
@@ -258,7 +263,10 @@ def withdraw(complaint: Complaint, *, actor: User | None) -> Complaint:
             raise Conflict(_("This complaint is already closed."))
         complaint.status, complaint.decided_at = ComplaintStatus.WITHDRAWN, db_now()
         complaint.save()
-        record_event("COMPLAINT_WITHDRAWN", tender, {"number": complaint.number}, actor=actor)
+        entry = record_event(
+            "COMPLAINT_WITHDRAWN", tender, {"number": complaint.number}, actor=actor
+        )
+        ocds.record_release(tender, event="complaint", tag=["tenderUpdate"], entry=entry)
     return complaint
 
 
@@ -283,13 +291,14 @@ def _apply_remedy(tender: Tender, complaint: Complaint, actor: User | None) -> N
         )
         tender.status = S.EVALUATING
         tender.save(update_fields=["status"])
-        record_event(
+        entry = record_event(
             "TENDER_REEVALUATION",
             tender,
             {"complaint": complaint.number, "awards_cancelled": cancelled,
              "status": S.EVALUATING.value},
             actor=actor,
         )  # fmt: skip
+        ocds.record_release(tender, event="reevaluation", tag=["awardUpdate"], entry=entry)
     elif complaint.remedy == Remedy.CANCELLATION and tender.status not in (
         S.CANCELLED, S.CONTRACTED, S.DRAFT
     ):  # fmt: skip
@@ -332,7 +341,8 @@ def track_missed(now=None) -> int:
                     continue
                 setattr(c, field, db_now())
                 c.save(update_fields=[field])
-                record_event("COMPLAINT_DEADLINE_MISSED", c.tender,
-                             {"number": c.number, "by": who}, actor=None)  # fmt: skip
+                entry = record_event("COMPLAINT_DEADLINE_MISSED", c.tender,
+                                     {"number": c.number, "by": who}, actor=None)  # fmt: skip
+                ocds.record_release(c.tender, event="complaint", tag=["tenderUpdate"], entry=entry)
                 marked += 1
     return marked

@@ -20,6 +20,7 @@ from procurement.exceptions import Conflict, InvalidInput, NotFound
 from procurement.ledger import record_event
 from procurement.models import Role, User
 from procurement.permissions import require_role
+from tenders import ocds
 from tenders.models import Tender, TenderStatus
 
 S = TenderStatus
@@ -94,6 +95,7 @@ def sign_contract(
         )  # fmt: skip
         contract.ledger_seq = entry.seq
         contract.save(update_fields=["ledger_seq"])
+        ocds.record_release(tender, event="contract", tag=["contract"], entry=entry)
     return contract
 
 
@@ -137,6 +139,9 @@ def amend_contract(
         )  # fmt: skip
         contract.value, contract.end_date = new_value, new_end
         contract.save(update_fields=["value", "end_date"])
+        ocds.record_release(
+            contract.tender, event="contract-amendment", tag=["contractAmendment"], entry=entry
+        )
     return amendment
 
 
@@ -151,13 +156,15 @@ def close_contract(contract: Contract, *, actor: User | None, completed: bool, r
         contract.status = ContractStatus.COMPLETED if completed else ContractStatus.TERMINATED
         contract.closed_on, contract.closing_reason, contract.paid = today, reason, paid
         contract.save(update_fields=["status", "closed_on", "closing_reason", "paid"])
-        record_event(
+        entry = record_event(
             "CONTRACT_COMPLETED" if completed else "CONTRACT_TERMINATED",
             contract.tender,
             {"contract": str(contract.public_id), "reason": reason,
              "paid": None if paid is None else format(paid, "f")},
             actor=actor,
         )  # fmt: skip
+        tag = "implementation" if completed else "contractTermination"
+        ocds.record_release(contract.tender, event=f"contract-{tag}", tag=[tag], entry=entry)
     return contract
 
 
