@@ -148,7 +148,8 @@ def current_examinations(tender: Tender) -> dict[int, Examination]:
 
 
 def examinations_for(tender: Tender, user: User | None):
-    """The committee's examinations: for acting members, auditors and the agency's officers."""
+    """The committee's examinations: for acting members, auditors, and the agency's officers and
+    approvers."""
     if not _may_follow(tender, user):
         raise NotFound(_("No such tender."))
     return sorted(current_examinations(tender).values(), key=lambda e: e.bid.ledger_seq)
@@ -160,6 +161,7 @@ def _may_follow(tender: Tender, user: User | None) -> bool:
         (member is not None and member.may_see_documents)
         or has_role(user, Role.AUDITOR)
         or has_role(user, Role.OFFICER, tender.agency)
+        or has_role(user, Role.APPROVER, tender.agency)
     )
 
 

@@ -7,6 +7,7 @@ from django.views.i18n import set_language
 from bidders import bid_views
 from bidders import views as supplier_views
 from evaluation import views as evaluation_views
+from evaluation import web as evaluation_web
 from procurement import views
 from tenders import open_data
 from tenders import views as tender_views
@@ -37,6 +38,40 @@ urlpatterns = [
     path("workspace/bids/<uuid:bid_id>/withdraw/", bid_views.withdraw, name="bid-withdraw"),
     path("workspace/custody/", bid_views.custody_seats, name="custody-seats"),
     path("workspace/evaluations/", evaluation_views.my_evaluations, name="my-evaluations"),
+    path("workspace/clarifications/", evaluation_web.my_clarifications, name="my-clarifications"),
+    path("workspace/reviews/", evaluation_web.reviews, name="reviews"),
+    path("workspace/approvals/", evaluation_web.approvals, name="approvals"),
+    path("workspace/notifications/", evaluation_web.notifications, name="notifications"),
+    path(
+        "workspace/<str:reference>/evaluation/",
+        evaluation_web.workspace,
+        name="evaluation-workspace",
+    ),
+    path(
+        "workspace/<str:reference>/evaluation/<slug:action>/",
+        evaluation_web.act,
+        name="evaluation-act",
+    ),
+    path(
+        "tenders/<str:reference>/clarifications/<int:number>/answer/",
+        evaluation_web.answer_clarification,
+        name="clarification-answer",
+    ),
+    path(
+        "tenders/<str:reference>/evaluation/",
+        evaluation_web.public_evaluation,
+        name="tender-evaluation",
+    ),
+    path(
+        "tenders/<str:reference>/complaints/", evaluation_web.file_complaint, name="complaint-file"
+    ),
+    path(
+        "tenders/<str:reference>/complaints/<int:number>/<slug:step>/",
+        evaluation_web.complaint_step,
+        name="complaint-step",
+    ),
+    path("tenders/<str:reference>/debriefs/", evaluation_web.ask_debrief, name="debrief-ask"),
+    path("suppliers/<slug:code>/", evaluation_web.supplier_page, name="supplier"),
     path("workspace/<str:reference>/committee/", evaluation_views.committee, name="committee"),
     path(
         "workspace/<str:reference>/committee/appoint/",

@@ -18,6 +18,8 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from bidders import selectors as bid_selectors
+from evaluation import web as evaluation_web
+from evaluation.services import member_of
 from procurement import ledger
 from procurement.clock import db_now
 from procurement.exceptions import NotFound
@@ -117,6 +119,14 @@ def detail(request, reference: str):
             "seats": tender.roster.select_related("custodian__organisation").order_by("index"),
             "opening": bid_selectors.public_opening(tender),
             "can_bid": tender.is_open_at(now) and has_role(request.user, Role.SUPPLIER),
+            "outcome": evaluation_web.outcome(tender, request.user),
+            "can_follow_evaluation": tender.closing_seq is not None
+            and (
+                has_role(request.user, Role.OFFICER, tender.agency)
+                or has_role(request.user, Role.APPROVER, tender.agency)
+                or has_role(request.user, Role.AUDITOR)
+                or member_of(tender, request.user) is not None
+            ),
         },
     )
 

@@ -162,7 +162,8 @@ def test_combined_tender_from_opening_to_published_award(
     assert Notification.objects.filter(kind="award_won", user=ua).exists()
     assert {m.to[0] for m in mail.outbox} == {u.email for u, _ in combined.bidders}
     assert len(mail.outbox) == 4  # three results, one "you won"
-    assert all(t.reference in m.body and "is published" in m.body for m in mail.outbox
+    assert all(t.reference in m.body and "is published" in m.body and "đã được công khai" in m.body
+               for m in mail.outbox
                if "won" not in m.body)  # fmt: skip
     assert Notification.objects.exclude(emailed_at=None).count() == 4
 
