@@ -79,6 +79,11 @@ def build_record(tender: Tender) -> dict:
     technical = {}
     if tender.evaluation_method in SCORED_METHODS:
         technical = {bid: row["technical"] for bid, row in aggregate(tender).items()}
+        passed = {str(b.public_id) for b in scored_bids(tender)}
+        if set(technical) != passed:
+            raise Conflict(
+                _("The examination changed after the members scored: the scores cover other bids.")
+            )
     examined = current_examinations(tender)
     method = engine_method(tender)
     bids = list(opened_bids(tender).order_by("ledger_seq"))

@@ -70,9 +70,10 @@ def workspace(request, reference: str):
     officer = has_role(user, Role.OFFICER, tender.agency)
     approver = has_role(user, Role.APPROVER, tender.agency) and member is None
     auditor = has_role(user, Role.AUDITOR)
-    if not (acting or officer or approver or auditor):
+    if not (member is not None or officer or approver or auditor):
         raise HttpForbidden
-    bids = list(examination.opened_bids(tender).order_by("ledger_seq"))
+    follows = acting or officer or approver or auditor
+    bids = list(examination.opened_bids(tender).order_by("ledger_seq")) if follows else []
     current = examination.current_examinations(tender)
     scored = [c for c in tender.criteria.all() if c.kind == CriterionKind.SCORED]
     complete = examination.scoring_complete(tender)
@@ -80,25 +81,26 @@ def workspace(request, reference: str):
     sheets = []
     if acting or auditor:
         sheets = list(examination.sheets_for(tender, user))
-    runs = list(EvaluationRun.objects.filter(tender=tender).order_by("-number"))
-    reports = list(award.reports_for(tender, user))
+    runs = list(EvaluationRun.objects.filter(tender=tender).order_by("-number")) if follows else []
+    reports = list(award.reports_for(tender, user)) if follows else []
     rows = [{"bid": b, "examination": current.get(b.pk)} for b in bids]
     context = {
         "tender": tender,
         "member": member,
         "acting": acting,
+        "must_declare": member is not None and not acting,
         "officer": officer,
         "approver": approver,
         "rows": rows,
         "checks": examination.checks_for(tender),
-        "clarifications": examination.clarifications_for(tender, user),
+        "clarifications": examination.clarifications_for(tender, user) if follows else [],
         "kinds": ClarificationKind.choices,
         "scored": scored,
         "scores_needed": tender.evaluation_method in examination.SCORED_METHODS,
         "own_sheet": own_sheet,
         "sheets": sheets,
         "complete": complete,
-        "aggregate": examination.aggregate(tender) if complete and scored else {},
+        "aggregate": examination.aggregate(tender) if follows and complete and scored else {},
         "passed_bids": [r["bid"] for r in rows if r["examination"] and r["examination"].passed],
         "runs": runs,
         "latest": runs[0] if runs else None,
@@ -368,6 +370,7 @@ def outcome(tender, user) -> dict:
     bids = {str(b.public_id): b for b in Bid.objects.filter(tender=tender)
             .select_related("supplier")}  # fmt: skip
     lots = []
+    labels = dict(examination.checks_for(tender))
     if published:
         failed = {e["content"]["bid"]: e for e in published["examinations"]}
         for lot in published["record"]["lots"]:
@@ -380,7 +383,8 @@ def outcome(tender, user) -> dict:
                     **r, "supplier": bid.supplier if bid else None,
                     "price": inputs[r["bid"]]["price"],
                     "technical": inputs[r["bid"]]["technical"],
-                    "fails": [c for c in check["content"]["checks"] if not c["passed"]]
+                    "fails": [{**c, "label": labels.get(c["check"], c["check"])}
+                              for c in check["content"]["checks"] if not c["passed"]]
                     if check else [],
                     "flags": lot["abnormally_low"].get(r["bid"], []),
                 })  # fmt: skip

@@ -242,3 +242,34 @@ def test_unsuccessful_when_no_bid_passes(
     t.refresh_from_db()
     assert t.status == "unsuccessful" and not Award.objects.exists()
     assert payload("TENDER_UNSUCCESSFUL")["awards"] == []
+
+
+def test_rerun_command_and_offline_module_reproduce_the_published_ranking(
+    api_as, combined, members, approver, tmp_path, capsys
+):
+    from django.core.management import CommandError, call_command
+
+    from evaluation import scoring
+    from tests.evaluation.flow import award_lowest_price
+
+    t = combined.tender
+    for bid in combined.bids:
+        examine(api_as, members[0], t, bid)
+    for member, pts in zip(members, ((80, 70), (90, 60)), strict=True):
+        post(api_as, member, "tender-scores", t,
+             {"scores": sheet(t, combined.bids, {b: pts for b in combined.bids})})  # fmt: skip
+    combined.members = members
+    award_lowest_price(api_as, combined, approver)
+    call_command("rerun_evaluation", t.reference)
+    out = capsys.readouterr().out
+    assert "ledger entry: MATCHES" in out and "lot 1: MATCHES" in out
+    published = api_as(approver).get(f"/api/v1/tenders/{t.reference}/evaluation/").json()
+    path = tmp_path / "record.json"
+    path.write_text(json.dumps(published))
+    assert scoring.main([str(path)]) == 0  # python -m evaluation.scoring record.json
+    # A tampered record (a price changed) no longer re-runs to the published ranking.
+    published["record"]["lots"][0]["bids"][0]["price"] = "1.00"
+    path.write_text(json.dumps(published))
+    assert scoring.main([str(path)]) == 1
+    with pytest.raises(CommandError):
+        call_command("rerun_evaluation", file=str(path))

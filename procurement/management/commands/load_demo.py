@@ -66,6 +66,14 @@ ORGANISATIONS = [
         "Hà Nội",
     ),
     (
+        "hoi-dong-kien-nghi",
+        OVERSIGHT,
+        "Hội đồng Giải quyết Kiến nghị (Bộ Tài chính)",
+        "Complaint Review Council (Ministry of Finance)",
+        "",
+        "Hà Nội",
+    ),
+    (
         "cong-ty-song-hong",
         SUPPLIER,
         "Công ty TNHH Xây dựng Sông Hồng",
@@ -96,11 +104,13 @@ USERS = [
     ("officer", "Nguyễn Văn An", "so-gtvt-ha-noi", [Role.OFFICER]),
     ("approver", "Trần Thị Bình", "so-gtvt-ha-noi", [Role.APPROVER]),
     ("evaluator", "Lê Minh Châu", "so-gtvt-ha-noi", [Role.EVALUATOR]),
+    ("evaluator-2", "Phan Thị Diệu", "so-gtvt-ha-noi", [Role.EVALUATOR]),
     ("custodian-agency", "Phạm Quốc Dũng", "so-gtvt-ha-noi", [Role.CUSTODIAN]),
     ("officer-hospital", "Hoàng Thu Hà", "benh-vien-da-nang", [Role.OFFICER]),
     ("custodian-audit", "Vũ Thị Hạnh", "kiem-toan-nha-nuoc", [Role.CUSTODIAN]),
     ("auditor", "Đặng Văn Khoa", "kiem-toan-nha-nuoc", [Role.AUDITOR]),
     ("custodian-civil", "Bùi Thị Lan", "giam-sat-cong-dong", [Role.CUSTODIAN]),
+    ("reviewer", "Lý Văn Quang", "hoi-dong-kien-nghi", [Role.REVIEWER]),
     ("supplier", "Đỗ Hữu Minh", "cong-ty-song-hong", [Role.SUPPLIER]),
     ("supplier-mekong", "Ngô Thị Nga", "thiet-bi-y-te-mekong", [Role.SUPPLIER]),
     ("supplier-saigon", "Trịnh Công Phúc", "saigon-so", [Role.SUPPLIER]),
@@ -226,9 +236,22 @@ def demo_tenders() -> None:
 
 DRILL_OPENED = "Diễn tập: văn phòng phẩm quý I (đã mở thầu)"
 DRILL_OPEN = "Diễn tập: máy in cho phòng một cửa (đang nhận hồ sơ)"
+DRILL_AWARDED = "Diễn tập: bàn ghế phòng họp (đã có kết quả, đang chờ ký)"
+# The drill tenders that go through evaluation use the combined method, so the demo shows the
+# pass/fail examination, independent scores and the price formula together.
+DRILL_COMBINED = {
+    "evaluation_method": "combined",
+    "price_weight": 30,
+    "technical_pass_mark": 70,
+    "criteria": [
+        {"kind": "pass_fail", "name": "Giấy chứng nhận chất lượng sản phẩm"},
+        {"kind": "scored", "name": "Chất lượng kỹ thuật", "weight": 70},
+        {"kind": "scored", "name": "Tiến độ và bảo hành", "weight": 30},
+    ],
+}
 
 
-def _drill_tender(title: str, seconds: float):
+def _drill_tender(title: str, seconds: float, **fields):
     """A tender under the drill regime (no minimum periods) with the demo custodians."""
     from decimal import Decimal
 
@@ -262,6 +285,7 @@ def _drill_tender(title: str, seconds: float):
         lots=[{"title": title, "items": [
             {"description": "Văn phòng phẩm", "quantity": "1", "unit": "gói",
              "classification_code": "30000000-9"}]}],
+        **fields,
     )  # fmt: skip
     roster = [i.code for i in custody.active_identities().filter(is_demo=True).order_by("pk")]
     custody.set_roster(tender, actor=officer, custodians=roster, threshold=2)
@@ -269,11 +293,9 @@ def _drill_tender(title: str, seconds: float):
     return tender_services.publish_tender(tender, actor=officer)
 
 
-def demo_drills() -> None:
-    """Two drill tenders: one already through closing, key release and opening (so the
-    opening record is there to check), and one open for bids for 30 minutes, so a visitor can
-    seal and submit and watch it close and open. Sealed by the demo suppliers as a sealer
-    would; skipped while they exist."""
+def _opened_drill(title: str, bids: list[tuple[str, str, str]], **fields):
+    """A drill tender sealed by the demo suppliers as a sealer would, then closed, released
+    by the demo custodians and opened."""
     import json
     import time
 
@@ -282,24 +304,99 @@ def demo_drills() -> None:
     from procurement import demo_custodians
     from procurement.clock import db_now
     from tenders import services as tender_services
+
+    tender = _drill_tender(title, seconds=3, **fields)
+    for username, code, price in bids:
+        sheet = json.dumps({"currency": "VND", "lots": [{"lot": 1, "price": price}]})
+        body = seal_for(tender, code, price=sheet.encode(), docs=b"Demo: ho so ky thuat")
+        submission.submit_bid(
+            tender, actor=User.objects.get(username=username), stream=io.BytesIO(body)
+        )
+    while db_now() < tender.submission_deadline + dt.timedelta(
+        seconds=demo_custodians.GRACE_SECONDS + 0.5
+    ):
+        time.sleep(0.5)
+    tender_services.close_tender(tender)
+    demo_custodians.run_round()
+    opening.open_tender(tender)
+    tender.refresh_from_db()
+    return tender
+
+
+def _committee(tender, *usernames, declare: bool = False) -> None:
+    from evaluation import services as evaluation_services
+
+    officer = User.objects.get(username="officer")
+    for username in usernames:
+        member = User.objects.get(username=username)
+        evaluation_services.appoint(tender, actor=officer, user=member)
+        if declare:
+            evaluation_services.declare(tender, actor=member, conflict=False)
+
+
+def _evaluate_and_award(tender) -> None:
+    """The committee's whole work on a drill tender, as its members would do it in the portal:
+    examination (one bid fails, with its reason), a clarification answered, independent scores,
+    the engine run, the report, and approval by the agency's approver."""
+    from bidders.models import Bid
+    from evaluation import award, examination
+
+    first, second = (User.objects.get(username=u) for u in ("evaluator", "evaluator-2"))
+    bids = list(Bid.objects.filter(tender=tender).order_by("ledger_seq"))
+    keys = [key for key, _label in examination.checks_for(tender)]
+    for bid in bids:
+        fails = bid.supplier.code == "thiet-bi-y-te-mekong"
+        checks = [{"check": k, "passed": not (fails and k == "criterion:1"),
+                   "reason": "Không nộp giấy chứng nhận chất lượng" if fails and k == "criterion:1"
+                   else ""} for k in keys]  # fmt: skip
+        examination.examine(tender, actor=first, bid_id=str(bid.public_id), checks=checks)
+    clarification = examination.request_clarification(
+        tender, actor=first, bid_id=str(bids[0].public_id), kind="clarification",
+        question="Đề nghị làm rõ thời gian bảo hành bàn ghế.",
+    )  # fmt: skip
+    examination.answer_clarification(
+        tender, clarification.number, actor=User.objects.get(username="supplier"),
+        answer="Bảo hành 36 tháng tại chỗ.",
+    )  # fmt: skip
+    passed = [str(b.public_id) for b in examination.scored_bids(tender)]
+    points = {first: ("85", "80"), second: ("78", "90")}
+    for member, (quality, schedule) in points.items():
+        scores = {bid: {"2": quality, "3": schedule} for bid in passed}
+        scores[passed[-1]] = {"2": str(int(quality) - 6), "3": schedule}
+        examination.submit_sheet(tender, actor=member, scores=scores)
+    award.run_evaluation(tender, actor=first)
+    report = award.submit_report(
+        tender, actor=first,
+        summary="Hai hồ sơ đạt yêu cầu; một hồ sơ không có giấy chứng nhận chất lượng. "
+        "Đề xuất trao thầu cho nhà thầu xếp hạng thứ nhất.",
+    )  # fmt: skip
+    award.approve_report(report, actor=User.objects.get(username="approver"))
+
+
+def demo_drills() -> None:
+    """Drill tenders (the drill regime: no minimum periods, a 3-minute standstill):
+    - one opened, with its committee appointed: sign in as ``evaluator`` and ``evaluator-2``
+      to declare, examine, score and report, as ``approver`` to approve, as a supplier to
+      complain, as ``reviewer`` to decide, and as ``officer`` to sign the contract;
+    - one already awarded, in its standstill, with the whole evaluation public and checkable;
+    - one open for bids for 30 minutes, to seal and submit and watch it close and open.
+    Skipped while they exist."""
     from tenders.models import Tender, TenderStatus
 
     if not Tender.objects.filter(title=DRILL_OPENED).exists():
-        tender = _drill_tender(DRILL_OPENED, seconds=3)
-        for username, code, price in [("supplier", "cong-ty-song-hong", "238500000"),
-                                      ("supplier-saigon", "saigon-so", "229900000")]:  # fmt: skip
-            sheet = json.dumps({"currency": "VND", "lots": [{"lot": 1, "price": price}]})
-            body = seal_for(tender, code, price=sheet.encode(), docs=b"Demo: ho so ky thuat")
-            submission.submit_bid(
-                tender, actor=User.objects.get(username=username), stream=io.BytesIO(body)
-            )
-        while db_now() < tender.submission_deadline + dt.timedelta(
-            seconds=demo_custodians.GRACE_SECONDS + 0.5
-        ):
-            time.sleep(0.5)
-        tender_services.close_tender(tender)
-        demo_custodians.run_round()
-        opening.open_tender(tender)
+        tender = _opened_drill(DRILL_OPENED, [
+            ("supplier", "cong-ty-song-hong", "238500000"),
+            ("supplier-saigon", "saigon-so", "229900000"),
+        ], **DRILL_COMBINED)  # fmt: skip
+        _committee(tender, "evaluator", "evaluator-2")
+    if not Tender.objects.filter(title=DRILL_AWARDED).exists():
+        tender = _opened_drill(DRILL_AWARDED, [
+            ("supplier", "cong-ty-song-hong", "241000000"),
+            ("supplier-saigon", "saigon-so", "236500000"),
+            ("supplier-mekong", "thiet-bi-y-te-mekong", "199000000"),
+        ], **DRILL_COMBINED)  # fmt: skip
+        _committee(tender, "evaluator", "evaluator-2", declare=True)
+        _evaluate_and_award(tender)
     open_drill = Tender.objects.filter(title=DRILL_OPEN, status=TenderStatus.PUBLISHED).exists()
     if not open_drill:
         _drill_tender(DRILL_OPEN, seconds=30 * 60)
