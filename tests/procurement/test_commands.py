@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from procurement.models import LedgerEntry, Membership, Organisation, OrganisationKind, User
+from procurement.models import LedgerEntry, Membership, Organisation, OrganisationKind, Role, User
 
 ROOT = Path(__file__).resolve().parents[2]
 CLEAN_ENV = {
@@ -103,9 +103,7 @@ def test_demo_data_loads_twice_without_duplicates():
     assert again == counts
     kinds = set(Organisation.objects.values_list("kind", flat=True))
     assert kinds == set(OrganisationKind.values)
-    assert set(Membership.objects.values_list("role", flat=True)) == {
-        "officer", "approver", "evaluator", "custodian", "supplier", "auditor"
-    }  # fmt: skip
+    assert set(Membership.objects.values_list("role", flat=True)) == set(Role.values)
     custodian_orgs = Organisation.objects.filter(memberships__role="custodian").distinct()
     assert custodian_orgs.count() >= 3
     assert "MinhBach@demo2026" in out.getvalue()
