@@ -143,17 +143,21 @@ def score(bids: list[BidInput], method: Method) -> list[Scored]:
         responsive,
         key=lambda b: (primary(b), *(TIE_BREAKERS[name](b) for name in chain)),
     )
+    groups: dict = {}
+    for b in ordered:
+        groups.setdefault(primary(b), []).append(b)
+    deciders = {  # tied on the score: the first comparator that tells the group apart
+        key: next(name for name in chain if len({TIE_BREAKERS[name](o) for o in group}) > 1)
+        for key, group in groups.items()
+        if len(group) > 1
+    }
     out: list[Scored] = []
     for rank, b in enumerate(ordered, start=1):
-        resolved = None
-        group = [o for o in ordered if primary(o) == primary(b)]
-        if len(group) > 1:  # tied on the score: the first comparator that tells them apart
-            resolved = next(
-                name for name in chain if len({TIE_BREAKERS[name](o) for o in group}) > 1
-            )
+        resolved = deciders.get(primary(b))
         reason, price_score, total = results[b.bid]
         out.append(Scored(b.bid, True, reason, price_score, total, rank, resolved))
-    for b in sorted((b for b in bids if b.bid not in {r.bid for r in out}), key=lambda b: b.seq):
+    ranked = {r.bid for r in out}
+    for b in sorted((b for b in bids if b.bid not in ranked), key=lambda b: b.seq):
         reason, _, _ = results[b.bid]
         out.append(Scored(b.bid, False, reason, None, None, None, None))
     return out
@@ -169,12 +173,13 @@ def abnormally_low(
     """Flag (never reject) prices below ``share_of_estimate`` of the estimate, or more than
     ``gap_to_mean`` below the mean of the other bids' prices. Returns {bid: [reasons]}."""
     flags: dict[str, list[str]] = {}
+    total = sum((b.price for b in bids), Decimal(0))
     for b in bids:
         reasons = []
         if estimate is not None and b.price < estimate * share_of_estimate:
             reasons.append(f"below {share_of_estimate:%} of the estimate")
-        others = [o.price for o in bids if o is not b]
-        if others and b.price < (sum(others) / len(others)) * (1 - gap_to_mean):
+        others = len(bids) - 1
+        if others and b.price < ((total - b.price) / others) * (1 - gap_to_mean):
             reasons.append(f"more than {gap_to_mean:%} below the mean of the other bids")
         if reasons:
             flags[b.bid] = reasons

@@ -70,7 +70,7 @@ class TenderForm(forms.Form):
         required=False,
     )  # fmt: skip
     abnormal_share_pct = forms.IntegerField(
-        label=_("Abnormally low below (% of the estimate)"), min_value=0, max_value=100,
+        label=_("Abnormally low below (per cent of the estimate)"), min_value=0, max_value=100,
         initial=80, required=False,
     )  # fmt: skip
     abnormal_gap_pct = forms.IntegerField(

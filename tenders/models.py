@@ -231,7 +231,7 @@ class Tender(models.Model):
     # The declared abnormally-low rule: a price below this share of the estimate, or this far
     # below the mean of the other bids, must be explained before a decision.
     abnormal_share_pct = models.PositiveSmallIntegerField(
-        _("abnormally low below (% of the estimate)"), default=80,
+        _("abnormally low below (per cent of the estimate)"), default=80,
         validators=[MaxValueValidator(100)],
     )  # fmt: skip
     abnormal_gap_pct = models.PositiveSmallIntegerField(

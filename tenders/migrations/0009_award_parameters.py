@@ -56,7 +56,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='tender',
             name='abnormal_share_pct',
-            field=models.PositiveSmallIntegerField(default=80, validators=[django.core.validators.MaxValueValidator(100)], verbose_name='abnormally low below (% of the estimate)'),
+            field=models.PositiveSmallIntegerField(default=80, validators=[django.core.validators.MaxValueValidator(100)], verbose_name='abnormally low below (per cent of the estimate)'),
         ),
         migrations.AddField(
             model_name='tender',
