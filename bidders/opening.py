@@ -234,10 +234,16 @@ def _record_invalid(tender: Tender, bid: Bid, reason: str) -> None:
         bid.save()
 
 
-def open_financial(tender: Tender, *, actor: User | None, compliant: list[str]) -> list[Bid]:
+def open_financial(
+    tender: Tender, *, actor: User | None, compliant: list[str] | None = None
+) -> list[Bid]:
     """Two-envelope tenders: after the technical examination, open the price sheets of the
-    technically compliant bids, once, with the tender locked. The other bids' prices are never
-    read; a second financial opening is refused."""
+    technically compliant bids, once, with the tender locked. Which bids are compliant comes
+    from the committee's examination (and the pass mark on its scores); a ``compliant`` list,
+    if given, must be exactly that. The other bids' prices are never read; a second financial
+    opening is refused."""
+    from evaluation.examination import technically_compliant  # noqa: PLC0415 - built on this
+
     require_role(actor, Role.OFFICER, tender.agency)
     with transaction.atomic():
         tender = Tender.objects.select_for_update().get(pk=tender.pk)
@@ -251,9 +257,17 @@ def open_financial(tender: Tender, *, actor: User | None, compliant: list[str]) 
             str(b.public_id): b
             for b in Bid.objects.select_for_update().filter(tender=tender, status=BidStatus.OPENED)
         }
+        expected = technically_compliant(tender)
+        if compliant is None:
+            compliant = expected
         unknown = [c for c in compliant if c not in bids]
-        if unknown or not compliant or len(set(compliant)) != len(compliant):
+        if unknown or len(set(compliant)) != len(compliant):
             raise InvalidInput(_("Name opened bids of this tender."), field="compliant")
+        if sorted(compliant) != sorted(expected):
+            raise InvalidInput(
+                _("The compliant bids are those that passed the technical evaluation."),
+                field="compliant",
+            )
         keys = custody.released_keys(tender)
         opened = []
         for bid_id in compliant:

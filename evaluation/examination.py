@@ -409,3 +409,15 @@ def aggregate(tender: Tender) -> dict:
             "members": len(sheets),
         }
     return out
+
+
+def technically_compliant(tender: Tender) -> list[str]:
+    """Two-envelope tenders: the bids whose financial part may be opened. Every opened bid
+    examined; those that passed, and, where the method scores, reached the technical pass mark
+    on the members' mean (so every member must have scored)."""
+    bids = scored_bids(tender)
+    if tender.evaluation_method in SCORED_METHODS:
+        rows = aggregate(tender)
+        mark = Decimal(tender.technical_pass_mark)
+        bids = [b for b in bids if rows.get(str(b.public_id), {}).get("technical", -1) >= mark]
+    return [str(b.public_id) for b in bids]

@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from bidders import opening
 from bidders.models import Bid
 from evaluation import award, complaints, contracts, examination, publication
 from evaluation.models import (
@@ -97,6 +98,7 @@ def workspace(request, reference: str):
         "kinds": ClarificationKind.choices,
         "scored": scored,
         "scores_needed": tender.evaluation_method in examination.SCORED_METHODS,
+        "two_envelopes": tender.envelope_procedure == "two_envelopes",
         "own_sheet": own_sheet,
         "sheets": sheets,
         "complete": complete,
@@ -214,6 +216,10 @@ ACTIONS = {
         and _("The request is sent to the bidder.")
     ),  # fmt: skip
     "scores": _scores,
+    "financial": lambda r, t: (
+        opening.open_financial(t, actor=r.user) is not None
+        and _("The financial parts of the compliant bids are opened.")
+    ),
     "run": lambda r, t: award.run_evaluation(t, actor=r.user) and _("The engine has run."),
     "report": lambda r, t: (
         award.submit_report(t, actor=r.user, summary=r.POST.get("summary", ""))

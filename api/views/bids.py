@@ -172,7 +172,10 @@ class DocumentsView(APIView):
 
 
 class FinancialIn(serializers.Serializer):
-    compliant = serializers.ListField(child=serializers.UUIDField(), min_length=1, max_length=500)
+    compliant = serializers.ListField(
+        child=serializers.UUIDField(), max_length=500, required=False,
+        help_text="Optional: the bids that passed the technical evaluation (checked).",
+    )  # fmt: skip
 
 
 class FinancialOpeningView(APIView):
@@ -183,7 +186,8 @@ class FinancialOpeningView(APIView):
         """Two-envelope tenders: open the price sheets of the technically compliant bids."""
         tender = tender_selectors.tender_by_reference(request.user, reference)
         data = valid(FinancialIn, request)
+        given = data.get("compliant")
         bids = opening.open_financial(
-            tender, actor=request.user, compliant=[str(c) for c in data["compliant"]]
+            tender, actor=request.user, compliant=None if given is None else [str(c) for c in given]
         )
         return Response(BidOut(bids, many=True).data)

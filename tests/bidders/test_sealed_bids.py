@@ -497,7 +497,7 @@ def test_a_release_must_be_the_published_key(api_as, tender, make_bidder, custod
 
 
 def test_two_envelopes_open_prices_only_for_compliant_bids(
-    api, api_as, make_tender, make_bidder, custodians, officer
+    api, api_as, make_tender, make_bidder, custodians, officer, make_user
 ):
     tender = make_tender(publish=True, envelope_procedure="two_envelopes")
     bids = []
@@ -511,11 +511,21 @@ def test_two_envelopes_open_prices_only_for_compliant_bids(
     record = api.get(reverse("api:tender-opening", args=[tender.reference])).json()
     assert all("price_total" not in b and b["docs_sha256"] for b in record["bids"])
     assert not Bid.objects.exclude(price_key="").exists()
-    response = api_as(officer).post(
-        reverse("api:tender-financial-opening", args=[tender.reference]),
-        {"compliant": [bids[1]]},
-        format="json",
-    )
+    # The committee examines the technical parts first: the first bid fails.
+    from evaluation import services as committee
+    from tests.evaluation.flow import examine
+
+    member = make_user((Role.EVALUATOR, officer.memberships.get().organisation))
+    committee.appoint(tender, actor=officer, user=member)
+    committee.declare(tender, actor=member, conflict=False)
+    url = reverse("api:tender-financial-opening", args=[tender.reference])
+    early = api_as(officer).post(url, {}, format="json")
+    assert early.status_code == 409  # every opened bid must be examined first
+    examine(api_as, member, tender, bids[0], fail="qualification", reason="Thiếu kinh nghiệm")
+    examine(api_as, member, tender, bids[1])
+    wrong = api_as(officer).post(url, {"compliant": bids}, format="json")
+    assert wrong.status_code == 400  # not the committee's list
+    response = api_as(officer).post(url, {"compliant": [bids[1]]}, format="json")
     assert response.status_code == 200, response.json()
     record = api.get(reverse("api:tender-opening", args=[tender.reference])).json()
     prices = {b["bid"]: b.get("price_total") for b in record["bids"]}

@@ -273,3 +273,28 @@ def test_rerun_command_and_offline_module_reproduce_the_published_ranking(
     assert scoring.main([str(path)]) == 1
     with pytest.raises(CommandError):
         call_command("rerun_evaluation", file=str(path))
+
+
+def test_two_envelopes_technical_pass_mark_decides_whose_prices_are_opened(
+    api_as, make_tender, make_bidder, custodians, officer, members, approver
+):
+    tender = make_tender(publish=True, envelope_procedure="two_envelopes", **COMBINED)
+    opened = open_with_bids(api_as, tender, make_bidder, custodians,
+                            ["41000000000.00", "39000000000.00"], officer=officer,
+                            members=members)  # fmt: skip
+    t, (good, weak) = opened.tender, opened.bids
+    for bid in (good, weak):
+        assert examine(api_as, members[0], t, bid).status_code == 201
+    points = sheet(t, [good, weak], {good: (85, 80), weak: (60, 65)})
+    for m in members:  # the weak bid passes the examination but scores under the pass mark
+        post(api_as, m, "tender-scores", t, {"scores": points})
+    assert post(api_as, members[0], "tender-runs", t).status_code == 409  # prices still sealed
+    opened_prices = post(api_as, officer, "tender-financial-opening", t)
+    assert opened_prices.status_code == 200, opened_prices.json()
+    assert payload("FINANCIAL_OPENING") == {"compliant": [good], "not_compliant": [weak]}
+    run = post(api_as, members[0], "tender-runs", t).json()
+    lot = run["record"]["lots"][0]
+    assert [b["bid"] for b in lot["bids"]] == [good]  # the weak bid's price was never read
+    report = post(api_as, members[0], "tender-reports", t, {"summary": "Trao cho hồ sơ đạt."})
+    assert report.json()["proposals"][0]["bid"] == good
+    assert post(api_as, approver, "tender-report-approve", t, None, 1).status_code == 200
