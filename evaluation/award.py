@@ -20,6 +20,7 @@ from evaluation.examination import (
     _text,
     acting_member,
     aggregate,
+    conflicted,
     current_examinations,
     opened_bids,
     scored_bids,
@@ -35,6 +36,7 @@ from evaluation.models import (
     Report,
     ReportStatus,
 )
+from evaluation.services import CLOSING_SET
 from procurement.clock import db_now
 from procurement.crypto.canonical import canonical_json
 from procurement.exceptions import Conflict, NotFound, PermissionDenied
@@ -76,9 +78,12 @@ def build_record(tender: Tender) -> dict:
     if tender.envelope_procedure == EnvelopeProcedure.TWO and tender.financial_opened_at is None:
         raise Conflict(_("Open the financial parts of the compliant bids first."))
     scored_bids(tender)  # every opened bid examined
-    technical = {}
+    technical, scores = {}, None
     if tender.evaluation_method in SCORED_METHODS:
-        technical = {bid: row["technical"] for bid, row in aggregate(tender).items()}
+        rows = aggregate(tender)
+        technical = {bid: row["technical"] for bid, row in rows.items()}
+        scores = {bid: {**row, "technical": format(row["technical"], "f")}
+                  for bid, row in rows.items()}  # fmt: skip
         passed = {str(b.public_id) for b in scored_bids(tender)}
         if set(technical) != passed:
             raise Conflict(
@@ -125,6 +130,7 @@ def build_record(tender: Tender) -> dict:
         "currency": tender.currency,
         "nonce": secrets.token_hex(16),
         "lots": lots,
+        "scores": scores,  # the members' mean scores the run used (never the individual sheets)
     }
 
 
@@ -345,7 +351,10 @@ def approve_report(report: Report, *, actor: User | None) -> Report:
             ocds.record_release(tender, event="award", tag=["award"], entry=entry)
         else:
             ocds.record_release(tender, event="unsuccessful", tag=["tenderUpdate"], entry=entry)
-        bidders = {b.supplier for b in bids.values() if b.ledger_seq < (tender.closing_seq or 0)}
+        closing = tender.closing_seq or 0
+        bidders = {
+            b.supplier for b in bids.values() if b.ledger_seq < closing and b.status in CLOSING_SET
+        }
         link = f"/tenders/{tender.reference}/"
         notify(representatives(bidders), "award_published", {"tender": tender.reference}, link)
         for a in awards:
@@ -355,8 +364,22 @@ def approve_report(report: Report, *, actor: User | None) -> Report:
 
 
 def approved_report(tender: Tender) -> Report | None:
+    """The report whose result stands (none while a re-evaluation runs)."""
     return (
         Report.objects.filter(tender=tender, status=ReportStatus.APPROVED)
+        .select_related("run")
+        .order_by("-number")
+        .first()
+    )
+
+
+def published_report(tender: Tender) -> Report | None:
+    """The latest report ever approved: it stays public after an upheld complaint reopens the
+    evaluation (marked as superseded)."""
+    return (
+        Report.objects.filter(
+            tender=tender, status__in=[ReportStatus.APPROVED, ReportStatus.SUPERSEDED]
+        )
         .select_related("run")
         .order_by("-number")
         .first()
@@ -368,7 +391,7 @@ def reports_for(tender: Tender, user: User | None):
     approvers, and auditors."""
     member = CommitteeMember.objects.filter(tender=tender, user=user).first() if (
         user is not None and user.is_authenticated) else None  # fmt: skip
-    allowed = (
+    allowed = not conflicted(tender, user) and (
         (member is not None and member.may_see_documents)
         or has_role(user, Role.OFFICER, tender.agency)
         or has_role(user, Role.APPROVER, tender.agency)
@@ -396,6 +419,7 @@ def _bidder_organisation(tender: Tender, user: User | None):
     bid = (
         Bid.objects.filter(
             tender=tender,
+            status__in=CLOSING_SET,
             ledger_seq__lt=tender.closing_seq if tender.closing_seq is not None else -1,
             supplier__memberships__user=user,
             supplier__memberships__role=Role.SUPPLIER,
@@ -421,13 +445,18 @@ def request_debrief(tender: Tender, *, actor: User | None, question: str) -> Deb
         now = db_now()
         regime = tender.regime
         due = shift_working_days(now, regime.debrief_working_days, regime.holiday_calendar)
+        number = Debrief.objects.filter(tender=tender).count() + 1
+        # Who asked stays between the bidder and the agency: the entry says that a request was
+        # made and when it is due, and commits to the rest.
+        _salt, digest = commit({"number": number, "supplier": organisation.code,
+                                "question": question})  # fmt: skip
         record_event(
-            "DEBRIEF_REQUESTED", tender, {"supplier": organisation.code, "due_at": due},
-            actor=actor,
+            "DEBRIEF_REQUESTED", tender,
+            {"number": number, "due_at": due, "commitment": digest}, actor=None,
         )  # fmt: skip
         return Debrief.objects.create(
-            tender=tender, supplier=organisation, question=question, asked_by=actor,
-            asked_at=now, due_at=due,
+            tender=tender, number=number, supplier=organisation, question=question,
+            asked_by=actor, asked_at=now, due_at=due,
         )  # fmt: skip
 
 
@@ -449,7 +478,7 @@ def answer_debrief(tender: Tender, debrief_id: int, *, actor: User | None, answe
         d.save(update_fields=["answer", "answered_by", "answered_at"])
         record_event(
             "DEBRIEF_ANSWERED", d.tender,
-            {"supplier": d.supplier.code, "late": d.answered_at > d.due_at}, actor=actor,
+            {"number": d.number, "late": d.answered_at > d.due_at}, actor=actor,
         )  # fmt: skip
         link = f"/tenders/{d.tender.reference}/debriefs/"
         notify(representatives([d.supplier]), "debrief_answered",
@@ -483,7 +512,7 @@ def track_missed_debriefs(now=None) -> int:
                 continue
             d.missed_at = db_now()
             d.save(update_fields=["missed_at"])
-            record_event("DEBRIEF_DEADLINE_MISSED", d.tender, {"supplier": d.supplier.code},
+            record_event("DEBRIEF_DEADLINE_MISSED", d.tender, {"number": d.number},
                          actor=None)  # fmt: skip
             marked += 1
     return marked

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from bidders.models import Bid
 from evaluation.award import approved_report
+from evaluation.commitments import commit
 from evaluation.examination import _text
 from evaluation.models import (
     SUSPENDS,
@@ -27,6 +28,7 @@ from evaluation.models import (
     Report,
     ReportStatus,
 )
+from evaluation.services import CLOSING_SET
 from procurement.clock import db_now
 from procurement.exceptions import Conflict, InvalidInput, NotFound, PermissionDenied
 from procurement.ledger import record_event
@@ -60,10 +62,20 @@ def store_attachments(tender, uploads, *, actor, complaint=None, contract=None) 
     return out
 
 
+def still_open(complaint: Complaint, now: dt.datetime) -> bool:
+    """Open, counting a dismissed complaint only until its escalation window ends (the beat
+    scan then closes it for good)."""
+    if complaint.status == ComplaintStatus.ANSWERED:
+        return complaint.escalation_due is not None and now < complaint.escalation_due
+    return complaint.is_open
+
+
 def suspended(tender: Tender, step: str) -> list[Complaint]:
     """The open complaints that suspend ``step`` ("award" or "contract") of this tender."""
     subjects = [s for s, suspends in SUSPENDS.items() if suspends == step]
-    return [c for c in Complaint.objects.filter(tender=tender, subject__in=subjects) if c.is_open]
+    now = db_now()
+    rows = Complaint.objects.filter(tender=tender, subject__in=subjects)
+    return [c for c in rows if still_open(c, now)]
 
 
 def _complainant(tender: Tender, actor: User | None, subject: str) -> Organisation:
@@ -72,6 +84,7 @@ def _complainant(tender: Tender, actor: User | None, subject: str) -> Organisati
     if subject != ComplaintSubject.DOCUMENTS:
         bidders = Bid.objects.filter(
             tender=tender,
+            status__in=CLOSING_SET,
             ledger_seq__lt=tender.closing_seq if tender.closing_seq is not None else -1,
         ).values("supplier")
         organisations = organisations.filter(pk__in=bidders)
@@ -229,6 +242,10 @@ def decide(complaint: Complaint, *, actor: User | None, upheld: bool, text: str,
     remedy = _remedy(upheld, remedy)
     with transaction.atomic():
         complaint, tender = _locked(complaint)
+        if _involved(tender, complaint, actor):
+            raise PermissionDenied(
+                _("You took part in this tender or this complaint and cannot decide it.")
+            )
         if complaint.status != ComplaintStatus.WITH_REVIEW:
             raise Conflict(_("This complaint is not before the review body."))
         now = db_now()
@@ -252,6 +269,21 @@ def decide(complaint: Complaint, *, actor: User | None, upheld: bool, text: str,
             "complaint_decided", {"tender": tender.reference}, f"/tenders/{tender.reference}/",
         )  # fmt: skip
     return complaint
+
+
+def _involved(tender: Tender, complaint: Complaint, user: User) -> bool:
+    """A reviewer may not decide a complaint about a tender it evaluated, approved or answered
+    for, nor one filed by an organisation it represents."""
+    from evaluation.models import CommitteeMember  # noqa: PLC0415 - local query
+
+    return (
+        CommitteeMember.objects.filter(tender=tender, user=user).exists()
+        or Report.objects.filter(tender=tender, decided_by=user).exists()
+        or Complaint.objects.filter(tender=tender, answered_by=user).exists()
+        or has_role(user, Role.SUPPLIER, complaint.complainant)
+        or has_role(user, Role.OFFICER, tender.agency)
+        or has_role(user, Role.APPROVER, tender.agency)
+    )
 
 
 def withdraw(complaint: Complaint, *, actor: User | None) -> Complaint:
@@ -278,31 +310,58 @@ def _remedy(upheld: bool, remedy: str) -> str:
     return remedy
 
 
+def _bilingual(vi: str, en: str) -> str:
+    """Reasons the platform writes itself are stored in both languages (they show on pages in
+    either, and in the Vietnamese open data)."""
+    return f"{vi} / {en}"
+
+
 def _apply_remedy(tender: Tender, complaint: Complaint, actor: User | None) -> None:
-    """Re-evaluation: the awards are cancelled and the tender goes back to the committee.
-    Cancellation: the tender is cancelled. Correction: recorded; the agency acts on it."""
-    if complaint.remedy == Remedy.RE_EVALUATION and tender.status in (S.AWARDED, S.UNSUCCESSFUL):
-        reason = _("Re-evaluation ordered on complaint %(n)d.") % {"n": complaint.number}
+    """Re-evaluation: a report awaiting approval goes back to the committee; a published result
+    is superseded (it stays public, marked so), its awards are cancelled, and the tender goes
+    back to the committee. Cancellation: the tender is cancelled. Correction: recorded; the
+    agency acts on it."""
+    n = complaint.number
+    if complaint.remedy == Remedy.RE_EVALUATION and tender.status in (
+        S.EVALUATING, S.AWARDED, S.UNSUCCESSFUL
+    ):  # fmt: skip
+        reason = _bilingual(f"Đánh giá lại theo kiến nghị số {n}.",
+                            f"Re-evaluation ordered on complaint {n}.")  # fmt: skip
         cancelled = Award.objects.filter(tender=tender, status=AwardStatus.ACTIVE).update(
             status=AwardStatus.CANCELLED, cancelled_reason=reason
         )
-        Report.objects.filter(tender=tender, status=ReportStatus.APPROVED).update(
-            status=ReportStatus.RETURNED, decision_reason=reason
+        pending = list(Report.objects.filter(tender=tender, status=ReportStatus.SUBMITTED))
+        superseded = Report.objects.filter(tender=tender, status=ReportStatus.APPROVED).update(
+            status=ReportStatus.SUPERSEDED
         )
-        tender.status = S.EVALUATING
-        tender.save(update_fields=["status"])
+        moved = {}
+        if tender.status != S.EVALUATING:
+            tender.status = S.EVALUATING
+            tender.save(update_fields=["status"])
+            moved = {"status": S.EVALUATING.value}
+        returned = []
+        for report in pending:
+            salt, digest = commit({"number": report.number, "reason": reason})
+            report.status, report.decision_reason, report.decision_salt = (
+                ReportStatus.RETURNED, reason, salt)  # fmt: skip
+            returned.append((report, digest))
         entry = record_event(
             "TENDER_REEVALUATION",
             tender,
-            {"complaint": complaint.number, "awards_cancelled": cancelled,
-             "status": S.EVALUATING.value},
+            {"complaint": n, "awards_cancelled": cancelled, "results_superseded": superseded,
+             "reports_returned": [{"number": r.number, "commitment": d} for r, d in returned],
+             **moved},
             actor=actor,
         )  # fmt: skip
+        for report, _digest in returned:
+            report.decided_at, report.decision_seq = entry.recorded_at, entry.seq
+            report.save(update_fields=["status", "decision_reason", "decision_salt",
+                                       "decided_at", "decision_seq"])  # fmt: skip
         ocds.record_release(tender, event="reevaluation", tag=["awardUpdate"], entry=entry)
     elif complaint.remedy == Remedy.CANCELLATION and tender.status not in (
         S.CANCELLED, S.CONTRACTED, S.DRAFT
     ):  # fmt: skip
-        reason = _("Cancelled on complaint %(n)d.") % {"n": complaint.number}
+        reason = _bilingual(f"Hủy thầu theo kiến nghị số {n}.", f"Cancelled on complaint {n}.")
         tender_services.cancel_tender(tender, actor=None, reason=reason)
 
 
@@ -323,7 +382,8 @@ def complaint_by_number(tender: Tender, number: int) -> Complaint:
 
 
 def track_missed(now=None) -> int:
-    """Beat: mark the agency's and the review body's missed deadlines, publicly."""
+    """Beat: mark the agency's and the review body's missed deadlines, publicly, and close for
+    good the dismissed complaints not escalated in time."""
     now = now or db_now()
     marked = 0
     late_answers = Complaint.objects.filter(
@@ -345,4 +405,21 @@ def track_missed(now=None) -> int:
                                      {"number": c.number, "by": who}, actor=None)  # fmt: skip
                 ocds.record_release(c.tender, event="complaint", tag=["tenderUpdate"], entry=entry)
                 marked += 1
+    for pk in list(
+        Complaint.objects.filter(
+            status=ComplaintStatus.ANSWERED, escalation_due__lte=now
+        ).values_list("pk", flat=True)[:500]
+    ):
+        with transaction.atomic():
+            c = Complaint.objects.select_for_update().select_related("tender").get(pk=pk)
+            if c.status != ComplaintStatus.ANSWERED:
+                continue
+            c.status = ComplaintStatus.DISMISSED
+            c.decided_at = db_now()
+            c.save(update_fields=["status", "decided_at"])
+            entry = record_event("COMPLAINT_CLOSED", c.tender,
+                                 {"number": c.number, "outcome": "dismissed",
+                                  "reason": "not escalated in time"}, actor=None)  # fmt: skip
+            ocds.record_release(c.tender, event="complaint", tag=["tenderUpdate"], entry=entry)
+            marked += 1
     return marked

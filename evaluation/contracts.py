@@ -9,6 +9,7 @@ import uuid
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils.timezone import localdate
 from django.utils.translation import gettext as _
 
 from evaluation.award import approved_report
@@ -33,7 +34,7 @@ def _money(value, field: str) -> Decimal:
         value = Decimal(-1)
     if not value.is_finite() or value <= 0 or value.as_tuple().exponent < -2 or value >= 10**18:
         raise InvalidInput(_("Give a positive amount with at most two decimals."), field=field)
-    return value
+    return value.quantize(Decimal("0.01"))
 
 
 def sign_contract(
@@ -66,8 +67,13 @@ def sign_contract(
             )
         if suspended(tender, "contract"):
             raise Conflict(_("An open complaint about the result suspends the contract."))
-        if signed_on > now.date() + dt.timedelta(days=1):
+        if signed_on > localdate(now):
             raise InvalidInput(_("The signature date cannot be in the future."), field="signed_on")
+        if signed_on < localdate(report.standstill_until):
+            raise InvalidInput(
+                _("The contract cannot have been signed before the standstill ended."),
+                field="signed_on",
+            )
         contract = Contract.objects.create(
             public_id=uuid.uuid4(), tender=tender, award=award, supplier=award.supplier,
             title=title, value=value, currency=award.currency, signed_on=signed_on,
@@ -152,7 +158,7 @@ def close_contract(contract: Contract, *, actor: User | None, completed: bool, r
     paid = _money(paid, "paid") if paid not in (None, "") else None
     with transaction.atomic():
         contract = _locked(contract, actor)
-        today = db_now().date()
+        today = localdate(db_now())
         contract.status = ContractStatus.COMPLETED if completed else ContractStatus.TERMINATED
         contract.closed_on, contract.closing_reason, contract.paid = today, reason, paid
         contract.save(update_fields=["status", "closed_on", "closing_reason", "paid"])

@@ -7,9 +7,10 @@ award and goes into the ledger as a salted commitment (evaluation.commitments)."
 from __future__ import annotations
 
 import secrets
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.db import transaction
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
 from bidders.models import Bid, BidStatus
@@ -40,6 +41,7 @@ TEXT_LIMIT = 10000
 # Two members' points on one criterion further apart than this are flagged for discussion.
 DISAGREEMENT_POINTS = Decimal(20)
 SCORED_METHODS = (EvaluationMethod.COMBINED, EvaluationMethod.TECHNICAL)
+FOUR = Decimal("0.0001")
 
 
 def _text(value: str, field: str, *, required: bool = True) -> str:
@@ -122,14 +124,22 @@ def examine(tender: Tender, *, actor: User | None, bid_id: str, checks: list[dic
         bid = opened_bids(tender).filter(public_id=bid_id).first()
         if bid is None:
             raise InvalidInput(_("Name an opened bid of this tender."), field="bid")
-        version = Examination.objects.filter(bid=bid).count() + 1
+        previous = Examination.objects.filter(bid=bid).order_by("-version").first()
+        version = previous.version + 1 if previous else 1
         content = {"bid": str(bid.public_id), "version": version, "checks": clean}
         salt, digest = commit(content)
         moved = _start(tender)
+        # Scores are given to the bids that passed: a change in that set makes every sheet
+        # stale, and the members score again.
+        reset = {}
+        if previous is None or previous.passed != passed:
+            stale = ScoreSheet.objects.filter(tender=tender, superseded_at=None)
+            if stale.update(superseded_at=db_now()):
+                reset = {"scores_reset": True}
         entry = record_event(
             "EXAMINATION_RECORDED",
             tender,
-            {"version": version, "commitment": digest, **moved},
+            {"version": version, "commitment": digest, **moved, **reset},
             actor=member.user,
         )
         return Examination.objects.create(
@@ -142,7 +152,8 @@ def examine(tender: Tender, *, actor: User | None, bid_id: str, checks: list[dic
 def current_examinations(tender: Tender) -> dict[int, Examination]:
     """The latest examination of each bid, by bid pk."""
     latest = {}
-    for e in Examination.objects.filter(tender=tender).order_by("version"):
+    rows = Examination.objects.filter(tender=tender).select_related("bid__supplier", "recorded_by")
+    for e in rows.order_by("version"):
         latest[e.bid_id] = e
     return latest
 
@@ -155,7 +166,16 @@ def examinations_for(tender: Tender, user: User | None):
     return sorted(current_examinations(tender).values(), key=lambda e: e.bid.ledger_seq)
 
 
+def conflicted(tender: Tender, user: User | None) -> bool:
+    """Did ``user`` declare a conflict of interest on this tender? Then it follows nothing of
+    the evaluation, whatever other role it holds."""
+    return bool(user is not None and user.is_authenticated and CommitteeMember.objects.filter(
+        tender=tender, user=user, declaration=Declaration.CONFLICT).exists())  # fmt: skip
+
+
 def _may_follow(tender: Tender, user: User | None) -> bool:
+    if conflicted(tender, user):
+        return False
     member = member_of(tender, user)
     return (
         (member is not None and member.may_see_documents)
@@ -203,7 +223,7 @@ def request_clarification(
         notify(
             representatives([bid.supplier]),
             "clarification_requested",
-            {"tender": tender.reference, "due": due.isoformat(timespec="minutes")},
+            {"tender": tender.reference, "due": localtime(due).strftime("%d/%m/%Y %H:%M")},
             link="/workspace/clarifications/",
         )
     return clarification
@@ -227,11 +247,13 @@ def answer_clarification(tender: Tender, number: int, *, actor: User | None, ans
         if c.missed_at is not None or now >= c.due_at:
             raise Conflict(_("The time to answer this request has passed."))
         c.answer, c.answered_by, c.answered_at = answer, actor, now
+        # Recorded by the platform: the bidder's account as the entry's actor would tell, during
+        # the confidential evaluation, who was asked. Who answered is inside the commitment.
         entry = record_event(
             "CLARIFICATION_ANSWERED",
             c.tender,
             {"number": c.number, "commitment": commitment(answer_content(c), c.salt)},
-            actor=actor,
+            actor=None,
         )
         c.answer_seq = entry.seq
         c.save(update_fields=["answer", "answered_by", "answered_at", "answer_seq"])
@@ -244,7 +266,8 @@ def question_content(c: Clarification) -> dict:
 
 
 def answer_content(c: Clarification) -> dict:
-    return {"number": c.number, "answer": c.answer}
+    by = c.answered_by.ledger_subject if c.answered_by_id else None
+    return {"number": c.number, "answer": c.answer, "by": by}
 
 
 def clarifications_for(tender: Tender, user: User | None):
@@ -325,7 +348,7 @@ def submit_sheet(tender: Tender, *, actor: User | None, scores: dict) -> ScoreSh
         raise Conflict(_("This tender's evaluation method has no scored criteria."))
     with transaction.atomic():
         tender = _locked_for_work(tender)
-        if ScoreSheet.objects.filter(member=member).exists():
+        if ScoreSheet.objects.filter(member=member, superseded_at=None).exists():
             raise Conflict(_("You have already submitted your scores; they are final."))
         bids = scored_bids(tender)
         criteria = [str(n) for n in tender.criteria.filter(kind=CriterionKind.SCORED)
@@ -368,43 +391,55 @@ def _clean_scores(scores, bids: list[str], criteria: list[str]) -> dict:
     return clean
 
 
+def current_sheets(tender: Tender):
+    """The acting members' sheets that still count (not superseded)."""
+    return ScoreSheet.objects.filter(
+        tender=tender, superseded_at=None, member__in=active_members(tender)
+    )
+
+
 def scoring_complete(tender: Tender) -> bool:
-    members = list(active_members(tender).values_list("pk", flat=True))
-    return bool(members) and ScoreSheet.objects.filter(member__in=members).count() == len(members)
+    members = active_members(tender).count()
+    return bool(members) and current_sheets(tender).count() == members
 
 
 def sheets_for(tender: Tender, user: User | None):
     """Score sheets: a member sees its own at once and the others' only once every acting
     member has submitted; auditors see them all; no one else."""
     member = member_of(tender, user)
-    sheets = ScoreSheet.objects.filter(tender=tender).select_related("member__user")
-    if has_role(user, Role.AUDITOR):
-        return sheets
+    if has_role(user, Role.AUDITOR) and not conflicted(tender, user):
+        return ScoreSheet.objects.filter(tender=tender).select_related("member__user")
     if member is None or not member.may_see_documents:
         raise NotFound(_("No such tender."))
+    sheets = current_sheets(tender).select_related("member__user")
     return sheets if scoring_complete(tender) else sheets.filter(member=member)
 
 
 def aggregate(tender: Tender) -> dict:
-    """Per bid: the mean points of each criterion over the members, the weighted technical
-    score (0–100), and criteria where two members are more than DISAGREEMENT_POINTS apart."""
+    """Per bid that passed: the mean points of each criterion over the members, the weighted
+    technical score (0–100), and criteria where two members are more than DISAGREEMENT_POINTS
+    apart. Means and the technical score are rounded half-up to 4 decimals."""
     if not scoring_complete(tender):
         raise Conflict(_("Not every member has submitted scores yet."))
     weights = {str(c.number): Decimal(c.weight) for c in
                tender.criteria.filter(kind=CriterionKind.SCORED)}  # fmt: skip
-    sheets = [s.scores for s in ScoreSheet.objects.filter(member__in=active_members(tender))]
+    sheets = [s.scores for s in current_sheets(tender)]
     out = {}
-    for bid in sheets[0]:
+    for bid in (str(b.public_id) for b in scored_bids(tender)):
+        if any(bid not in sheet for sheet in sheets):
+            raise Conflict(
+                _("The examination changed after the members scored: the scores cover other bids.")
+            )
         means, flags = {}, []
         for criterion in weights:
-            points = [Decimal(s[bid][criterion]) for s in sheets]
-            means[criterion] = sum(points) / len(points)
+            points = [Decimal(sheet[bid][criterion]) for sheet in sheets]
+            means[criterion] = (sum(points) / len(points)).quantize(FOUR, rounding=ROUND_HALF_UP)
             if max(points) - min(points) > DISAGREEMENT_POINTS:
                 flags.append(criterion)
         technical = sum(weights[c] * means[c] for c in weights) / 100
         out[bid] = {
-            "means": {c: format(m.quantize(Decimal("0.01")), "f") for c, m in means.items()},
-            "technical": technical.quantize(Decimal("0.0001")),
+            "means": {c: format(m, "f") for c, m in means.items()},
+            "technical": technical.quantize(FOUR, rounding=ROUND_HALF_UP),
             "disagreements": flags,
             "members": len(sheets),
         }

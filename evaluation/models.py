@@ -148,19 +148,27 @@ class Clarification(models.Model):
 
 class ScoreSheet(models.Model):
     """One member's independent scores: {bid: {criterion number: points 0–100}} for every bid
-    that passed the examination. Final once submitted; hidden from the other members until all
+    that passed the examination. Final once submitted (unless a revised examination changes
+    which bids passed, which supersedes every sheet); hidden from the other members until all
     of them have submitted."""
 
     tender = models.ForeignKey("tenders.Tender", on_delete=models.CASCADE, related_name="+")
-    member = models.OneToOneField(CommitteeMember, on_delete=models.PROTECT, related_name="sheet")
+    member = models.ForeignKey(CommitteeMember, on_delete=models.PROTECT, related_name="sheets")
     scores = models.JSONField()
     salt = models.CharField(max_length=32, editable=False)
     commitment = models.CharField(max_length=64, editable=False)
     submitted_at = models.DateTimeField()
     ledger_seq = models.BigIntegerField()
+    # Set when a revised examination changes which bids passed: the members score again.
+    superseded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["tender", "submitted_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member"], condition=Q(superseded_at__isnull=True), name="sheet_one_current"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"scores of {self.member_id}"
@@ -195,6 +203,7 @@ class ReportStatus(models.TextChoices):
     SUBMITTED = "submitted", _("Awaiting approval")
     RETURNED = "returned", _("Sent back to the committee")
     APPROVED = "approved", _("Approved and published")
+    SUPERSEDED = "superseded", _("Approved, then reopened by an upheld complaint")
 
 
 class Report(models.Model):
@@ -271,6 +280,7 @@ class Debrief(models.Model):
     """A bidder's request to know why it lost; the agency answers within the regime's time."""
 
     tender = models.ForeignKey("tenders.Tender", on_delete=models.CASCADE, related_name="+")
+    number = models.PositiveSmallIntegerField(default=0)
     supplier = models.ForeignKey(
         "procurement.Organisation", on_delete=models.PROTECT, related_name="+"
     )

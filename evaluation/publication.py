@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 
 from evaluation import scoring
-from evaluation.award import approved_report
+from evaluation.award import published_report
 from evaluation.commitments import commitment
-from evaluation.examination import SCORED_METHODS, aggregate, answer_content, question_content
+from evaluation.examination import answer_content, question_content
 from evaluation.models import Clarification, EvaluationRun, Examination, Report, ReportStatus
 from procurement.models import LedgerEntry
 from tenders.models import Tender
@@ -31,13 +31,15 @@ def _revealed(content: dict, salt: str, seq: int | None, payloads: dict) -> dict
 
 
 def public_evaluation(tender: Tender) -> dict | None:
-    """The published evaluation of an awarded (or unsuccessful) tender; None before that."""
-    report = approved_report(tender)
+    """The published evaluation of an awarded (or unsuccessful) tender; None before that. After
+    an upheld complaint reopens the evaluation, the last published one stays, marked
+    superseded, until the next approval."""
+    report = published_report(tender)
     if report is None:
         return None
     examinations = list(Examination.objects.filter(tender=tender).select_related("bid"))
     clarifications = list(Clarification.objects.filter(tender=tender).select_related("bid"))
-    reports = list(Report.objects.filter(tender=tender))
+    reports = list(Report.objects.filter(tender=tender).select_related("run"))
     runs = list(EvaluationRun.objects.filter(tender=tender))
     seqs = {e.ledger_seq for e in examinations} | {r.ledger_seq for r in reports}
     seqs |= {c.request_seq for c in clarifications} | {c.answer_seq for c in clarifications
@@ -69,12 +71,9 @@ def public_evaluation(tender: Tender) -> dict | None:
                 r.decision_seq, payloads,
             )  # fmt: skip
         out_reports.append(row)
-    scores = None
-    if tender.evaluation_method in SCORED_METHODS:
-        scores = {bid: {**row, "technical": format(row["technical"], "f")}
-                  for bid, row in aggregate(tender).items()}  # fmt: skip
     return {
         "report": report.number,
+        "superseded": report.status == ReportStatus.SUPERSEDED,
         "approved_at": report.decided_at,
         "standstill_until": report.standstill_until,
         "summary": report.summary,
@@ -92,7 +91,7 @@ def public_evaluation(tender: Tender) -> dict | None:
             }
             for run in runs
         ],  # fmt: skip
-        "scores": scores,
+        "scores": report.run.record.get("scores"),  # as the run used them
         "examinations": [
             _revealed(
                 {"bid": str(e.bid.public_id), "version": e.version, "checks": e.checks},

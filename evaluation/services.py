@@ -17,13 +17,15 @@ from tenders.models import Tender, TenderStatus
 
 S = TenderStatus
 STATEMENT_LIMIT = 5000
+# The bids in a tender's closing set (withdrawn and replaced ones never were in it).
+CLOSING_SET = (BidStatus.SUBMITTED, BidStatus.OPENED, BidStatus.INVALID)
 
 
 def bidders_of(tender: Tender) -> list[str]:
     """The codes of the suppliers in the tender's closing set (public from the deadline)."""
     rows = Bid.objects.filter(
         tender=tender,
-        status__in=[BidStatus.SUBMITTED, BidStatus.OPENED, BidStatus.INVALID],
+        status__in=CLOSING_SET,
         ledger_seq__lt=tender.closing_seq if tender.closing_seq is not None else -1,
     )
     return sorted(set(rows.values_list("supplier__code", flat=True)))
@@ -75,6 +77,8 @@ def declare(tender: Tender, *, actor: User | None, conflict: bool, statement: st
             raise PermissionDenied(_("You are not on this tender's committee."))
         if tender.closing_seq is None:
             raise Conflict(_("Declarations are made after closing, against the bidders."))
+        if tender.status not in (S.CLOSED, S.OPENED, S.EVALUATING):
+            raise Conflict(_("The evaluation of this tender is not open."))
         if member.declaration != Declaration.PENDING:
             raise Conflict(_("You have already declared for this tender."))
         now = db_now()

@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied as HttpForbidden
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from bidders import opening
@@ -35,13 +36,29 @@ from evaluation.models import (
 )
 from evaluation.services import member_of
 from procurement.clock import db_now
-from procurement.exceptions import NotFound
+from procurement.exceptions import InvalidInput, NotFound
 from procurement.models import Notification, Organisation, OrganisationKind, Role
 from procurement.notifications import render as render_notification
 from procurement.permissions import has_role
 from procurement.web import run_service
 from tenders import selectors
 from tenders.models import CriterionKind
+
+# The engine speaks English codes; the pages say them in the reader's language.
+TIE_LABELS = {
+    "women_owned_sme": _lazy("a women-owned small or medium enterprise"),
+    "higher_technical": _lazy("the higher technical score"),
+    "lower_price": _lazy("the lower price"),
+    "local_head_office": _lazy("a head office in the locality"),
+    "disabled_employees": _lazy("more employees with disabilities"),
+    "ethnic_minority_employees": _lazy("more ethnic-minority employees"),
+    "female_employees": _lazy("more female employees"),
+    "earlier_submission": _lazy("the earlier submission (ledger index)"),
+}
+REASON_LABELS = {
+    "failed the examination": _lazy("failed the examination"),
+    "below the technical pass mark": _lazy("below the technical pass mark"),
+}
 
 
 def _tender(request, reference):
@@ -51,11 +68,22 @@ def _tender(request, reference):
         raise Http404 from None
 
 
-def _date(value: str, field: str):
+def _date(value: str | None, field: str, *, required: bool = True) -> dt.date | None:
+    """A date from a form field (YYYY-MM-DD); a clear refusal when missing or malformed."""
+    if not value and not required:
+        return None
     try:
         return dt.date.fromisoformat(value or "")
     except ValueError:
-        return None
+        raise InvalidInput(_("Give a date (YYYY-MM-DD)."), field=field) from None
+
+
+def _int(value: str | None) -> int:
+    """A number from a hidden form field; 0 (which names nothing) when it is not one."""
+    try:
+        return int(value or 0)
+    except ValueError:
+        return 0
 
 
 # --- The evaluation workspace ---------------------------------------------------------------
@@ -72,7 +100,7 @@ def workspace(request, reference: str):
     approver = has_role(user, Role.APPROVER, tender.agency) and member is None
     auditor = has_role(user, Role.AUDITOR)
     if not (member is not None or officer or approver or auditor):
-        raise HttpForbidden
+        raise Http404
     follows = acting or officer or approver or auditor
     bids = list(examination.opened_bids(tender).order_by("ledger_seq")) if follows else []
     current = examination.current_examinations(tender)
@@ -106,6 +134,7 @@ def workspace(request, reference: str):
         "passed_bids": [r["bid"] for r in rows if r["examination"] and r["examination"].passed],
         "runs": runs,
         "latest": runs[0] if runs else None,
+        "latest_lots": _labelled(runs[0].record["lots"]) if runs else [],
         "reports": reports,
         "pending": next((r for r in reports if r.status == ReportStatus.SUBMITTED), None),
         "debriefs": award.debriefs_for(tender, user) if officer or auditor else [],
@@ -119,6 +148,16 @@ def workspace(request, reference: str):
         "now": db_now(),
     }
     return render(request, "evaluation/workspace.html", context)
+
+
+def _labelled(lots: list[dict]) -> list[dict]:
+    return [
+        {**lot, "result": [
+            {**r, "tie_label": TIE_LABELS.get(r["tie_resolved_by"], r["tie_resolved_by"]),
+             "reason_label": REASON_LABELS.get(r["reason"], r["reason"])}
+            for r in lot["result"]]}
+        for lot in lots
+    ]  # fmt: skip
 
 
 def _examine(request, tender):
@@ -144,8 +183,7 @@ def _scores(request, tender):
 
 
 def _report(request, tender, action):
-    number = int(request.POST.get("number") or 0)
-    report = award.report_by_number(tender, request.user, number)
+    report = award.report_by_number(tender, request.user, _int(request.POST.get("number")))
     if action == "approve":
         award.approve_report(report, actor=request.user)
         return _("The result is approved and published.")
@@ -154,7 +192,7 @@ def _report(request, tender, action):
 
 
 def _complaint_answer(request, tender):
-    complaint = complaints.complaint_by_number(tender, int(request.POST.get("number") or 0))
+    complaint = complaints.complaint_by_number(tender, _int(request.POST.get("number")))
     upheld = request.POST.get("upheld") == "yes"
     complaints.answer(complaint, actor=request.user, upheld=upheld,
                       text=request.POST.get("text", ""), remedy=request.POST.get("remedy", ""),
@@ -169,9 +207,9 @@ def _sign(request, tender):
     contracts.sign_contract(
         found.get(), actor=request.user, title=request.POST.get("title", ""),
         value=request.POST.get("value", ""),
-        signed_on=_date(request.POST.get("signed_on"), "signed_on") or db_now().date(),
-        start_date=_date(request.POST.get("start_date"), "start_date") or db_now().date(),
-        end_date=_date(request.POST.get("end_date"), "end_date") or db_now().date(),
+        signed_on=_date(request.POST.get("signed_on"), "signed_on"),
+        start_date=_date(request.POST.get("start_date"), "start_date"),
+        end_date=_date(request.POST.get("end_date"), "end_date"),
         uploads=request.FILES.getlist("files"),
     )  # fmt: skip
     return _("The contract is recorded and published.")
@@ -188,7 +226,7 @@ def _amend(request, tender):
     contracts.amend_contract(
         _contract(request, tender), actor=request.user, reason=request.POST.get("reason", ""),
         value=request.POST.get("value") or None,
-        end_date=_date(request.POST.get("end_date"), "end_date"),
+        end_date=_date(request.POST.get("end_date"), "end_date", required=False),
         uploads=request.FILES.getlist("files"),
     )  # fmt: skip
     return _("The amendment is published.")
@@ -229,7 +267,7 @@ ACTIONS = {
     "return": lambda r, t: _report(r, t, "return"),
     "debrief": lambda r, t: (
         award.answer_debrief(
-            t, int(r.POST.get("debrief") or 0), actor=r.user, answer=r.POST.get("answer", "")
+            t, _int(r.POST.get("debrief")), actor=r.user, answer=r.POST.get("answer", "")
         )
         and _("The answer is sent.")
     ),
@@ -387,6 +425,8 @@ def outcome(tender, user) -> dict:
                 check = failed.get(r["bid"])
                 lines.append({
                     **r, "supplier": bid.supplier if bid else None,
+                    "tie_label": TIE_LABELS.get(r["tie_resolved_by"], r["tie_resolved_by"]),
+                    "reason_label": REASON_LABELS.get(r["reason"], r["reason"]),
                     "price": inputs[r["bid"]]["price"],
                     "technical": inputs[r["bid"]]["technical"],
                     "fails": [{**c, "label": labels.get(c["check"], c["check"])}
@@ -419,7 +459,10 @@ def public_evaluation(request, reference: str):
     published = publication.public_evaluation(tender)
     if published is None:
         raise Http404
-    return render(request, "evaluation/public.html", {"tender": tender, "p": published})
+    return render(request, "evaluation/public.html", {
+        "tender": tender, "p": published, "checks": examination.checks_for(tender),
+        "statuses": ReportStatus.choices,
+    })  # fmt: skip
 
 
 @require_GET

@@ -91,8 +91,10 @@ def send_emails(ids: list[int]) -> int:
                 texts.append(render(n))
         link = f"{settings.PUBLIC_BASE_URL.rstrip('/')}{n.link}" if n.link else ""
         body = "\n\n".join([*texts, link]).strip() + "\n"
+        # Claimed before sending, so two workers never send the same mail (at most once).
+        if not Notification.objects.filter(pk=n.pk, emailed_at=None).update(emailed_at=db_now()):
+            continue
         send_mail(f"Minh Bạch: {texts[0]}"[:150], body, None, [n.user.email])
-        Notification.objects.filter(pk=n.pk).update(emailed_at=db_now())
         sent += 1
     return sent
 

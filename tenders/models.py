@@ -124,7 +124,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.AWARDED: frozenset({S.CONTRACTED, S.EVALUATING, S.CANCELLED}),
     S.CONTRACTED: frozenset(),
     S.CANCELLED: frozenset(),
-    S.UNSUCCESSFUL: frozenset({S.EVALUATING}),
+    S.UNSUCCESSFUL: frozenset({S.EVALUATING, S.CANCELLED}),
 }
 
 

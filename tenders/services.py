@@ -847,7 +847,15 @@ def cancel_tender(tender: Tender, *, actor: User | None, reason: str) -> Tender:
         tender.cancelled_at = db_now()
         tender.cancellation_reason = reason
         tender.save(update_fields=["status", "cancelled_at", "cancellation_reason"])
-        from evaluation.models import Award, AwardStatus  # noqa: PLC0415 - app built on this one
+        from evaluation.models import (  # noqa: PLC0415 - the app built on this one
+            Award,
+            AwardStatus,
+            Contract,
+            ContractStatus,
+        )
+
+        if Contract.objects.filter(tender=tender, status=ContractStatus.ACTIVE).exists():
+            raise Conflict(_("A contract of this tender is signed: terminate it instead."))
 
         cancelled = Award.objects.filter(tender=tender, status=AwardStatus.ACTIVE).update(
             status=AwardStatus.CANCELLED, cancelled_reason=reason

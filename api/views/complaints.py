@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.http import FileResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -216,7 +217,7 @@ class ContractListView(APIView):
         data = valid(ContractIn, request)
         award = Award.objects.filter(tender=tender, public_id=data["award"]).first()
         if award is None:
-            raise NotFound("No such award.")
+            raise NotFound(_("No such award."))
         contract = contracts.sign_contract(
             award, actor=request.user, title=data["title"], value=data["value"],
             signed_on=data["signed_on"], start_date=data["start_date"],
@@ -229,7 +230,7 @@ def _contract(request, reference: str, contract_id) -> Contract:
     tender = selectors.tender_by_reference(request.user, reference)
     contract = contracts.contracts_of(tender).filter(public_id=contract_id).first()
     if contract is None:
-        raise NotFound("No such contract.")
+        raise NotFound(_("No such contract."))
     return contract
 
 
@@ -274,7 +275,7 @@ class AttachmentView(APIView):
         tender = selectors.tender_by_reference(request.user, reference)
         attachment = Attachment.objects.filter(tender=tender, pk=attachment_id).first()
         if attachment is None:
-            raise NotFound("No such file.")
+            raise NotFound(_("No such file."))
         response = FileResponse(
             attachment.file.open("rb"), as_attachment=True, filename=attachment.filename,
             content_type=attachment.content_type,

@@ -3,6 +3,7 @@ its approval, the published evaluation, awards and debriefings. Thin: input → 
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -304,7 +305,7 @@ class PublicEvaluationView(APIView):
         tender = _tender(request, reference)
         published = publication.public_evaluation(tender)
         if published is None:
-            raise NotFound("The evaluation of this tender is not published yet.")
+            raise NotFound(_("The evaluation of this tender is not published yet."))
         return Response(published)
 
 

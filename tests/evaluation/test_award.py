@@ -24,6 +24,17 @@ def members(make_user, agency):
 
 
 @pytest.fixture
+def eager_celery():
+    """Run the e-mail task in-process (CI's real worker cannot see this test's transaction)."""
+    from procurement.celery import app
+
+    old = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = old
+
+
+@pytest.fixture
 def approver(make_user, agency):
     return make_user((Role.APPROVER, agency))
 
@@ -44,7 +55,7 @@ def payload(kind):
 
 def test_combined_tender_from_opening_to_published_award(
     api_as, combined, members, approver, officer, make_user, make_org, agency,
-    django_capture_on_commit_callbacks,
+    django_capture_on_commit_callbacks, eager_celery,
 ):  # fmt: skip
     t, (a, b, c) = combined.tender, combined.bids
     (ua, oa), (ub, ob), (uc, oc) = combined.bidders

@@ -11,6 +11,7 @@ import json
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils.timezone import localdate
 
 from evaluation import complaints
 from evaluation.models import Award, Complaint, Contract
@@ -66,7 +67,7 @@ def multipart(api_as, user, name, tender, data, *args):
 
 
 def sign(api_as, officer, tender, award, **extra):
-    today = db_now().date()
+    today = localdate(db_now())
     data = {"award": str(award.public_id), "title": "Hợp đồng sửa chữa mặt cầu",
             "value": "41000000000.00", "signed_on": today.isoformat(),
             "start_date": today.isoformat(),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils.timezone import localdate
 
 from evaluation.models import Award, Complaint, Contract, Examination, ScoreSheet
 from procurement.clock import db_now
@@ -137,7 +138,7 @@ def test_from_opening_to_a_completed_contract_in_the_portal(
     # The standstill passes; the officer records the signed contract, amends and completes it.
     pass_standstill(tender)
     client.force_login(officer)
-    today = db_now().date().isoformat()
+    today = localdate(db_now()).isoformat()
     act(client, tender, "sign", {"award": str(award.public_id), "title": "Hợp đồng số 01/2026",
                                  "value": "41500000000.00", "signed_on": today,
                                  "start_date": today, "end_date": "2027-06-30",

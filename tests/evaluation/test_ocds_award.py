@@ -11,6 +11,7 @@ import datetime as dt
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils.timezone import localdate
 
 from evaluation.models import Attachment, Award, Contract
 from procurement.clock import db_now
@@ -97,7 +98,7 @@ def test_award_complaint_contract_amendment_and_payment_are_open_data(
     ruling = multipart(api_as, reviewer, "tender-complaint-decide", t, decision, 1)
     assert ruling.status_code == 200, ruling.json()
     pass_standstill(t)
-    today = db_now().date()
+    today = localdate(db_now())
     signed = multipart(api_as, officer, "tender-contracts", t, {
         "award": str(award.public_id), "title": "Hợp đồng sửa chữa mặt cầu",
         "value": "41000000000.00", "signed_on": today.isoformat(),

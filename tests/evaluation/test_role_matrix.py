@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils.timezone import localdate
 
 from evaluation.models import (
     Award,
@@ -168,9 +169,11 @@ def test_after_award_writes_refuse_everyone_else(api, scene, people, officer, ma
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     award = Award.objects.get()
+    from procurement.clock import db_now
+
+    today = localdate(db_now()).isoformat()
     contract = {"award": str(award.public_id), "title": "HĐ", "value": "41000000000.00",
-                "signed_on": "2026-11-20", "start_date": "2026-11-20",
-                "end_date": "2027-11-20"}  # fmt: skip
+                "signed_on": today, "start_date": today, "end_date": "2030-11-20"}  # fmt: skip
     actors = {**people, "winner": winner, "member": scene.members[0], "approver": approver,
               "reviewer": reviewer}  # fmt: skip
     for label, actor in actors.items():

@@ -35,7 +35,7 @@ def test_transition_table_is_closed_and_terminal_states_are_final():
     for final in ("contracted", "cancelled"):
         assert TRANSITIONS[final] == frozenset()
     # An unsuccessful (or awarded) outcome goes back to evaluation only on an upheld complaint.
-    assert TRANSITIONS["unsuccessful"] == frozenset({"evaluating"})
+    assert TRANSITIONS["unsuccessful"] == frozenset({"evaluating", "cancelled"})
     assert "published" in TRANSITIONS["draft"]
     assert "published" not in TRANSITIONS["closed"]
 
