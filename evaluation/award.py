@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from bidders.models import Bid
 from evaluation import scoring
 from evaluation.commitments import commit
+from evaluation.deadlines import mark_overdue
 from evaluation.examination import (
     SCORED_METHODS,
     _locked_for_work,
@@ -499,20 +500,13 @@ def debriefs_for(tender: Tender, user: User | None):
 
 def track_missed_debriefs(now=None) -> int:
     """Beat: debriefing requests the agency let pass unanswered, marked publicly."""
-    now = now or db_now()
-    marked = 0
-    for pk in list(
-        Debrief.objects.filter(answered_at=None, missed_at=None, due_at__lte=now).values_list(
-            "pk", flat=True
-        )[:500]
-    ):
-        with transaction.atomic():
-            d = Debrief.objects.select_for_update().select_related("tender", "supplier").get(pk=pk)
-            if d.answered_at is not None or d.missed_at is not None:
-                continue
-            d.missed_at = db_now()
-            d.save(update_fields=["missed_at"])
-            record_event("DEBRIEF_DEADLINE_MISSED", d.tender, {"number": d.number},
-                         actor=None)  # fmt: skip
-            marked += 1
-    return marked
+    rows = Debrief.objects.filter(answered_at=None, missed_at=None, due_at__lte=now or db_now())
+
+    def mark(d):
+        d.missed_at = db_now()
+        d.save(update_fields=["missed_at"])
+        return "DEBRIEF_DEADLINE_MISSED", {"number": d.number}, None
+
+    return mark_overdue(
+        rows, due=lambda d: d.answered_at is None and d.missed_at is None, mark=mark
+    )

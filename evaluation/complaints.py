@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from bidders.models import Bid
 from evaluation.award import approved_report
 from evaluation.commitments import commit
+from evaluation.deadlines import mark_overdue
 from evaluation.examination import _text
 from evaluation.models import (
     SUSPENDS,
@@ -381,45 +382,44 @@ def complaint_by_number(tender: Tender, number: int) -> Complaint:
     return complaint
 
 
+def _published(c: Complaint, entry) -> None:
+    ocds.record_release(c.tender, event="complaint", tag=["tenderUpdate"], entry=entry)
+
+
 def track_missed(now=None) -> int:
     """Beat: mark the agency's and the review body's missed deadlines, publicly, and close for
     good the dismissed complaints not escalated in time."""
     now = now or db_now()
-    marked = 0
-    late_answers = Complaint.objects.filter(
-        status=ComplaintStatus.WITH_AGENCY, answer_missed_at=None, answer_due__lte=now
+
+    def missed(field: str, who: str):
+        def mark(c):
+            setattr(c, field, db_now())
+            c.save(update_fields=[field])
+            return "COMPLAINT_DEADLINE_MISSED", {"number": c.number, "by": who}, _published
+
+        return mark
+
+    def close(c):
+        c.status, c.decided_at = ComplaintStatus.DISMISSED, db_now()
+        c.save(update_fields=["status", "decided_at"])
+        payload = {"number": c.number, "outcome": "dismissed", "reason": "not escalated in time"}
+        return "COMPLAINT_CLOSED", payload, _published
+
+    W, A, R = ComplaintStatus.WITH_AGENCY, ComplaintStatus.ANSWERED, ComplaintStatus.WITH_REVIEW
+    return (
+        mark_overdue(
+            Complaint.objects.filter(status=W, answer_missed_at=None, answer_due__lte=now),
+            due=lambda c: c.status == W and c.answer_missed_at is None,
+            mark=missed("answer_missed_at", "agency"),
+        )
+        + mark_overdue(
+            Complaint.objects.filter(status=R, review_missed_at=None, review_due__lte=now),
+            due=lambda c: c.status == R and c.review_missed_at is None,
+            mark=missed("review_missed_at", "review_body"),
+        )
+        + mark_overdue(
+            Complaint.objects.filter(status=A, escalation_due__lte=now),
+            due=lambda c: c.status == A,
+            mark=close,
+        )
     )
-    late_reviews = Complaint.objects.filter(
-        status=ComplaintStatus.WITH_REVIEW, review_missed_at=None, review_due__lte=now
-    )
-    for field, rows, who in (("answer_missed_at", late_answers, "agency"),
-                             ("review_missed_at", late_reviews, "review_body")):  # fmt: skip
-        for pk in list(rows.values_list("pk", flat=True)[:500]):
-            with transaction.atomic():
-                c = Complaint.objects.select_for_update().select_related("tender").get(pk=pk)
-                if getattr(c, field) is not None:
-                    continue
-                setattr(c, field, db_now())
-                c.save(update_fields=[field])
-                entry = record_event("COMPLAINT_DEADLINE_MISSED", c.tender,
-                                     {"number": c.number, "by": who}, actor=None)  # fmt: skip
-                ocds.record_release(c.tender, event="complaint", tag=["tenderUpdate"], entry=entry)
-                marked += 1
-    for pk in list(
-        Complaint.objects.filter(
-            status=ComplaintStatus.ANSWERED, escalation_due__lte=now
-        ).values_list("pk", flat=True)[:500]
-    ):
-        with transaction.atomic():
-            c = Complaint.objects.select_for_update().select_related("tender").get(pk=pk)
-            if c.status != ComplaintStatus.ANSWERED:
-                continue
-            c.status = ComplaintStatus.DISMISSED
-            c.decided_at = db_now()
-            c.save(update_fields=["status", "decided_at"])
-            entry = record_event("COMPLAINT_CLOSED", c.tender,
-                                 {"number": c.number, "outcome": "dismissed",
-                                  "reason": "not escalated in time"}, actor=None)  # fmt: skip
-            ocds.record_release(c.tender, event="complaint", tag=["tenderUpdate"], entry=entry)
-            marked += 1
-    return marked

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from bidders.models import Bid, BidStatus
 from evaluation.commitments import commit, commitment
+from evaluation.deadlines import mark_overdue
 from evaluation.models import (
     Check,
     Clarification,
@@ -304,22 +305,16 @@ def my_clarifications(user: User | None):
 
 def expire_clarifications(now=None) -> int:
     """Beat: mark requests whose time passed unanswered, publicly (the number only)."""
-    now = now or db_now()
-    missed = 0
-    for pk in list(
-        Clarification.objects.filter(answered_at=None, missed_at=None, due_at__lte=now).values_list(
-            "pk", flat=True
-        )[:500]
-    ):
-        with transaction.atomic():
-            c = Clarification.objects.select_for_update().select_related("tender").get(pk=pk)
-            if c.answered_at is not None or c.missed_at is not None:
-                continue
-            c.missed_at = db_now()
-            c.save(update_fields=["missed_at"])
-            record_event("CLARIFICATION_MISSED", c.tender, {"number": c.number}, actor=None)
-            missed += 1
-    return missed
+    rows = Clarification.objects.filter(
+        answered_at=None, missed_at=None, due_at__lte=now or db_now()
+    )
+
+    def mark(c):
+        c.missed_at = db_now()
+        c.save(update_fields=["missed_at"])
+        return "CLARIFICATION_MISSED", {"number": c.number}, None
+
+    return mark_overdue(rows, due=lambda c: c.is_open, mark=mark)
 
 
 # --- Independent scores ---------------------------------------------------------------------

@@ -19,11 +19,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def members(make_user, agency):
-    return [make_user((Role.EVALUATOR, agency), email=f"ev{i}@example.gov.vn") for i in (1, 2)]
-
-
-@pytest.fixture
 def eager_celery():
     """Run the e-mail task in-process (CI's real worker cannot see this test's transaction)."""
     from procurement.celery import app
@@ -32,11 +27,6 @@ def eager_celery():
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = old
-
-
-@pytest.fixture
-def approver(make_user, agency):
-    return make_user((Role.APPROVER, agency))
 
 
 @pytest.fixture

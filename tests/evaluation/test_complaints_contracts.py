@@ -35,21 +35,6 @@ def pdf(name="don-kien-nghi.pdf"):
 
 
 @pytest.fixture
-def members(make_user, agency):
-    return [make_user((Role.EVALUATOR, agency))]
-
-
-@pytest.fixture
-def approver(make_user, agency):
-    return make_user((Role.APPROVER, agency))
-
-
-@pytest.fixture
-def reviewer(make_user, make_org):
-    return make_user((Role.REVIEWER, make_org(OrganisationKind.OVERSIGHT)))
-
-
-@pytest.fixture
 def awarded(api_as, make_tender, make_bidder, custodians, officer, members, approver):
     tender = make_tender(publish=True)
     opened = open_with_bids(api_as, tender, make_bidder, custodians,

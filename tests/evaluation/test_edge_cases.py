@@ -17,7 +17,7 @@ from evaluation import services as committee
 from evaluation.models import Award, Complaint, Contract, Report, ScoreSheet
 from procurement.clock import db_now
 from procurement.exceptions import Conflict
-from procurement.models import LedgerEntry, OrganisationKind, Role
+from procurement.models import LedgerEntry, Role
 from tenders import services as tender_services
 from tests.bidders.sealing import seal_bid
 from tests.bidders.test_sealed_bids import submit
@@ -33,21 +33,6 @@ from tests.evaluation.flow import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def members(make_user, agency):
-    return [make_user((Role.EVALUATOR, agency)) for _ in range(2)]
-
-
-@pytest.fixture
-def approver(make_user, agency):
-    return make_user((Role.APPROVER, agency))
-
-
-@pytest.fixture
-def reviewer(make_user, make_org):
-    return make_user((Role.REVIEWER, make_org(OrganisationKind.OVERSIGHT)))
 
 
 @pytest.fixture
@@ -271,3 +256,26 @@ def test_a_conflicted_officer_follows_nothing_and_bad_form_numbers_are_not_error
     response = client.post(reverse("evaluation-act", args=[t.reference, "complaint"]),
                            {"number": "1x"})  # fmt: skip
     assert response.status_code == 302
+
+
+def test_missed_clarification_and_debriefing_deadlines_are_marked_publicly(
+    api_as, two_bids, officer, approver
+):
+    from evaluation import award, examination
+    from evaluation.models import Clarification, Debrief
+
+    t, member = two_bids.tender, two_bids.members[0]
+    user = two_bids.bidders[0][0]
+    post(api_as, member, "tender-clarifications", t, {"bid": two_bids.bids[0], "question": "?"})
+    Clarification.objects.update(due_at=db_now() - dt.timedelta(seconds=1))
+    assert examination.expire_clarifications() == 1
+    assert examination.expire_clarifications() == 0
+    assert entries("CLARIFICATION_MISSED")[0]["payload"] == {"number": 1}
+    late = post(api_as, user, "tender-clarification-answer", t, {"answer": "Muộn"}, 1)
+    assert late.status_code == 409
+    award_lowest_price(api_as, two_bids, approver)
+    post(api_as, user, "tender-debriefs", t, {"question": "Vì sao?"})
+    Debrief.objects.update(due_at=db_now() - dt.timedelta(seconds=1))
+    assert award.track_missed_debriefs() == 1
+    assert award.track_missed_debriefs() == 0
+    assert entries("DEBRIEF_DEADLINE_MISSED")[0]["payload"] == {"number": 1}

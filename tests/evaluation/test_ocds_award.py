@@ -15,7 +15,6 @@ from django.utils.timezone import localdate
 
 from evaluation.models import Attachment, Award, Contract
 from procurement.clock import db_now
-from procurement.models import OrganisationKind, Role
 from tests.evaluation.flow import (
     award_lowest_price,
     examine,
@@ -32,26 +31,6 @@ PRICES = ["41000000000.00", "43000000000.00"]
 
 def pdf(name="don-kien-nghi.pdf"):
     return SimpleUploadedFile(name, PDF, content_type="application/pdf")
-
-
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
-@pytest.fixture
-def members(make_user, agency):
-    return [make_user((Role.EVALUATOR, agency))]
-
-
-@pytest.fixture
-def approver(make_user, agency):
-    return make_user((Role.APPROVER, agency))
-
-
-@pytest.fixture
-def reviewer(make_user, make_org):
-    return make_user((Role.REVIEWER, make_org(OrganisationKind.OVERSIGHT)))
 
 
 def multipart(api_as, user, name, tender, data, *args):
