@@ -94,6 +94,8 @@ def _int(value: str | None) -> int:
 def workspace(request, reference: str):
     tender = _tender(request, reference)
     user = request.user
+    if examination.conflicted(tender, user):
+        raise Http404
     member = member_of(tender, user)
     acting = member is not None and member.may_see_documents
     officer = has_role(user, Role.OFFICER, tender.agency)

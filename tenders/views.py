@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from bidders import selectors as bid_selectors
 from evaluation import web as evaluation_web
+from evaluation.examination import conflicted
 from evaluation.services import member_of
 from procurement import ledger
 from procurement.clock import db_now
@@ -121,6 +122,7 @@ def detail(request, reference: str):
             "can_bid": tender.is_open_at(now) and has_role(request.user, Role.SUPPLIER),
             "outcome": evaluation_web.outcome(tender, request.user),
             "can_follow_evaluation": tender.closing_seq is not None
+            and not conflicted(tender, request.user)
             and (
                 has_role(request.user, Role.OFFICER, tender.agency)
                 or has_role(request.user, Role.APPROVER, tender.agency)

@@ -248,6 +248,8 @@ def test_a_conflicted_officer_follows_nothing_and_bad_form_numbers_are_not_error
         declaration="conflict", removed_at=db_now()
     )
     assert get(api_as, late, "tender-examinations", t).status_code == 404
+    client.force_login(late)
+    assert client.get(reverse("evaluation-workspace", args=[t.reference])).status_code == 404
     client.force_login(members[1])
     response = client.post(reverse("evaluation-act", args=[t.reference, "approve"]),
                            {"number": "abc"})  # fmt: skip
