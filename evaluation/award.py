@@ -95,16 +95,21 @@ def build_record(tender: Tender) -> dict:
     bids = list(opened_bids(tender).order_by("ledger_seq"))
     lots = []
     for lot in tender.lots.order_by("number"):
-        inputs = []
+        inputs, offered = [], {}
         for b in bids:
             line = _lot_price(b, lot.number)
             if line is None:
                 continue  # this bid does not offer this lot
+            offered[str(b.public_id)] = format(line, "f")
+            adjustment = examined[b.pk].adjustments.get(str(lot.number))
+            evaluated = line + Decimal(adjustment["amount"]) if adjustment else line
+            if evaluated <= 0:
+                raise Conflict(_("An adjustment leaves a bid without a positive evaluated price."))
             inputs.append(
                 scoring.BidInput(
                     bid=str(b.public_id),
                     seq=b.ledger_seq,
-                    price=line,
+                    price=evaluated,
                     passed=examined[b.pk].passed,
                     technical=technical.get(str(b.public_id)),
                 )  # fmt: skip
@@ -123,6 +128,7 @@ def build_record(tender: Tender) -> dict:
             "lot": lot.number,
             "estimate": None if estimate is None else format(estimate, "f"),
             **scoring.as_record(inputs, method, result),
+            "offered": offered,  # the prices as opened; the engine ranks the evaluated ones
             "abnormally_low": flags,
         })  # fmt: skip
     return {
@@ -175,7 +181,7 @@ def proposals_of(run: EvaluationRun) -> list[dict]:
         if first is None:
             continue
         bid = bids[first["bid"]]
-        price = next(b["price"] for b in lot["bids"] if b["bid"] == first["bid"])
+        price = lot["offered"][first["bid"]]  # awarded at the offered price, not the evaluated
         out.append({"lot": lot["lot"], "bid": first["bid"], "supplier": bid.supplier.code,
                     "value": price})  # fmt: skip
     return out

@@ -100,10 +100,46 @@ def checks_for(tender: Tender) -> list[tuple[str, str]]:
 # --- Examination ----------------------------------------------------------------------------
 
 
-def examine(tender: Tender, *, actor: User | None, bid_id: str, checks: list[dict]) -> Examination:
+def examination_content(bid: str, version: int, checks: list, adjustments: dict) -> dict:
+    """What an examination commits to (and reveals): adjustments only when there are any."""
+    content = {"bid": bid, "version": version, "checks": checks}
+    if adjustments:
+        content["adjustments"] = adjustments
+    return content
+
+
+def _clean_adjustments(tender: Tender, adjustments) -> dict:
+    """{lot number: {"amount": signed decimal string, "reason"}} for lots of this tender."""
+    if adjustments in (None, {}):
+        return {}
+    lots = {str(n) for n in tender.lots.values_list("number", flat=True)}
+    if not isinstance(adjustments, dict) or not set(adjustments) <= lots:
+        raise InvalidInput(_("Adjustments are given per lot of this tender."), field="adjustments")
+    clean = {}
+    for lot, item in sorted(adjustments.items()):
+        try:
+            amount = Decimal(str((item or {}).get("amount", "")))
+        except (InvalidOperation, AttributeError):
+            amount = Decimal("NaN")
+        if not amount.is_finite() or amount.as_tuple().exponent < -2 or abs(amount) >= 10**18:
+            raise InvalidInput(
+                _("An adjustment is an amount with at most two decimals."), field="adjustments"
+            )
+        if amount == 0:
+            continue
+        reason = _text(item.get("reason", ""), "adjustments")
+        clean[lot] = {"amount": format(amount.quantize(Decimal("0.01")), "f"), "reason": reason}
+    return clean
+
+
+def examine(
+    tender: Tender, *, actor: User | None, bid_id: str, checks: list[dict], adjustments=None
+) -> Examination:
     """Record (or revise) the examination of one opened bid: every check with passed true or
-    false, and a reason for each fail."""
+    false, and a reason for each fail; optionally, per lot, the adjustment of its price for
+    ranking (arithmetic corrections, priced deviations), with its reason."""
     member = acting_member(tender, actor)
+    adjustments = _clean_adjustments(tender, adjustments)
     expected = [key for key, _label in checks_for(tender)]
     if not isinstance(checks, list) or [c.get("check") for c in checks if isinstance(c, dict)] != (
         expected
@@ -127,7 +163,7 @@ def examine(tender: Tender, *, actor: User | None, bid_id: str, checks: list[dic
             raise InvalidInput(_("Name an opened bid of this tender."), field="bid")
         previous = Examination.objects.filter(bid=bid).order_by("-version").first()
         version = previous.version + 1 if previous else 1
-        content = {"bid": str(bid.public_id), "version": version, "checks": clean}
+        content = examination_content(str(bid.public_id), version, clean, adjustments)
         salt, digest = commit(content)
         moved = _start(tender)
         # Scores are given to the bids that passed: a change in that set makes every sheet
@@ -144,7 +180,8 @@ def examine(tender: Tender, *, actor: User | None, bid_id: str, checks: list[dic
             actor=member.user,
         )
         return Examination.objects.create(
-            tender=tender, bid=bid, checks=clean, passed=passed, reason=reason, version=version,
+            tender=tender, bid=bid, checks=clean, adjustments=adjustments, passed=passed,
+            reason=reason, version=version,
             salt=salt, commitment=digest, recorded_by=member.user,
             recorded_at=entry.recorded_at, ledger_seq=entry.seq,
         )  # fmt: skip

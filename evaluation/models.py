@@ -82,6 +82,10 @@ class Examination(models.Model):
     tender = models.ForeignKey("tenders.Tender", on_delete=models.CASCADE, related_name="+")
     bid = models.ForeignKey("bidders.Bid", on_delete=models.PROTECT, related_name="examinations")
     checks = models.JSONField()  # [{"check": "eligibility" | "criterion:3", "passed", "reason"}]
+    # Corrections and deviation pricing for ranking only (procurement-rules E6–E7), per lot:
+    # {"1": {"amount": "-1500000.00", "reason": "…"}}; the evaluated price is the offered price
+    # plus the amount. The award and the contract keep the offered price.
+    adjustments = models.JSONField(default=dict, blank=True)
     passed = models.BooleanField()
     reason = models.TextField(blank=True)  # the fails' reasons, joined
     version = models.PositiveSmallIntegerField(default=1)

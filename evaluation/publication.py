@@ -12,7 +12,7 @@ import json
 from evaluation import scoring
 from evaluation.award import published_report
 from evaluation.commitments import commitment
-from evaluation.examination import answer_content, question_content
+from evaluation.examination import answer_content, examination_content, question_content
 from evaluation.models import Clarification, EvaluationRun, Examination, Report, ReportStatus
 from procurement.models import LedgerEntry
 from tenders.models import Tender
@@ -94,11 +94,11 @@ def public_evaluation(tender: Tender) -> dict | None:
         "scores": report.run.record.get("scores"),  # as the run used them
         "examinations": [
             _revealed(
-                {"bid": str(e.bid.public_id), "version": e.version, "checks": e.checks},
+                examination_content(str(e.bid.public_id), e.version, e.checks, e.adjustments),
                 e.salt,
                 e.ledger_seq,
                 payloads,
-            )  # fmt: skip
+            )
             for e in sorted(examinations, key=lambda e: (e.bid.ledger_seq, e.version))
         ],
         "clarifications": [

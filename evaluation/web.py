@@ -124,6 +124,7 @@ def workspace(request, reference: str):
         "approver": approver,
         "rows": rows,
         "checks": examination.checks_for(tender),
+        "lots": list(tender.lots.order_by("number")),
         "clarifications": examination.clarifications_for(tender, user) if follows else [],
         "kinds": ClarificationKind.choices,
         "scored": scored,
@@ -171,8 +172,14 @@ def _examine(request, tender):
         }
         for key, _label in examination.checks_for(tender)
     ]
+    adjustments = {
+        str(n): {"amount": request.POST.get(f"adjust-{n}"),
+                 "reason": request.POST.get(f"adjust-reason-{n}", "")}
+        for n in tender.lots.values_list("number", flat=True)
+        if request.POST.get(f"adjust-{n}", "").strip()
+    }  # fmt: skip
     examination.examine(tender, actor=request.user, bid_id=request.POST.get("bid", ""),
-                        checks=checks)  # fmt: skip
+                        checks=checks, adjustments=adjustments)  # fmt: skip
     return _("The examination is recorded.")
 
 
@@ -421,6 +428,7 @@ def outcome(tender, user) -> dict:
         failed = {e["content"]["bid"]: e for e in published["examinations"]}
         for lot in published["record"]["lots"]:
             inputs = {b["bid"]: b for b in lot["bids"]}
+            offered = lot.get("offered", {})
             lines = []
             for r in lot["result"]:
                 bid = bids.get(r["bid"])
@@ -430,6 +438,9 @@ def outcome(tender, user) -> dict:
                     "tie_label": TIE_LABELS.get(r["tie_resolved_by"], r["tie_resolved_by"]),
                     "reason_label": REASON_LABELS.get(r["reason"], r["reason"]),
                     "price": inputs[r["bid"]]["price"],
+                    "offered": offered.get(r["bid"], inputs[r["bid"]]["price"]),
+                    "adjustment": (check or {}).get("content", {}).get("adjustments", {})
+                    .get(str(lot["lot"])),
                     "technical": inputs[r["bid"]]["technical"],
                     "fails": [{**c, "label": labels.get(c["check"], c["check"])}
                               for c in check["content"]["checks"] if not c["passed"]]

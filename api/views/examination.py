@@ -40,7 +40,8 @@ class ExaminationOut(serializers.ModelSerializer):
 
     class Meta:
         model = Examination
-        fields = ["bid", "bidder", "version", "checks", "passed", "reason", "commitment",
+        fields = ["bid", "bidder", "version", "checks", "adjustments", "passed", "reason",
+                  "commitment",
                   "recorded_by", "recorded_at", "ledger_seq"]  # fmt: skip
 
 
@@ -110,9 +111,18 @@ class CheckIn(serializers.Serializer):
     reason = serializers.CharField(max_length=10000, required=False, allow_blank=True)
 
 
+class AdjustmentIn(serializers.Serializer):
+    amount = serializers.DecimalField(max_digits=20, decimal_places=2)
+    reason = serializers.CharField(max_length=10000)
+
+
 class ExaminationIn(serializers.Serializer):
     bid = serializers.UUIDField()
     checks = CheckIn(many=True)
+    adjustments = serializers.DictField(
+        child=AdjustmentIn(), required=False, default=dict,
+        help_text="Per lot number: the price adjustment for ranking, with its reason.",
+    )  # fmt: skip
 
 
 class ClarificationIn(serializers.Serializer):
@@ -168,6 +178,7 @@ class ExaminationView(APIView):
         row = examination.examine(
             tender, actor=request.user, bid_id=str(data["bid"]),
             checks=[dict(c) for c in data["checks"]],
+            adjustments={k: dict(v) for k, v in data["adjustments"].items()},
         )  # fmt: skip
         return Response(ExaminationOut(row).data, status=status.HTTP_201_CREATED)
 

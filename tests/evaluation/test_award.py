@@ -13,7 +13,7 @@ from django.core import mail
 from evaluation.models import Award, EvaluationRun, Examination, Report, ScoreSheet
 from procurement.models import LedgerEntry, Notification, OrganisationKind, Role
 from tenders.models import Tender
-from tests.evaluation.flow import COMBINED, examine, get, open_with_bids, post, sheet
+from tests.evaluation.flow import COMBINED, checks, examine, get, open_with_bids, post, sheet
 
 pytestmark = pytest.mark.django_db
 
@@ -299,3 +299,39 @@ def test_two_envelopes_technical_pass_mark_decides_whose_prices_are_opened(
     report = post(api_as, members[0], "tender-reports", t, {"summary": "Trao cho hồ sơ đạt."})
     assert report.json()["proposals"][0]["bid"] == good
     assert post(api_as, approver, "tender-report-approve", t, None, 1).status_code == 200
+
+
+def test_lowest_evaluated_price_ranks_on_adjusted_prices_and_awards_the_offered_one(
+    api_as, make_tender, make_bidder, custodians, officer, members, approver, make_user
+):
+    tender = make_tender(publish=True, evaluation_method="lowest_evaluated")
+    opened = open_with_bids(api_as, tender, make_bidder, custodians,
+                            ["40000000000.00", "41500000000.00"], officer=officer,
+                            members=members)  # fmt: skip
+    t, (cheap, dear) = opened.tender, opened.bids
+    omitted = {"1": {"amount": "3000000000.00", "reason": "Bỏ sót hạng mục lan can, tính theo "
+                     "đơn giá cao nhất"}}  # fmt: skip
+    bad = post(api_as, members[0], "tender-examinations", t,
+               {"bid": cheap, "checks": checks(t), "adjustments": {"9": omitted["1"]}})  # fmt: skip
+    assert bad.status_code == 400
+    no_reason = {"1": {"amount": "1.00", "reason": " "}}
+    assert post(api_as, members[0], "tender-examinations", t,
+                {"bid": cheap, "checks": checks(t), "adjustments": no_reason}
+                ).status_code == 400  # fmt: skip
+    recorded = post(api_as, members[0], "tender-examinations", t,
+                    {"bid": cheap, "checks": checks(t), "adjustments": omitted})  # fmt: skip
+    assert recorded.status_code == 201, recorded.json()
+    examine(api_as, members[0], t, dear)
+    lot = post(api_as, members[0], "tender-runs", t).json()["record"]["lots"][0]
+    evaluated = {b["bid"]: b["price"] for b in lot["bids"]}
+    assert evaluated == {cheap: "43000000000.00", dear: "41500000000.00"}
+    assert lot["offered"][cheap] == "40000000000.00"
+    report = post(api_as, members[0], "tender-reports", t, {"summary": "Giá đánh giá thấp nhất."})
+    assert report.json()["proposals"][0] == {"lot": 1, "bid": dear, "supplier": opened.bidders[1][
+        1].code, "value": "41500000000.00"}  # fmt: skip
+    post(api_as, approver, "tender-report-approve", t, None, 1)
+    public = api_as(make_user()).get(f"/api/v1/tenders/{t.reference}/evaluation/").json()
+    revealed = next(e for e in public["examinations"] if e["content"]["bid"] == cheap)
+    assert revealed["content"]["adjustments"] == omitted and revealed["matches_ledger"]
+    page = api_as(make_user()).get(f"/tenders/{t.reference}/").content.decode()
+    assert "Bỏ sót hạng mục lan can" in page

@@ -281,3 +281,22 @@ def test_missed_clarification_and_debriefing_deadlines_are_marked_publicly(
     assert award.track_missed_debriefs() == 1
     assert award.track_missed_debriefs() == 0
     assert entries("DEBRIEF_DEADLINE_MISSED")[0]["payload"] == {"number": 1}
+
+
+def test_an_adjustment_entered_in_the_portal_reaches_the_ranking(client, api_as, two_bids):
+    t, member = two_bids.tender, two_bids.members[0]
+    client.force_login(member)
+    form = {f"passed-{k}": "yes" for k in ("eligibility", "bid_security", "validity",
+                                            "qualification")}  # fmt: skip
+    client.post(reverse("evaluation-act", args=[t.reference, "examine"]),
+                {"bid": two_bids.bids[0], **form, "adjust-1": "2500000000",
+                 "adjust-reason-1": "Sửa lỗi số học: tổng cộng sai"})  # fmt: skip
+    client.post(reverse("evaluation-act", args=[t.reference, "examine"]),
+                {"bid": two_bids.bids[1], **form})  # fmt: skip
+    client.post(reverse("evaluation-act", args=[t.reference, "run"]))
+    lot = t.__class__.objects.get(pk=t.pk)
+    from evaluation.models import EvaluationRun
+
+    record = EvaluationRun.objects.get(tender=lot).record["lots"][0]
+    assert {b["bid"]: b["price"] for b in record["bids"]}[two_bids.bids[0]] == "43500000000.00"
+    assert [r["bid"] for r in record["result"] if r["rank"] == 1] == [two_bids.bids[1]]
