@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 
+from django.core.cache import cache
+
 from evaluation import scoring
 from evaluation.award import published_report
 from evaluation.commitments import commitment
@@ -16,6 +18,8 @@ from evaluation.examination import answer_content, examination_content, question
 from evaluation.models import Clarification, EvaluationRun, Examination, Report, ReportStatus
 from procurement.models import LedgerEntry
 from tenders.models import Tender
+
+CACHE_SECONDS = 3600
 
 
 def _payloads(tender: Tender, seqs: set[int]) -> dict[int, dict]:
@@ -37,6 +41,17 @@ def public_evaluation(tender: Tender) -> dict | None:
     report = published_report(tender)
     if report is None:
         return None
+    # Once published, all of this is frozen until the next report is approved or this one is
+    # superseded, so it is computed (re-run and hash checks included) once per such state.
+    key = f"public-evaluation:{tender.pk}:{report.pk}:{report.status}:{report.run.sha256}"
+    cached = cache.get(key)
+    if cached is None:
+        cached = _compute(tender, report)
+        cache.set(key, cached, timeout=CACHE_SECONDS)
+    return cached
+
+
+def _compute(tender: Tender, report: Report) -> dict:
     examinations = list(Examination.objects.filter(tender=tender).select_related("bid"))
     clarifications = list(Clarification.objects.filter(tender=tender).select_related("bid"))
     reports = list(Report.objects.filter(tender=tender).select_related("run"))
