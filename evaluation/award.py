@@ -112,6 +112,7 @@ def build_record(tender: Tender) -> dict:
                     price=evaluated,
                     passed=examined[b.pk].passed,
                     technical=technical.get(str(b.public_id)),
+                    facts=_facts(tender, b),
                 )  # fmt: skip
             )
         estimate = lot.estimated_value
@@ -139,6 +140,15 @@ def build_record(tender: Tender) -> dict:
         "lots": lots,
         "scores": scores,  # the members' mean scores the run used (never the individual sheets)
     }
+
+
+def _facts(tender: Tender, bid: Bid) -> dict:
+    """The tie-break facts the platform knows from the register: a head office in the province
+    where the package is carried out. (Women-owned SME status and staff counts are not in the
+    register yet; those comparators then tell no bid apart.)"""
+    province = (tender.province or "").strip().casefold()
+    local = bool(province) and bid.supplier.province.strip().casefold() == province
+    return {"local_head_office": local}
 
 
 def _lot_price(bid: Bid, lot: int) -> Decimal | None:

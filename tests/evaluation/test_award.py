@@ -335,3 +335,21 @@ def test_lowest_evaluated_price_ranks_on_adjusted_prices_and_awards_the_offered_
     assert revealed["content"]["adjustments"] == omitted and revealed["matches_ledger"]
     page = api_as(make_user()).get(f"/tenders/{t.reference}/").content.decode()
     assert "Bỏ sót hạng mục lan can" in page
+
+
+def test_a_tie_on_price_goes_to_the_bidder_with_a_local_head_office(
+    api_as, make_tender, make_bidder, custodians, officer, members
+):
+    from procurement.models import Organisation
+
+    tender = make_tender(publish=True)  # carried out in Hà Nội
+    opened = open_with_bids(api_as, tender, make_bidder, custodians,
+                            ["41000000000.00", "41000000000.00"], officer=officer,
+                            members=members)  # fmt: skip
+    t, (first, second) = opened.tender, opened.bids
+    Organisation.objects.filter(pk=opened.bidders[0][1].pk).update(province="Đà Nẵng")
+    for bid in (first, second):
+        examine(api_as, members[0], t, bid)
+    lot = post(api_as, members[0], "tender-runs", t).json()["record"]["lots"][0]
+    ranked = [(r["bid"], r["tie_resolved_by"]) for r in lot["result"]]
+    assert ranked == [(second, "local_head_office"), (first, "local_head_office")]
