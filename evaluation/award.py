@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from dataclasses import replace
 from decimal import Decimal
 
 from django.db import transaction
@@ -20,12 +21,14 @@ from evaluation.examination import (
     _locked_for_work,
     _text,
     acting_member,
+    adjusted,
     aggregate,
     conflicted,
     current_examinations,
     opened_bids,
     scored_bids,
     scoring_complete,
+    technically_compliant,
 )
 from evaluation.models import (
     Award,
@@ -93,33 +96,46 @@ def build_record(tender: Tender) -> dict:
     examined = current_examinations(tender)
     method = engine_method(tender)
     bids = list(opened_bids(tender).order_by("ledger_seq"))
+    if tender.envelope_procedure == EnvelopeProcedure.TWO:
+        compliant = set(technically_compliant(tender))
+        unpriced = [b for b in bids if str(b.public_id) in compliant and b.price_sheet is None]
+        if unpriced:  # passed after the financial opening: its price was never opened
+            raise Conflict(
+                _("Bid %(bid)s passed after the financial opening, which did not open its price.")
+                % {"bid": unpriced[0].public_id}
+            )
     lots = []
     for lot in tender.lots.order_by("number"):
-        inputs, offered = [], {}
+        inputs, offered, corrected = [], {}, {}
         for b in bids:
             line = _lot_price(b, lot.number)
             if line is None:
                 continue  # this bid does not offer this lot
-            offered[str(b.public_id)] = format(line, "f")
-            adjustment = examined[b.pk].adjustments.get(str(lot.number))
-            evaluated = line + Decimal(adjustment["amount"]) if adjustment else line
-            if evaluated <= 0:
-                raise Conflict(_("An adjustment leaves a bid without a positive evaluated price."))
+            bid = str(b.public_id)
+            evaluated, fixed = adjusted(line, examined[b.pk].adjustments.get(str(lot.number)))
+            if evaluated <= 0 or fixed <= 0:
+                raise Conflict(
+                    _("The adjustments of bid %(bid)s leave lot %(lot)s without a positive price.")
+                    % {"bid": bid, "lot": lot.number}
+                )
+            offered[bid], corrected[bid] = format(line, "f"), format(fixed, "f")
             inputs.append(
                 scoring.BidInput(
-                    bid=str(b.public_id),
+                    bid=bid,
                     seq=b.ledger_seq,
                     price=evaluated,
                     passed=examined[b.pk].passed,
-                    technical=technical.get(str(b.public_id)),
+                    technical=technical.get(bid),
                     facts=_facts(tender, b),
                 )  # fmt: skip
             )
         estimate = lot.estimated_value
         if estimate is None and tender.lots.count() == 1:
             estimate = tender.estimated_value
+        # Abnormally low is about the price the bidder is held to (its bid price, corrected),
+        # not the evaluated price, whose priced deviations count for ranking only (E15).
         flags = scoring.abnormally_low(
-            [i for i in inputs if i.passed],
+            [replace(i, price=Decimal(corrected[i.bid])) for i in inputs if i.passed],
             estimate=estimate,
             share_of_estimate=Decimal(tender.abnormal_share_pct) / 100,
             gap_to_mean=Decimal(tender.abnormal_gap_pct) / 100,
@@ -129,7 +145,8 @@ def build_record(tender: Tender) -> dict:
             "lot": lot.number,
             "estimate": None if estimate is None else format(estimate, "f"),
             **scoring.as_record(inputs, method, result),
-            "offered": offered,  # the prices as opened; the engine ranks the evaluated ones
+            "offered": offered,  # as opened; the engine ranks the evaluated prices ("bids")
+            "corrected": corrected,  # offered + arithmetic corrections: the award price
             "abnormally_low": flags,
         })  # fmt: skip
     return {
@@ -191,7 +208,10 @@ def proposals_of(run: EvaluationRun) -> list[dict]:
         if first is None:
             continue
         bid = bids[first["bid"]]
-        price = lot["offered"][first["bid"]]  # awarded at the offered price, not the evaluated
+        # Awarded at the corrected price: priced deviations count for ranking only.
+        price = lot.get("corrected", lot.get("offered", {})).get(first["bid"]) or next(
+            b["price"] for b in lot["bids"] if b["bid"] == first["bid"]
+        )
         out.append({"lot": lot["lot"], "bid": first["bid"], "supplier": bid.supplier.code,
                     "value": price})  # fmt: skip
     return out
@@ -465,14 +485,14 @@ def request_debrief(tender: Tender, *, actor: User | None, question: str) -> Deb
         number = Debrief.objects.filter(tender=tender).count() + 1
         # Who asked stays between the bidder and the agency: the entry says that a request was
         # made and when it is due, and commits to the rest.
-        _salt, digest = commit({"number": number, "supplier": organisation.code,
-                                "question": question})  # fmt: skip
+        salt, digest = commit({"number": number, "supplier": organisation.code,
+                               "question": question})  # fmt: skip
         record_event(
             "DEBRIEF_REQUESTED", tender,
             {"number": number, "due_at": due, "commitment": digest}, actor=None,
         )  # fmt: skip
         return Debrief.objects.create(
-            tender=tender, number=number, supplier=organisation, question=question,
+            tender=tender, number=number, salt=salt, supplier=organisation, question=question,
             asked_by=actor, asked_at=now, due_at=due,
         )  # fmt: skip
 

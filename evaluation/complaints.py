@@ -28,6 +28,7 @@ from evaluation.models import (
     Remedy,
     Report,
     ReportStatus,
+    ScoreSheet,
 )
 from evaluation.services import CLOSING_SET
 from procurement.clock import db_now
@@ -332,6 +333,10 @@ def _apply_remedy(tender: Tender, complaint: Complaint, actor: User | None) -> N
             status=AwardStatus.CANCELLED, cancelled_reason=reason
         )
         pending = list(Report.objects.filter(tender=tender, status=ReportStatus.SUBMITTED))
+        # The committee evaluates again: its members score again too.
+        rescore = ScoreSheet.objects.filter(tender=tender, superseded_at=None).update(
+            superseded_at=db_now()
+        )
         superseded = Report.objects.filter(tender=tender, status=ReportStatus.APPROVED).update(
             status=ReportStatus.SUPERSEDED
         )
@@ -351,6 +356,7 @@ def _apply_remedy(tender: Tender, complaint: Complaint, actor: User | None) -> N
             tender,
             {"complaint": n, "awards_cancelled": cancelled, "results_superseded": superseded,
              "reports_returned": [{"number": r.number, "commitment": d} for r, d in returned],
+             "scores_reset": bool(rescore),
              **moved},
             actor=actor,
         )  # fmt: skip

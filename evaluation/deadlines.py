@@ -20,7 +20,13 @@ def mark_overdue(rows, *, due: Callable, mark: Callable) -> int:
     marked = 0
     for pk in list(rows.values_list("pk", flat=True)[:BATCH]):
         with transaction.atomic():
-            row = rows.model.objects.select_for_update().select_related("tender").get(pk=pk)
+            # Only the row is locked (of=self), never its tender: the services lock the tender
+            # first and the row second, and the opposite order here could deadlock with them.
+            row = (
+                rows.model.objects.select_for_update(of=("self",))
+                .select_related("tender")
+                .get(pk=pk)
+            )
             if not due(row):
                 continue
             kind, payload, after = mark(row)

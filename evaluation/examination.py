@@ -7,6 +7,7 @@ award and goes into the ledger as a salted commitment (evaluation.commitments)."
 from __future__ import annotations
 
 import secrets
+import uuid
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.db import transaction
@@ -47,11 +48,21 @@ FOUR = Decimal("0.0001")
 
 def _text(value: str, field: str, *, required: bool = True) -> str:
     value = (value or "").strip()
+    if "\x00" in value:
+        raise InvalidInput(_("The text contains a character that is not allowed."), field=field)
     if required and not value:
         raise InvalidInput(_("This field is required."), field=field)
     if len(value) > TEXT_LIMIT:
         raise InvalidInput(_("The text is too long."), field=field)
     return value
+
+
+def as_uuid(value) -> uuid.UUID | None:
+    """A UUID from user input, or None when it is not one."""
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
 
 
 def acting_member(tender: Tender, user: User | None) -> CommitteeMember:
@@ -108,28 +119,55 @@ def examination_content(bid: str, version: int, checks: list, adjustments: dict)
     return content
 
 
+ADJUSTMENT_KINDS = ("correction", "deviation")
+
+
 def _clean_adjustments(tender: Tender, adjustments) -> dict:
-    """{lot number: {"amount": signed decimal string, "reason"}} for lots of this tender."""
+    """{lot number: [{"kind", "amount", "reason"}]} for lots of this tender. A ``correction``
+    (arithmetic error, D214 Art. 31(1)) changes the price the bidder is held to and so the
+    award price; a ``deviation`` (an omission or excess priced for comparison, Art. 31(2)-(4))
+    counts for ranking only."""
     if adjustments in (None, {}):
         return {}
     lots = {str(n) for n in tender.lots.values_list("number", flat=True)}
     if not isinstance(adjustments, dict) or not set(adjustments) <= lots:
         raise InvalidInput(_("Adjustments are given per lot of this tender."), field="adjustments")
     clean = {}
-    for lot, item in sorted(adjustments.items()):
-        try:
-            amount = Decimal(str((item or {}).get("amount", "")))
-        except (InvalidOperation, AttributeError):
-            amount = Decimal("NaN")
-        if not amount.is_finite() or amount.as_tuple().exponent < -2 or abs(amount) >= 10**18:
-            raise InvalidInput(
-                _("An adjustment is an amount with at most two decimals."), field="adjustments"
-            )
-        if amount == 0:
-            continue
-        reason = _text(item.get("reason", ""), "adjustments")
-        clean[lot] = {"amount": format(amount.quantize(Decimal("0.01")), "f"), "reason": reason}
+    for lot, items in sorted(adjustments.items()):
+        rows = []
+        for item in items if isinstance(items, list) else [items]:
+            item = item if isinstance(item, dict) else {}
+            try:
+                amount = Decimal(str(item.get("amount", "")))
+            except InvalidOperation:
+                amount = Decimal("NaN")
+            if not amount.is_finite() or amount.as_tuple().exponent < -2 or abs(amount) >= 10**18:
+                raise InvalidInput(
+                    _("An adjustment is an amount with at most two decimals."), field="adjustments"
+                )
+            if item.get("kind") not in ADJUSTMENT_KINDS:
+                raise InvalidInput(
+                    _("An adjustment is a correction or a priced deviation."), field="adjustments"
+                )
+            if amount == 0:
+                continue
+            reason = _text(str(item.get("reason") or ""), "adjustments")
+            rows.append({"kind": item["kind"], "amount": format(amount.quantize(Decimal("0.01")),
+                         "f"), "reason": reason})  # fmt: skip
+        if rows:
+            clean[lot] = rows
     return clean
+
+
+def adjusted(offered: Decimal, items: list[dict] | None) -> tuple[Decimal, Decimal]:
+    """(evaluated price, corrected price) of one lot: offered plus every adjustment, and
+    offered plus the corrections only."""
+    items = items or []
+    evaluated = offered + sum((Decimal(i["amount"]) for i in items), Decimal(0))
+    corrected = offered + sum(
+        (Decimal(i["amount"]) for i in items if i["kind"] == "correction"), Decimal(0)
+    )
+    return evaluated, corrected
 
 
 def examine(
@@ -158,7 +196,8 @@ def examine(
     reason = "; ".join(f"{c['check']}: {c['reason']}" for c in clean if not c["passed"])
     with transaction.atomic():
         tender = _locked_for_work(tender)
-        bid = opened_bids(tender).filter(public_id=bid_id).first()
+        bid = opened_bids(tender).filter(public_id=as_uuid(bid_id)).first() if as_uuid(
+            bid_id) else None  # fmt: skip
         if bid is None:
             raise InvalidInput(_("Name an opened bid of this tender."), field="bid")
         previous = Examination.objects.filter(bid=bid).order_by("-version").first()
@@ -237,7 +276,8 @@ def request_clarification(
         raise InvalidInput(_("Unknown kind of request."), field="kind")
     with transaction.atomic():
         tender = _locked_for_work(tender)
-        bid = opened_bids(tender).filter(public_id=bid_id).first()
+        bid = opened_bids(tender).filter(public_id=as_uuid(bid_id)).first() if as_uuid(
+            bid_id) else None  # fmt: skip
         if bid is None:
             raise InvalidInput(_("Name an opened bid of this tender."), field="bid")
         now = db_now()

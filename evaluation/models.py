@@ -285,6 +285,7 @@ class Debrief(models.Model):
 
     tender = models.ForeignKey("tenders.Tender", on_delete=models.CASCADE, related_name="+")
     number = models.PositiveSmallIntegerField(default=0)
+    salt = models.CharField(max_length=32, blank=True, editable=False)  # of its ledger commitment
     supplier = models.ForeignKey(
         "procurement.Organisation", on_delete=models.PROTECT, related_name="+"
     )

@@ -8,13 +8,20 @@ their commitments are in the ledger for auditors, who see the sheets."""
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 from django.core.cache import cache
 
+from bidders.models import Bid
 from evaluation import scoring
 from evaluation.award import published_report
 from evaluation.commitments import commitment
-from evaluation.examination import answer_content, examination_content, question_content
+from evaluation.examination import (
+    adjusted,
+    answer_content,
+    examination_content,
+    question_content,
+)
 from evaluation.models import Clarification, EvaluationRun, Examination, Report, ReportStatus
 from procurement.models import LedgerEntry
 from tenders.models import Tender
@@ -27,11 +34,46 @@ def _payloads(tender: Tender, seqs: set[int]) -> dict[int, dict]:
     return {e.seq: json.loads(bytes(e.canonical))["payload"] for e in rows}
 
 
-def _revealed(content: dict, salt: str, seq: int | None, payloads: dict) -> dict:
-    published = payloads.get(seq, {}).get("commitment") if seq is not None else None
+def _revealed(content: dict, salt: str, seq: int | None, payloads: dict, published=None) -> dict:
+    if published is None and seq is not None:
+        published = payloads.get(seq, {}).get("commitment")
     digest = commitment(content, salt)
     return {"content": content, "salt": salt, "commitment": digest, "ledger_seq": seq,
             "matches_ledger": published == digest}  # fmt: skip
+
+
+def _return_commitment(payloads: dict, report: Report) -> str | None:
+    """A report sent back by the approver has its commitment in REPORT_RETURNED; one sent back
+    by an upheld complaint, in TENDER_REEVALUATION's list."""
+    payload = payloads.get(report.decision_seq, {})
+    if "commitment" in payload:
+        return payload["commitment"]
+    return next((r["commitment"] for r in payload.get("reports_returned", [])
+                 if r["number"] == report.number), None)  # fmt: skip
+
+
+def adjustment_checks(record: dict, examinations: list[dict], bids) -> list[dict]:
+    """Per lot: every evaluated price is the offered price plus the revealed adjustments, and
+    every offered price is the opened one."""
+    latest = {}
+    for e in examinations:  # in version order: the last one counts
+        latest[e["content"]["bid"]] = e["content"].get("adjustments", {})
+    opened = {str(b.public_id): b.price_sheet or {} for b in bids}
+    out = []
+    for lot in record["lots"]:
+        ok = True
+        for b in lot["bids"]:
+            offered = Decimal(lot.get("offered", {}).get(b["bid"], b["price"]))
+            evaluated, _corrected = adjusted(offered, latest.get(b["bid"], {}).get(str(lot["lot"])))
+            line = next((x for x in opened.get(b["bid"], {}).get("lots", [])
+                         if x.get("lot") == lot["lot"]), None)  # fmt: skip
+            ok &= (
+                evaluated == Decimal(b["price"])
+                and line is not None
+                and (Decimal(line["price"]) == offered)
+            )
+        out.append({"lot": lot["lot"], "matches": ok})
+    return out
 
 
 def public_evaluation(tender: Tender) -> dict | None:
@@ -52,15 +94,31 @@ def public_evaluation(tender: Tender) -> dict | None:
 
 
 def _compute(tender: Tender, report: Report) -> dict:
-    examinations = list(Examination.objects.filter(tender=tender).select_related("bid"))
-    clarifications = list(Clarification.objects.filter(tender=tender).select_related("bid"))
-    reports = list(Report.objects.filter(tender=tender).select_related("run"))
-    runs = list(EvaluationRun.objects.filter(tender=tender))
+    # Only what was decided up to this report's approval: a re-evaluation's work stays
+    # confidential until its own report is approved.
+    cut = report.decision_seq
+    examinations = list(
+        Examination.objects.filter(tender=tender, ledger_seq__lte=cut).select_related("bid")
+    )
+    clarifications = list(
+        Clarification.objects.filter(tender=tender, request_seq__lte=cut).select_related("bid")
+    )
+    reports = list(Report.objects.filter(tender=tender, ledger_seq__lte=cut).select_related("run"))
+    runs = list(EvaluationRun.objects.filter(tender=tender, ledger_seq__lte=cut))
     seqs = {e.ledger_seq for e in examinations} | {r.ledger_seq for r in reports}
     seqs |= {c.request_seq for c in clarifications} | {c.answer_seq for c in clarifications
                                                       if c.answer_seq}  # fmt: skip
     seqs |= {r.decision_seq for r in reports if r.decision_seq} | {r.ledger_seq for r in runs}
     payloads = _payloads(tender, seqs)
+    revealed_examinations = [
+        _revealed(
+            examination_content(str(e.bid.public_id), e.version, e.checks, e.adjustments),
+            e.salt,
+            e.ledger_seq,
+            payloads,
+        )  # fmt: skip
+        for e in sorted(examinations, key=lambda e: (e.bid.ledger_seq, e.version))
+    ]
     out_reports = []
     for r in reports:
         row = {
@@ -80,10 +138,14 @@ def _compute(tender: Tender, report: Report) -> dict:
                 payloads,
             ),  # fmt: skip
         }
-        if r.status == ReportStatus.RETURNED:
+        if (
+            r.status == ReportStatus.RETURNED
+            and r.decision_seq is not None
+            and (r.decision_seq <= cut)
+        ):
             row["returned"] = _revealed(
                 {"number": r.number, "reason": r.decision_reason}, r.decision_salt,
-                r.decision_seq, payloads,
+                r.decision_seq, payloads, published=_return_commitment(payloads, r),
             )  # fmt: skip
         out_reports.append(row)
     return {
@@ -96,6 +158,11 @@ def _compute(tender: Tender, report: Report) -> dict:
         "record_sha256": report.run.sha256,
         "record_ledger_seq": report.run.ledger_seq,
         "rerun": scoring.rerun(report.run.record),
+        "adjustments_check": adjustment_checks(
+            report.run.record,
+            revealed_examinations,
+            Bid.objects.filter(tender=tender, opened_at__isnull=False),
+        ),
         "runs": [
             {
                 "number": run.number,
@@ -107,15 +174,7 @@ def _compute(tender: Tender, report: Report) -> dict:
             for run in runs
         ],  # fmt: skip
         "scores": report.run.record.get("scores"),  # as the run used them
-        "examinations": [
-            _revealed(
-                examination_content(str(e.bid.public_id), e.version, e.checks, e.adjustments),
-                e.salt,
-                e.ledger_seq,
-                payloads,
-            )
-            for e in sorted(examinations, key=lambda e: (e.bid.ledger_seq, e.version))
-        ],
+        "examinations": revealed_examinations,
         "clarifications": [
             {
                 "number": c.number,
@@ -124,7 +183,7 @@ def _compute(tender: Tender, report: Report) -> dict:
                 "missed": c.missed_at is not None,
                 "request": _revealed(question_content(c), c.salt, c.request_seq, payloads),
                 "answer": _revealed(answer_content(c), c.salt, c.answer_seq, payloads)
-                if c.answer_seq
+                if c.answer_seq and c.answer_seq <= cut
                 else None,
             }
             for c in clarifications

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from bidders import opening
 from bidders.models import Bid
 from evaluation import award, complaints, contracts, examination, publication
+from evaluation.examination import as_uuid
 from evaluation.models import (
     Award,
     AwardStatus,
@@ -172,12 +173,16 @@ def _examine(request, tender):
         }
         for key, _label in examination.checks_for(tender)
     ]
-    adjustments = {
-        str(n): {"amount": request.POST.get(f"adjust-{n}"),
-                 "reason": request.POST.get(f"adjust-reason-{n}", "")}
-        for n in tender.lots.values_list("number", flat=True)
-        if request.POST.get(f"adjust-{n}", "").strip()
-    }  # fmt: skip
+    adjustments = {}
+    for n in tender.lots.values_list("number", flat=True):
+        items = [
+            {"kind": kind, "amount": request.POST.get(f"{kind}-{n}"),
+             "reason": request.POST.get(f"{kind}-reason-{n}", "")}
+            for kind in ("correction", "deviation")
+            if request.POST.get(f"{kind}-{n}", "").strip()
+        ]  # fmt: skip
+        if items:
+            adjustments[str(n)] = items
     examination.examine(tender, actor=request.user, bid_id=request.POST.get("bid", ""),
                         checks=checks, adjustments=adjustments)  # fmt: skip
     return _("The examination is recorded.")
@@ -210,7 +215,7 @@ def _complaint_answer(request, tender):
 
 
 def _sign(request, tender):
-    found = Award.objects.filter(tender=tender, public_id=request.POST.get("award") or None)
+    found = Award.objects.filter(tender=tender, public_id=as_uuid(request.POST.get("award")))
     if not found.exists():
         raise NotFound(_("No such award."))
     contracts.sign_contract(
@@ -225,7 +230,7 @@ def _sign(request, tender):
 
 
 def _contract(request, tender) -> Contract:
-    found = contracts.contracts_of(tender).filter(public_id=request.POST.get("contract") or None)
+    found = contracts.contracts_of(tender).filter(public_id=as_uuid(request.POST.get("contract")))
     if not found.exists():
         raise NotFound(_("No such contract."))
     return found.get()
@@ -439,8 +444,8 @@ def outcome(tender, user) -> dict:
                     "reason_label": REASON_LABELS.get(r["reason"], r["reason"]),
                     "price": inputs[r["bid"]]["price"],
                     "offered": offered.get(r["bid"], inputs[r["bid"]]["price"]),
-                    "adjustment": (check or {}).get("content", {}).get("adjustments", {})
-                    .get(str(lot["lot"])),
+                    "adjustments": (check or {}).get("content", {}).get("adjustments", {})
+                    .get(str(lot["lot"]), []),
                     "technical": inputs[r["bid"]]["technical"],
                     "fails": [{**c, "label": labels.get(c["check"], c["check"])}
                               for c in check["content"]["checks"] if not c["passed"]]

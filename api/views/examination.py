@@ -112,6 +112,11 @@ class CheckIn(serializers.Serializer):
 
 
 class AdjustmentIn(serializers.Serializer):
+    kind = serializers.ChoiceField(
+        [("correction", "correction"), ("deviation", "deviation")],
+        help_text="correction: an arithmetic error (changes the award price); deviation: an "
+        "omission or excess priced for ranking only.",
+    )
     amount = serializers.DecimalField(max_digits=20, decimal_places=2)
     reason = serializers.CharField(max_length=10000)
 
@@ -120,8 +125,8 @@ class ExaminationIn(serializers.Serializer):
     bid = serializers.UUIDField()
     checks = CheckIn(many=True)
     adjustments = serializers.DictField(
-        child=AdjustmentIn(), required=False, default=dict,
-        help_text="Per lot number: the price adjustment for ranking, with its reason.",
+        child=serializers.ListField(child=AdjustmentIn(), max_length=20), required=False,
+        default=dict, help_text="Per lot number: the price adjustments, each with its reason.",
     )  # fmt: skip
 
 
@@ -178,7 +183,7 @@ class ExaminationView(APIView):
         row = examination.examine(
             tender, actor=request.user, bid_id=str(data["bid"]),
             checks=[dict(c) for c in data["checks"]],
-            adjustments={k: dict(v) for k, v in data["adjustments"].items()},
+            adjustments={k: [dict(i) for i in v] for k, v in data["adjustments"].items()},
         )  # fmt: skip
         return Response(ExaminationOut(row).data, status=status.HTTP_201_CREATED)
 

@@ -301,7 +301,7 @@ def test_two_envelopes_technical_pass_mark_decides_whose_prices_are_opened(
     assert post(api_as, approver, "tender-report-approve", t, None, 1).status_code == 200
 
 
-def test_lowest_evaluated_price_ranks_on_adjusted_prices_and_awards_the_offered_one(
+def test_lowest_evaluated_price_ranks_on_adjusted_prices_and_awards_the_corrected_one(
     api_as, make_tender, make_bidder, custodians, officer, members, approver, make_user
 ):
     tender = make_tender(publish=True, evaluation_method="lowest_evaluated")
@@ -309,30 +309,41 @@ def test_lowest_evaluated_price_ranks_on_adjusted_prices_and_awards_the_offered_
                             ["40000000000.00", "41500000000.00"], officer=officer,
                             members=members)  # fmt: skip
     t, (cheap, dear) = opened.tender, opened.bids
-    omitted = {"1": {"amount": "3000000000.00", "reason": "Bỏ sót hạng mục lan can, tính theo "
-                     "đơn giá cao nhất"}}  # fmt: skip
-    bad = post(api_as, members[0], "tender-examinations", t,
-               {"bid": cheap, "checks": checks(t), "adjustments": {"9": omitted["1"]}})  # fmt: skip
-    assert bad.status_code == 400
-    no_reason = {"1": {"amount": "1.00", "reason": " "}}
-    assert post(api_as, members[0], "tender-examinations", t,
-                {"bid": cheap, "checks": checks(t), "adjustments": no_reason}
-                ).status_code == 400  # fmt: skip
+    omitted = {
+        "1": [
+            {
+                "kind": "deviation",
+                "amount": "3000000000.00",
+                "reason": "Bỏ sót hạng mục lan can, tính theo đơn giá cao nhất",
+            }
+        ]
+    }
+    summed = {"1": [{"kind": "correction", "amount": "500000000.00",
+                     "reason": "Sửa lỗi cộng: tổng các hạng mục lớn hơn giá ghi"}]}  # fmt: skip
+    for bad in ({"9": omitted["1"]}, {"1": [{"kind": "deviation", "amount": "1.00",
+                                            "reason": " "}]},
+                {"1": [{"kind": "discount", "amount": "1.00", "reason": "x"}]}):  # fmt: skip
+        response = post(api_as, members[0], "tender-examinations", t,
+                        {"bid": cheap, "checks": checks(t), "adjustments": bad})  # fmt: skip
+        assert response.status_code == 400
     recorded = post(api_as, members[0], "tender-examinations", t,
                     {"bid": cheap, "checks": checks(t), "adjustments": omitted})  # fmt: skip
     assert recorded.status_code == 201, recorded.json()
-    examine(api_as, members[0], t, dear)
+    post(api_as, members[0], "tender-examinations", t,
+         {"bid": dear, "checks": checks(t), "adjustments": summed})  # fmt: skip
     lot = post(api_as, members[0], "tender-runs", t).json()["record"]["lots"][0]
     evaluated = {b["bid"]: b["price"] for b in lot["bids"]}
-    assert evaluated == {cheap: "43000000000.00", dear: "41500000000.00"}
-    assert lot["offered"][cheap] == "40000000000.00"
+    assert evaluated == {cheap: "43000000000.00", dear: "42000000000.00"}
+    assert lot["offered"] == {cheap: "40000000000.00", dear: "41500000000.00"}
+    assert lot["corrected"] == {cheap: "40000000000.00", dear: "42000000000.00"}
     report = post(api_as, members[0], "tender-reports", t, {"summary": "Giá đánh giá thấp nhất."})
-    assert report.json()["proposals"][0] == {"lot": 1, "bid": dear, "supplier": opened.bidders[1][
-        1].code, "value": "41500000000.00"}  # fmt: skip
+    proposal = report.json()["proposals"][0]
+    assert (proposal["bid"], proposal["value"]) == (dear, "42000000000.00")  # the corrected price
     post(api_as, approver, "tender-report-approve", t, None, 1)
     public = api_as(make_user()).get(f"/api/v1/tenders/{t.reference}/evaluation/").json()
     revealed = next(e for e in public["examinations"] if e["content"]["bid"] == cheap)
     assert revealed["content"]["adjustments"] == omitted and revealed["matches_ledger"]
+    assert public["adjustments_check"] == [{"lot": 1, "matches": True}]
     page = api_as(make_user()).get(f"/tenders/{t.reference}/").content.decode()
     assert "Bỏ sót hạng mục lan can" in page
 

@@ -24,6 +24,7 @@ from tests.bidders.test_sealed_bids import submit
 from tests.evaluation.flow import (
     COMBINED,
     award_lowest_price,
+    checks,
     examine,
     get,
     open_with_bids,
@@ -289,8 +290,8 @@ def test_an_adjustment_entered_in_the_portal_reaches_the_ranking(client, api_as,
     form = {f"passed-{k}": "yes" for k in ("eligibility", "bid_security", "validity",
                                             "qualification")}  # fmt: skip
     client.post(reverse("evaluation-act", args=[t.reference, "examine"]),
-                {"bid": two_bids.bids[0], **form, "adjust-1": "2500000000",
-                 "adjust-reason-1": "Sửa lỗi số học: tổng cộng sai"})  # fmt: skip
+                {"bid": two_bids.bids[0], **form, "deviation-1": "2500000000",
+                 "deviation-reason-1": "Thiếu hạng mục sơn chống gỉ"})  # fmt: skip
     client.post(reverse("evaluation-act", args=[t.reference, "examine"]),
                 {"bid": two_bids.bids[1], **form})  # fmt: skip
     client.post(reverse("evaluation-act", args=[t.reference, "run"]))
@@ -300,3 +301,119 @@ def test_an_adjustment_entered_in_the_portal_reaches_the_ranking(client, api_as,
     record = EvaluationRun.objects.get(tender=lot).record["lots"][0]
     assert {b["bid"]: b["price"] for b in record["bids"]}[two_bids.bids[0]] == "43500000000.00"
     assert [r["bid"] for r in record["result"] if r["rank"] == 1] == [two_bids.bids[1]]
+
+
+def _uphold_reevaluation(api_as, officer, t, user, subject="result"):
+    assert complain(api_as, user, t, subject=subject).status_code == 201
+    number = Complaint.objects.filter(tender=t).count()
+    answered = api_as(officer).post(
+        reverse("api:tender-complaint-answer", args=[t.reference, number]),
+        {"upheld": True, "text": "Đúng", "remedy": "re_evaluation"}, format="multipart",
+    )  # fmt: skip
+    assert answered.status_code == 200
+
+
+def test_the_re_evaluation_stays_confidential_until_its_own_approval(
+    api_as, two_bids, officer, approver, make_user
+):
+    award_lowest_price(api_as, two_bids, approver)
+    t, member = two_bids.tender, two_bids.members[0]
+    public = f"/api/v1/tenders/{t.reference}/evaluation/"
+    api_as(make_user()).get(public)  # warm the cache on the superseded state
+    _uphold_reevaluation(api_as, officer, t, two_bids.bidders[1][0])
+    api_as(make_user()).get(public)
+    examine(api_as, member, t, two_bids.bids[0], fail="validity", reason="BÍ MẬT: hết hiệu lực")
+    post(
+        api_as, member, "tender-clarifications", t, {"bid": two_bids.bids[1], "question": "BÍ MẬT?"}
+    )
+    from django.core.cache import cache
+
+    for cold in (False, True):
+        if cold:
+            cache.clear()
+        body = api_as(make_user()).get(public).content.decode()
+        assert "BÍ MẬT" not in body
+        page = api_as(make_user()).get(f"/tenders/{t.reference}/").content.decode()
+        assert "BÍ MẬT" not in page
+
+
+def test_a_report_returned_by_a_re_evaluation_verifies_after_the_next_approval(
+    api_as, two_bids, officer, approver, make_user
+):
+    t, member = two_bids.tender, two_bids.members[0]
+    for bid in two_bids.bids:
+        examine(api_as, member, t, bid)
+    post(api_as, member, "tender-runs", t)
+    post(api_as, member, "tender-reports", t, {"summary": "Lần 1"})
+    _uphold_reevaluation(api_as, officer, t, two_bids.bidders[1][0], subject="process")
+    award_lowest_price(api_as, two_bids, approver)
+    public = api_as(make_user()).get(f"/api/v1/tenders/{t.reference}/evaluation/").json()
+    first = public["reports"][0]
+    assert first["status"] == "returned" and first["returned"]["matches_ledger"] is True
+
+
+def test_re_evaluation_of_a_scored_tender_lets_the_members_score_again(
+    api_as, make_tender, make_bidder, custodians, officer, members, approver
+):
+    tender = make_tender(publish=True, **COMBINED)
+    opened = open_with_bids(api_as, tender, make_bidder, custodians,
+                            ["41000000000.00", "43000000000.00"], officer=officer,
+                            members=members)  # fmt: skip
+    t, bids = opened.tender, opened.bids
+    first = sheet(t, bids, {bids[0]: (80, 80), bids[1]: (75, 75)})
+    for bid in bids:
+        examine(api_as, members[0], t, bid)
+    for m in members:
+        post(api_as, m, "tender-scores", t, {"scores": first})
+    award_lowest_price(api_as, opened, approver)
+    _uphold_reevaluation(api_as, officer, t, opened.bidders[1][0])
+    again = sheet(t, bids, {bids[0]: (60, 60), bids[1]: (90, 90)})
+    for m in members:
+        assert post(api_as, m, "tender-scores", t, {"scores": again}).status_code == 201
+    assert post(api_as, members[0], "tender-runs", t).status_code == 201
+
+
+def test_abnormally_low_is_judged_on_the_price_the_bidder_is_held_to(
+    api_as, make_tender, make_bidder, custodians, officer, members
+):
+    tender = make_tender(publish=True, evaluation_method="lowest_evaluated")  # estimate 50 bn
+    opened = open_with_bids(api_as, tender, make_bidder, custodians,
+                            ["35000000000.00", "47500000000.00"], officer=officer,
+                            members=members)  # fmt: skip
+    t, (low, high) = opened.tender, opened.bids
+    priced = {"1": [{"kind": "deviation", "amount": "7500000000.00", "reason": "Bỏ sót"}]}
+    post(api_as, members[0], "tender-examinations", t,
+         {"bid": low, "checks": checks(t), "adjustments": priced})  # fmt: skip
+    examine(api_as, members[0], t, high)
+    lot = post(api_as, members[0], "tender-runs", t).json()["record"]["lots"][0]
+    assert list(lot["abnormally_low"]) == [low]  # 35 bn is 70 % of the estimate
+
+
+def test_a_bid_passing_after_the_financial_opening_stops_the_run(
+    api_as, make_tender, make_bidder, custodians, officer, members
+):
+    tender = make_tender(publish=True, envelope_procedure="two_envelopes")
+    opened = open_with_bids(api_as, tender, make_bidder, custodians,
+                            ["41000000000.00", "40000000000.00"], officer=officer,
+                            members=members)  # fmt: skip
+    t, (a, b) = opened.tender, opened.bids
+    examine(api_as, members[0], t, a)
+    examine(api_as, members[0], t, b, fail="qualification", reason="Thiếu hồ sơ")
+    assert post(api_as, officer, "tender-financial-opening", t).status_code == 200
+    examine(api_as, members[0], t, b)  # after a clarification, b passes after all
+    refused = post(api_as, members[0], "tender-runs", t)
+    assert refused.status_code == 409 and "financial opening" in refused.json()["error"]["message"]
+
+
+def test_malformed_ids_and_nul_characters_get_a_message_not_an_error(client, two_bids):
+    t, member = two_bids.tender, two_bids.members[0]
+    client.force_login(member)
+    for action, data in (("examine", {"bid": "abc"}), ("clarify", {"bid": "abc", "question": "?"}),
+                         ("clarify", {"bid": two_bids.bids[0], "question": "a\x00b"})):  # fmt: skip
+        response = client.post(reverse("evaluation-act", args=[t.reference, action]), data)
+        assert response.status_code == 302, (action, response.status_code)
+    client.force_login(two_bids.bidders[0][0])
+    for action in ("sign", "amend", "close"):
+        response = client.post(reverse("evaluation-act", args=[t.reference, action]),
+                               {"award": "abc", "contract": "abc"})  # fmt: skip
+        assert response.status_code in (302, 403, 404), (action, response.status_code)
