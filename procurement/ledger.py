@@ -392,9 +392,15 @@ def entries_in_range(start: int, end: int, moment: dt.datetime) -> list[PublicEn
     return public_view(rows, moment)
 
 
-def entries_for_subject(subject: str, moment: dt.datetime) -> list[PublicEntry]:
-    """A subject's entries. Sealed ones are left out entirely: even their count is secret."""
-    return public_view(unsealed(LedgerEntry.objects.filter(subject=subject), moment), moment)
+def entries_for_subject(
+    subject: str, moment: dt.datetime, *, latest: int | None = None
+) -> list[PublicEntry]:
+    """A subject's entries (only the ``latest`` ones, if given), in ledger order. Sealed ones
+    are left out entirely: even their count is secret."""
+    rows = unsealed(LedgerEntry.objects.filter(subject=subject), moment)
+    if latest is not None:
+        rows = reversed(list(rows.order_by("-seq")[:latest]))
+    return public_view(rows, moment)
 
 
 def unsealed(rows, moment: dt.datetime):

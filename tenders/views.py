@@ -24,7 +24,7 @@ from evaluation.services import member_of
 from procurement import ledger
 from procurement.clock import db_now
 from procurement.exceptions import NotFound
-from procurement.models import Organisation, OrganisationKind, Role
+from procurement.models import LedgerEntry, Organisation, OrganisationKind, Role
 from procurement.paging import CappedPaginator
 from procurement.permissions import has_role, organisations_with_role
 from procurement.web import run_service
@@ -97,6 +97,10 @@ def amendment_rows(tender: Tender) -> list[dict]:
     ]
 
 
+# The tender page lists the latest ledger entries; the ledger page has them all.
+PAGE_ENTRIES = 100
+
+
 @require_GET
 def detail(request, reference: str):
     tender = _tender_or_404(request, reference)
@@ -113,7 +117,10 @@ def detail(request, reference: str):
             "documents": tender.documents.select_related("superseded_by"),
             "amendments": amendment_rows(tender),
             "questions": selectors.public_questions(tender),
-            "entries": ledger.entries_for_subject(tender.ledger_subject, now),
+            "entries": ledger.entries_for_subject(tender.ledger_subject, now, latest=PAGE_ENTRIES),
+            "entries_total": ledger.unsealed(
+                LedgerEntry.objects.filter(subject=tender.ledger_subject), now
+            ).count(),
             "can_ask": tender.accepts_questions_at(now) and has_role(request.user, Role.SUPPLIER),
             "question_form": QuestionForm(),
             "is_officer": has_role(request.user, Role.OFFICER, tender.agency),

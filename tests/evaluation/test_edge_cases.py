@@ -417,3 +417,24 @@ def test_malformed_ids_and_nul_characters_get_a_message_not_an_error(client, two
         response = client.post(reverse("evaluation-act", args=[t.reference, action]),
                                {"award": "abc", "contract": "abc"})  # fmt: skip
         assert response.status_code in (302, 403, 404), (action, response.status_code)
+
+
+def test_the_tender_page_lists_the_latest_ledger_entries(client, two_bids, settings):
+    from tenders import views
+
+    t = two_bids.tender
+    from procurement import ledger
+
+    rows = LedgerEntry.objects.filter(subject=t.ledger_subject)
+    total = ledger.unsealed(rows, db_now()).count()  # sealed entries are not even counted
+    settings.LANGUAGE_CODE = "en"
+    original = views.PAGE_ENTRIES
+    views.PAGE_ENTRIES = 5
+    try:
+        html = client.get(reverse("tender", args=[t.reference]), HTTP_ACCEPT_LANGUAGE="en")
+    finally:
+        views.PAGE_ENTRIES = original
+    body = html.content.decode()
+    assert f"The latest 5 of {total} entries." in body
+    last = LedgerEntry.objects.filter(subject=t.ledger_subject).order_by("-seq").first()
+    assert f'href="/ledger/{last.seq}/"' in html.content.decode()
