@@ -104,6 +104,21 @@ class BidStatus(models.TextChoices):
     INVALID = "invalid", _("Invalid at opening")
 
 
+# The statuses of the bids in a tender's closing set, once it has closed: withdrawn and
+# replaced bids never were in it.
+CLOSING_SET = (BidStatus.SUBMITTED, BidStatus.OPENED, BidStatus.INVALID)
+
+
+def closing_set(tender):
+    """The bids in the tender's closing set, in ledger order; none before it closes (their
+    number is sealed too)."""
+    if tender.closing_seq is None:
+        return Bid.objects.none()
+    return Bid.objects.filter(
+        tender=tender, status__in=CLOSING_SET, ledger_seq__lt=tender.closing_seq
+    ).order_by("ledger_seq")
+
+
 def envelope_path(instance: Bid, filename: str) -> str:
     return f"envelopes/{instance.tender.public_id}/{instance.public_id}.epb1"
 

@@ -25,7 +25,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from bidders.models import Bid, BidStatus
+from bidders.models import Bid, BidStatus, closing_set
 from bidders.submission import SpooledEnvelope, discard
 from procurement.clock import db_now
 from procurement.crypto import envelope
@@ -303,12 +303,7 @@ def opening_record(tender: Tender, *, with_ciphertexts: bool = False) -> dict:
     validity, price and the price key. ``with_ciphertexts`` adds each price ciphertext (read
     from the stored envelope) for anyone's re-check: the JSON record, not every page view."""
     bids = []
-    in_set = [BidStatus.SUBMITTED, BidStatus.OPENED, BidStatus.INVALID]
-    for bid in (
-        Bid.objects.filter(tender=tender, status__in=in_set, ledger_seq__lt=tender.closing_seq)
-        .select_related("supplier")
-        .order_by("ledger_seq")
-    ):
+    for bid in closing_set(tender).select_related("supplier"):
         item = {
             "bid": str(bid.public_id),
             "seq": bid.ledger_seq,

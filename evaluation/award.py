@@ -12,19 +12,19 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from bidders.models import Bid
+from bidders.models import Bid, closing_set
 from evaluation import scoring
 from evaluation.commitments import commit
 from evaluation.deadlines import mark_overdue
 from evaluation.examination import (
     SCORED_METHODS,
-    _locked_for_work,
-    _text,
+    TEXT_LIMIT,
     acting_member,
     adjusted,
     aggregate,
-    conflicted,
     current_examinations,
+    locked_for_work,
+    may_follow,
     opened_bids,
     scored_bids,
     scoring_complete,
@@ -40,7 +40,6 @@ from evaluation.models import (
     Report,
     ReportStatus,
 )
-from evaluation.services import CLOSING_SET
 from procurement.clock import db_now
 from procurement.crypto.canonical import canonical_json
 from procurement.exceptions import Conflict, NotFound, PermissionDenied
@@ -48,6 +47,7 @@ from procurement.ledger import record_event
 from procurement.models import Role, User
 from procurement.notifications import notify, representatives, staff
 from procurement.permissions import has_role, require_role
+from procurement.validation import clean_text
 from procurement.workdays import shift_working_days
 from tenders import ocds
 from tenders.models import EnvelopeProcedure, EvaluationMethod, Tender, TenderStatus
@@ -81,23 +81,18 @@ def build_record(tender: Tender) -> dict:
     be examined, scored (where the method scores) and priced."""
     if tender.envelope_procedure == EnvelopeProcedure.TWO and tender.financial_opened_at is None:
         raise Conflict(_("Open the financial parts of the compliant bids first."))
-    scored_bids(tender)  # every opened bid examined
-    technical, scores = {}, None
+    examined = current_examinations(tender)
+    passed = scored_bids(tender, examined)  # every opened bid examined
+    technical, scores, rows = {}, None, None
     if tender.evaluation_method in SCORED_METHODS:
-        rows = aggregate(tender)
+        rows = aggregate(tender, passed)  # a sheet per member covering exactly these bids
         technical = {bid: row["technical"] for bid, row in rows.items()}
         scores = {bid: {**row, "technical": format(row["technical"], "f")}
                   for bid, row in rows.items()}  # fmt: skip
-        passed = {str(b.public_id) for b in scored_bids(tender)}
-        if set(technical) != passed:
-            raise Conflict(
-                _("The examination changed after the members scored: the scores cover other bids.")
-            )
-    examined = current_examinations(tender)
     method = engine_method(tender)
     bids = list(opened_bids(tender).order_by("ledger_seq"))
     if tender.envelope_procedure == EnvelopeProcedure.TWO:
-        compliant = set(technically_compliant(tender))
+        compliant = set(technically_compliant(tender, passed, rows))
         unpriced = [b for b in bids if str(b.public_id) in compliant and b.price_sheet is None]
         if unpriced:  # passed after the financial opening: its price was never opened
             raise Conflict(
@@ -182,7 +177,7 @@ def run_evaluation(tender: Tender, *, actor: User | None) -> EvaluationRun:
     ledger gets the record's hash (the record itself is published with the award)."""
     member = acting_member(tender, actor)
     with transaction.atomic():
-        tender = _locked_for_work(tender)
+        tender = locked_for_work(tender)
         record = build_record(tender)
         digest = record_sha256(record)
         number = EvaluationRun.objects.filter(tender=tender).count() + 1
@@ -208,10 +203,7 @@ def proposals_of(run: EvaluationRun) -> list[dict]:
         if first is None:
             continue
         bid = bids[first["bid"]]
-        # Awarded at the corrected price: priced deviations count for ranking only.
-        price = lot.get("corrected", lot.get("offered", {})).get(first["bid"]) or next(
-            b["price"] for b in lot["bids"] if b["bid"] == first["bid"]
-        )
+        price = lot["corrected"][first["bid"]]  # priced deviations count for ranking only
         out.append({"lot": lot["lot"], "bid": first["bid"], "supplier": bid.supplier.code,
                     "value": price})  # fmt: skip
     return out
@@ -221,9 +213,9 @@ def submit_report(tender: Tender, *, actor: User | None, summary: str) -> Report
     """The committee sends its report, on the latest run, to the approver. A proposed bid
     flagged abnormally low needs the bidder's answered explanation first."""
     member = acting_member(tender, actor)
-    summary = _text(summary, "summary")
+    summary = clean_text(summary, "summary", required=True, limit=TEXT_LIMIT)
     with transaction.atomic():
-        tender = _locked_for_work(tender)
+        tender = locked_for_work(tender)
         run = EvaluationRun.objects.filter(tender=tender).order_by("-number").first()
         if run is None:
             raise Conflict(_("Run the scoring engine first."))
@@ -306,7 +298,7 @@ def _locked_report(report: Report) -> tuple[Report, Tender]:
 def return_report(report: Report, *, actor: User | None, reason: str) -> Report:
     """Send the report back to the committee with reasons; the evaluation reopens."""
     actor = _approver(report, actor)
-    reason = _text(reason, "reason")
+    reason = clean_text(reason, "reason", required=True, limit=TEXT_LIMIT)
     with transaction.atomic():
         report, tender = _locked_report(report)
         salt, digest = commit({"number": report.number, "reason": reason})
@@ -388,10 +380,7 @@ def approve_report(report: Report, *, actor: User | None) -> Report:
             ocds.record_release(tender, event="award", tag=["award"], entry=entry)
         else:
             ocds.record_release(tender, event="unsuccessful", tag=["tenderUpdate"], entry=entry)
-        closing = tender.closing_seq or 0
-        bidders = {
-            b.supplier for b in bids.values() if b.ledger_seq < closing and b.status in CLOSING_SET
-        }
+        bidders = {b.supplier for b in closing_set(tender).select_related("supplier")}
         link = f"/tenders/{tender.reference}/"
         notify(representatives(bidders), "award_published", {"tender": tender.reference}, link)
         for a in awards:
@@ -426,15 +415,7 @@ def published_report(tender: Tender) -> Report | None:
 def reports_for(tender: Tender, user: User | None):
     """Reports before publication: the committee's acting members, the agency's officers and
     approvers, and auditors."""
-    member = CommitteeMember.objects.filter(tender=tender, user=user).first() if (
-        user is not None and user.is_authenticated) else None  # fmt: skip
-    allowed = not conflicted(tender, user) and (
-        (member is not None and member.may_see_documents)
-        or has_role(user, Role.OFFICER, tender.agency)
-        or has_role(user, Role.APPROVER, tender.agency)
-        or has_role(user, Role.AUDITOR)
-    )
-    if not allowed:
+    if not may_follow(tender, user):
         raise NotFound(_("No such tender."))
     return Report.objects.filter(tender=tender).select_related("run").order_by("number")
 
@@ -449,15 +430,13 @@ def report_by_number(tender: Tender, user: User | None, number: int) -> Report:
 # --- Debriefing -----------------------------------------------------------------------------
 
 
-def _bidder_organisation(tender: Tender, user: User | None):
+def bidder_organisation(tender: Tender, user: User | None):
     """The user's organisation among the tender's bidders (closing set), or None."""
     if user is None or not user.is_authenticated:
         return None
     bid = (
-        Bid.objects.filter(
-            tender=tender,
-            status__in=CLOSING_SET,
-            ledger_seq__lt=tender.closing_seq if tender.closing_seq is not None else -1,
+        closing_set(tender)
+        .filter(
             supplier__memberships__user=user,
             supplier__memberships__role=Role.SUPPLIER,
             supplier__memberships__is_active=True,
@@ -471,10 +450,10 @@ def _bidder_organisation(tender: Tender, user: User | None):
 def request_debrief(tender: Tender, *, actor: User | None, question: str) -> Debrief:
     """A bidder asks why it lost, after the result is published; the agency answers within
     the regime's working days."""
-    organisation = _bidder_organisation(tender, actor)
+    organisation = bidder_organisation(tender, actor)
     if organisation is None:
         raise PermissionDenied(_("Only the tender's bidders may ask for a debriefing."))
-    question = _text(question, "question")
+    question = clean_text(question, "question", required=True, limit=TEXT_LIMIT)
     with transaction.atomic():
         tender = Tender.objects.select_for_update().get(pk=tender.pk)
         if approved_report(tender) is None:
@@ -499,7 +478,7 @@ def request_debrief(tender: Tender, *, actor: User | None, question: str) -> Deb
 
 def answer_debrief(tender: Tender, debrief_id: int, *, actor: User | None, answer: str) -> Debrief:
     """The agency's officer answers a debriefing request (late answers are marked late)."""
-    answer = _text(answer, "answer")
+    answer = clean_text(answer, "answer", required=True, limit=TEXT_LIMIT)
     with transaction.atomic():
         d = (
             Debrief.objects.select_for_update()
@@ -528,7 +507,7 @@ def debriefs_for(tender: Tender, user: User | None):
     rows = Debrief.objects.filter(tender=tender).select_related("supplier")
     if has_role(user, Role.OFFICER, tender.agency) or has_role(user, Role.AUDITOR):
         return rows
-    organisation = _bidder_organisation(tender, user)
+    organisation = bidder_organisation(tender, user)
     if organisation is None:
         raise NotFound(_("No such tender."))
     return rows.filter(supplier=organisation)

@@ -12,16 +12,17 @@ import uuid
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from bidders.models import Bid
+from bidders.models import closing_set
 from evaluation.award import approved_report
 from evaluation.commitments import commit
 from evaluation.deadlines import mark_overdue
-from evaluation.examination import _text
+from evaluation.examination import TEXT_LIMIT
 from evaluation.models import (
     SUSPENDS,
     Attachment,
     Award,
     AwardStatus,
+    CommitteeMember,
     Complaint,
     ComplaintStatus,
     ComplaintSubject,
@@ -30,13 +31,13 @@ from evaluation.models import (
     ReportStatus,
     ScoreSheet,
 )
-from evaluation.services import CLOSING_SET
 from procurement.clock import db_now
 from procurement.exceptions import Conflict, InvalidInput, NotFound, PermissionDenied
 from procurement.ledger import record_event
 from procurement.models import Organisation, Role, User
 from procurement.notifications import notify, representatives, staff
 from procurement.permissions import has_role, organisations_with_role
+from procurement.validation import clean_text
 from procurement.workdays import shift_working_days
 from tenders import ocds
 from tenders import services as tender_services
@@ -84,11 +85,7 @@ def _complainant(tender: Tender, actor: User | None, subject: str) -> Organisati
     """Documents: any supplier. Process and result: only the tender's bidders."""
     organisations = organisations_with_role(actor, Role.SUPPLIER)
     if subject != ComplaintSubject.DOCUMENTS:
-        bidders = Bid.objects.filter(
-            tender=tender,
-            status__in=CLOSING_SET,
-            ledger_seq__lt=tender.closing_seq if tender.closing_seq is not None else -1,
-        ).values("supplier")
+        bidders = closing_set(tender).values("supplier")
         organisations = organisations.filter(pk__in=bidders)
     organisation = organisations.first()
     if organisation is None:
@@ -124,7 +121,7 @@ def file_complaint(
     if subject not in ComplaintSubject.values:
         raise InvalidInput(_("Say what the complaint is about."), field="subject")
     complainant = _complainant(tender, actor, subject)
-    text = _text(text, "text")
+    text = clean_text(text, "text", required=True, limit=TEXT_LIMIT)
     with transaction.atomic():
         tender = Tender.objects.select_for_update().select_related("regime").get(pk=tender.pk)
         now = db_now()
@@ -174,7 +171,7 @@ def answer(complaint: Complaint, *, actor: User | None, upheld: bool, text: str,
     complaint can be escalated within the regime's working days."""
     if not has_role(actor, Role.OFFICER, complaint.tender.agency):
         raise PermissionDenied(_("The procuring agency's officers answer complaints."))
-    text = _text(text, "text")
+    text = clean_text(text, "text", required=True, limit=TEXT_LIMIT)
     remedy = _remedy(upheld, remedy)
     with transaction.atomic():
         complaint, tender = _locked(complaint)
@@ -240,7 +237,7 @@ def decide(complaint: Complaint, *, actor: User | None, upheld: bool, text: str,
     """The review body's decision, published with its reasons and remedy."""
     if not has_role(actor, Role.REVIEWER):
         raise PermissionDenied(_("Complaint reviewers of an oversight body decide escalations."))
-    text = _text(text, "text")
+    text = clean_text(text, "text", required=True, limit=TEXT_LIMIT)
     remedy = _remedy(upheld, remedy)
     with transaction.atomic():
         complaint, tender = _locked(complaint)
@@ -276,8 +273,6 @@ def decide(complaint: Complaint, *, actor: User | None, upheld: bool, text: str,
 def _involved(tender: Tender, complaint: Complaint, user: User) -> bool:
     """A reviewer may not decide a complaint about a tender it evaluated, approved or answered
     for, nor one filed by an organisation it represents."""
-    from evaluation.models import CommitteeMember  # noqa: PLC0415 - local query
-
     return (
         CommitteeMember.objects.filter(tender=tender, user=user).exists()
         or Report.objects.filter(tender=tender, decided_by=user).exists()

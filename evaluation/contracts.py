@@ -14,13 +14,14 @@ from django.utils.translation import gettext as _
 
 from evaluation.award import approved_report
 from evaluation.complaints import store_attachments, suspended
-from evaluation.examination import _text
+from evaluation.examination import TEXT_LIMIT
 from evaluation.models import Award, AwardStatus, Contract, ContractAmendment, ContractStatus
 from procurement.clock import db_now
 from procurement.exceptions import Conflict, InvalidInput, NotFound
 from procurement.ledger import record_event
 from procurement.models import Role, User
 from procurement.permissions import require_role
+from procurement.validation import clean_text
 from tenders import ocds
 from tenders.models import Tender, TenderStatus
 
@@ -45,7 +46,7 @@ def sign_contract(
     signed document."""
     tender = award.tender
     require_role(actor, Role.OFFICER, tender.agency)
-    title = _text(title, "title")[:300]
+    title = clean_text(title, "title", required=True)
     value = _money(value, "value")
     if not start_date <= end_date:
         raise InvalidInput(_("The contract ends after it starts."), field="end_date")
@@ -117,7 +118,7 @@ def amend_contract(
     contract: Contract, *, actor: User | None, reason: str, value=None, end_date=None, uploads=()
 ) -> ContractAmendment:
     """A published change of value and/or end date, with its reason."""
-    reason = _text(reason, "reason")
+    reason = clean_text(reason, "reason", required=True, limit=TEXT_LIMIT)
     new_value = _money(value, "value") if value not in (None, "") else None
     with transaction.atomic():
         contract = _locked(contract, actor)
@@ -154,7 +155,7 @@ def amend_contract(
 def close_contract(contract: Contract, *, actor: User | None, completed: bool, reason: str = "",
                    paid=None) -> Contract:  # fmt: skip
     """Completion (with the amount paid) or termination (with its reason)."""
-    reason = _text(reason, "reason", required=not completed)
+    reason = clean_text(reason, "reason", required=not completed, limit=TEXT_LIMIT)
     paid = _money(paid, "paid") if paid not in (None, "") else None
     with transaction.atomic():
         contract = _locked(contract, actor)

@@ -35,6 +35,7 @@ from procurement.ledger import record_event
 from procurement.models import Role, User
 from procurement.notifications import notify, representatives
 from procurement.permissions import has_role
+from procurement.validation import clean_text
 from procurement.workdays import shift_working_days
 from tenders.models import CriterionKind, EvaluationMethod, Tender, TenderStatus
 
@@ -44,17 +45,6 @@ TEXT_LIMIT = 10000
 DISAGREEMENT_POINTS = Decimal(20)
 SCORED_METHODS = (EvaluationMethod.COMBINED, EvaluationMethod.TECHNICAL)
 FOUR = Decimal("0.0001")
-
-
-def _text(value: str, field: str, *, required: bool = True) -> str:
-    value = (value or "").strip()
-    if "\x00" in value:
-        raise InvalidInput(_("The text contains a character that is not allowed."), field=field)
-    if required and not value:
-        raise InvalidInput(_("This field is required."), field=field)
-    if len(value) > TEXT_LIMIT:
-        raise InvalidInput(_("The text is too long."), field=field)
-    return value
 
 
 def as_uuid(value) -> uuid.UUID | None:
@@ -75,7 +65,7 @@ def acting_member(tender: Tender, user: User | None) -> CommitteeMember:
     return member
 
 
-def _locked_for_work(tender: Tender) -> Tender:
+def locked_for_work(tender: Tender) -> Tender:
     """Lock the tender for a committee decision: between opening and the report."""
     tender = Tender.objects.select_for_update().get(pk=tender.pk)
     if tender.status not in (S.OPENED, S.EVALUATING):
@@ -151,7 +141,9 @@ def _clean_adjustments(tender: Tender, adjustments) -> dict:
                 )
             if amount == 0:
                 continue
-            reason = _text(str(item.get("reason") or ""), "adjustments")
+            reason = clean_text(
+                str(item.get("reason") or ""), "adjustments", required=True, limit=TEXT_LIMIT
+            )
             rows.append({"kind": item["kind"], "amount": format(amount.quantize(Decimal("0.01")),
                          "f"), "reason": reason})  # fmt: skip
         if rows:
@@ -190,12 +182,14 @@ def examine(
     for c in checks:
         if not isinstance(c.get("passed"), bool):
             raise InvalidInput(_("Each check is passed or failed."), field="checks")
-        reason = _text(c.get("reason", ""), "checks", required=not c["passed"])
+        reason = clean_text(
+            c.get("reason", ""), "checks", required=not c["passed"], limit=TEXT_LIMIT
+        )
         clean.append({"check": c["check"], "passed": c["passed"], "reason": reason})
     passed = all(c["passed"] for c in clean)
     reason = "; ".join(f"{c['check']}: {c['reason']}" for c in clean if not c["passed"])
     with transaction.atomic():
-        tender = _locked_for_work(tender)
+        tender = locked_for_work(tender)
         bid = opened_bids(tender).filter(public_id=as_uuid(bid_id)).first() if as_uuid(
             bid_id) else None  # fmt: skip
         if bid is None:
@@ -238,7 +232,7 @@ def current_examinations(tender: Tender) -> dict[int, Examination]:
 def examinations_for(tender: Tender, user: User | None):
     """The committee's examinations: for acting members, auditors, and the agency's officers and
     approvers."""
-    if not _may_follow(tender, user):
+    if not may_follow(tender, user):
         raise NotFound(_("No such tender."))
     return sorted(current_examinations(tender).values(), key=lambda e: e.bid.ledger_seq)
 
@@ -250,7 +244,9 @@ def conflicted(tender: Tender, user: User | None) -> bool:
         tender=tender, user=user, declaration=Declaration.CONFLICT).exists())  # fmt: skip
 
 
-def _may_follow(tender: Tender, user: User | None) -> bool:
+def may_follow(tender: Tender, user: User | None) -> bool:
+    """Who follows the confidential evaluation: members who declared no conflict, the agency's
+    officers and approvers, and auditors; never someone who declared a conflict."""
     if conflicted(tender, user):
         return False
     member = member_of(tender, user)
@@ -271,11 +267,11 @@ def request_clarification(
     """Ask one bidder, in writing, to clarify its bid (never to change its substance or price),
     or to explain an abnormally low price. The bidder has the regime's working days."""
     member = acting_member(tender, actor)
-    question = _text(question, "question")
+    question = clean_text(question, "question", required=True, limit=TEXT_LIMIT)
     if kind not in ClarificationKind.values:
         raise InvalidInput(_("Unknown kind of request."), field="kind")
     with transaction.atomic():
-        tender = _locked_for_work(tender)
+        tender = locked_for_work(tender)
         bid = opened_bids(tender).filter(public_id=as_uuid(bid_id)).first() if as_uuid(
             bid_id) else None  # fmt: skip
         if bid is None:
@@ -309,7 +305,7 @@ def request_clarification(
 
 def answer_clarification(tender: Tender, number: int, *, actor: User | None, answer: str):
     """The bidder's answer, before the due time (database clock)."""
-    answer = _text(answer, "answer")
+    answer = clean_text(answer, "answer", required=True, limit=TEXT_LIMIT)
     with transaction.atomic():
         c = (
             Clarification.objects.select_for_update()
@@ -352,7 +348,7 @@ def clarifications_for(tender: Tender, user: User | None):
     """All of the tender's requests for those who follow the evaluation; a supplier sees only
     its own organisation's."""
     rows = Clarification.objects.filter(tender=tender).select_related("bid__supplier")
-    if _may_follow(tender, user):
+    if may_follow(tender, user):
         return rows
     if user is not None and user.is_authenticated:
         own = rows.filter(
@@ -403,10 +399,10 @@ def active_members(tender: Tender):
     )
 
 
-def scored_bids(tender: Tender) -> list[Bid]:
+def scored_bids(tender: Tender, examined: dict | None = None) -> list[Bid]:
     """The bids to score: every opened bid must be examined first; those that passed."""
     bids = list(opened_bids(tender).order_by("ledger_seq"))
-    examined = current_examinations(tender)
+    examined = current_examinations(tender) if examined is None else examined
     if any(b.pk not in examined for b in bids):
         raise Conflict(_("Examine every opened bid first."))
     return [b for b in bids if examined[b.pk].passed]
@@ -419,7 +415,7 @@ def submit_sheet(tender: Tender, *, actor: User | None, scores: dict) -> ScoreSh
     if tender.evaluation_method not in SCORED_METHODS:
         raise Conflict(_("This tender's evaluation method has no scored criteria."))
     with transaction.atomic():
-        tender = _locked_for_work(tender)
+        tender = locked_for_work(tender)
         if ScoreSheet.objects.filter(member=member, superseded_at=None).exists():
             raise Conflict(_("You have already submitted your scores; they are final."))
         bids = scored_bids(tender)
@@ -487,7 +483,7 @@ def sheets_for(tender: Tender, user: User | None):
     return sheets if scoring_complete(tender) else sheets.filter(member=member)
 
 
-def aggregate(tender: Tender) -> dict:
+def aggregate(tender: Tender, passed: list[Bid] | None = None) -> dict:
     """Per bid that passed: the mean points of each criterion over the members, the weighted
     technical score (0–100), and criteria where two members are more than DISAGREEMENT_POINTS
     apart. Means and the technical score are rounded half-up to 4 decimals."""
@@ -497,7 +493,7 @@ def aggregate(tender: Tender) -> dict:
                tender.criteria.filter(kind=CriterionKind.SCORED)}  # fmt: skip
     sheets = [s.scores for s in current_sheets(tender)]
     out = {}
-    for bid in (str(b.public_id) for b in scored_bids(tender)):
+    for bid in (str(b.public_id) for b in (scored_bids(tender) if passed is None else passed)):
         if any(bid not in sheet for sheet in sheets):
             raise Conflict(
                 _("The examination changed after the members scored: the scores cover other bids.")
@@ -518,13 +514,15 @@ def aggregate(tender: Tender) -> dict:
     return out
 
 
-def technically_compliant(tender: Tender) -> list[str]:
+def technically_compliant(
+    tender: Tender, passed: list[Bid] | None = None, rows: dict | None = None
+) -> list[str]:
     """Two-envelope tenders: the bids whose financial part may be opened. Every opened bid
     examined; those that passed, and, where the method scores, reached the technical pass mark
     on the members' mean (so every member must have scored)."""
-    bids = scored_bids(tender)
+    bids = scored_bids(tender) if passed is None else passed
     if tender.evaluation_method in SCORED_METHODS:
-        rows = aggregate(tender)
+        rows = aggregate(tender, bids) if rows is None else rows
         mark = Decimal(tender.technical_pass_mark)
         bids = [b for b in bids if rows.get(str(b.public_id), {}).get("technical", -1) >= mark]
     return [str(b.public_id) for b in bids]

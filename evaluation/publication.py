@@ -63,7 +63,7 @@ def adjustment_checks(record: dict, examinations: list[dict], bids) -> list[dict
     for lot in record["lots"]:
         ok = True
         for b in lot["bids"]:
-            offered = Decimal(lot.get("offered", {}).get(b["bid"], b["price"]))
+            offered = Decimal(lot["offered"][b["bid"]])
             evaluated, _corrected = adjusted(offered, latest.get(b["bid"], {}).get(str(lot["lot"])))
             line = next((x for x in opened.get(b["bid"], {}).get("lots", [])
                          if x.get("lot") == lot["lot"]), None)  # fmt: skip
@@ -173,7 +173,7 @@ def _compute(tender: Tender, report: Report) -> dict:
             }
             for run in runs
         ],  # fmt: skip
-        "scores": report.run.record.get("scores"),  # as the run used them
+        "scores": report.run.record["scores"],  # as the run used them
         "examinations": revealed_examinations,
         "clarifications": [
             {

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from bidders.models import Bid, BidStatus
+from bidders.models import Bid, BidStatus, closing_set
 from evaluation.models import CommitteeMember, Declaration
 from procurement.clock import db_now
 from procurement.exceptions import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -17,18 +17,11 @@ from tenders.models import Tender, TenderStatus
 
 S = TenderStatus
 STATEMENT_LIMIT = 5000
-# The bids in a tender's closing set (withdrawn and replaced ones never were in it).
-CLOSING_SET = (BidStatus.SUBMITTED, BidStatus.OPENED, BidStatus.INVALID)
 
 
 def bidders_of(tender: Tender) -> list[str]:
     """The codes of the suppliers in the tender's closing set (public from the deadline)."""
-    rows = Bid.objects.filter(
-        tender=tender,
-        status__in=CLOSING_SET,
-        ledger_seq__lt=tender.closing_seq if tender.closing_seq is not None else -1,
-    )
-    return sorted(set(rows.values_list("supplier__code", flat=True)))
+    return sorted(set(closing_set(tender).values_list("supplier__code", flat=True)))
 
 
 def appoint(tender: Tender, *, actor: User | None, user: User, expert: bool = False):

@@ -21,7 +21,8 @@ from procurement.web import run_service
 from tenders import selectors
 
 
-def _tender(request, reference):
+def tender_or_404(request, reference):
+    """The tender for a portal page of this app; 404 when missing or not visible."""
     try:
         return selectors.tender_by_reference(request.user, reference)
     except NotFound:
@@ -32,7 +33,7 @@ def _tender(request, reference):
 @require_GET
 def committee(request, reference: str):
     """The officer's page for a tender's committee."""
-    tender = _tender(request, reference)
+    tender = tender_or_404(request, reference)
     if not has_role(request.user, Role.OFFICER, tender.agency):
         raise HttpForbidden
     members = services.committee_for(tender, request.user)
@@ -53,7 +54,7 @@ def committee(request, reference: str):
 @login_required
 @require_POST
 def appoint(request, reference: str):
-    tender = _tender(request, reference)
+    tender = tender_or_404(request, reference)
     user = User.objects.filter(public_id=request.POST.get("user") or None).first()
     if user is None:
         messages.error(request, _("Choose a person to appoint."))
@@ -96,7 +97,7 @@ def my_evaluations(request):
 @login_required
 @require_POST
 def declare(request, reference: str):
-    tender = _tender(request, reference)
+    tender = tender_or_404(request, reference)
     conflict = request.POST.get("conflict")
     if conflict not in ("yes", "no"):
         messages.error(request, _("Say whether you have a conflict of interest."))

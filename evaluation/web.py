@@ -7,6 +7,7 @@ call; refusals come back as messages."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,7 +15,7 @@ from django.core.exceptions import PermissionDenied as HttpForbidden
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from bidders import opening
@@ -36,37 +37,30 @@ from evaluation.models import (
     ScoreSheet,
 )
 from evaluation.services import member_of
+from evaluation.views import tender_or_404
 from procurement.clock import db_now
 from procurement.exceptions import InvalidInput, NotFound
 from procurement.models import Notification, Organisation, OrganisationKind, Role
 from procurement.notifications import render as render_notification
 from procurement.permissions import has_role
 from procurement.web import run_service
-from tenders import selectors
 from tenders.models import CriterionKind
 
 # The engine speaks English codes; the pages say them in the reader's language.
 TIE_LABELS = {
-    "women_owned_sme": _lazy("a women-owned small or medium enterprise"),
-    "higher_technical": _lazy("the higher technical score"),
-    "lower_price": _lazy("the lower price"),
-    "local_head_office": _lazy("a head office in the locality"),
-    "disabled_employees": _lazy("more employees with disabilities"),
-    "ethnic_minority_employees": _lazy("more ethnic-minority employees"),
-    "female_employees": _lazy("more female employees"),
-    "earlier_submission": _lazy("the earlier submission (ledger index)"),
+    "women_owned_sme": gettext_lazy("a women-owned small or medium enterprise"),
+    "higher_technical": gettext_lazy("the higher technical score"),
+    "lower_price": gettext_lazy("the lower price"),
+    "local_head_office": gettext_lazy("a head office in the locality"),
+    "disabled_employees": gettext_lazy("more employees with disabilities"),
+    "ethnic_minority_employees": gettext_lazy("more ethnic-minority employees"),
+    "female_employees": gettext_lazy("more female employees"),
+    "earlier_submission": gettext_lazy("the earlier submission (ledger index)"),
 }
 REASON_LABELS = {
-    "failed the examination": _lazy("failed the examination"),
-    "below the technical pass mark": _lazy("below the technical pass mark"),
+    "failed the examination": gettext_lazy("failed the examination"),
+    "below the technical pass mark": gettext_lazy("below the technical pass mark"),
 }
-
-
-def _tender(request, reference):
-    try:
-        return selectors.tender_by_reference(request.user, reference)
-    except NotFound:
-        raise Http404 from None
 
 
 def _date(value: str | None, field: str, *, required: bool = True) -> dt.date | None:
@@ -93,23 +87,23 @@ def _int(value: str | None) -> int:
 @login_required
 @require_GET
 def workspace(request, reference: str):
-    tender = _tender(request, reference)
+    tender = tender_or_404(request, reference)
     user = request.user
-    if examination.conflicted(tender, user):
-        raise Http404
     member = member_of(tender, user)
+    follows = examination.may_follow(tender, user)  # never after a declared conflict
+    if not follows and member is None:  # a member still to declare sees the reminder
+        raise Http404
     acting = member is not None and member.may_see_documents
     officer = has_role(user, Role.OFFICER, tender.agency)
     approver = has_role(user, Role.APPROVER, tender.agency) and member is None
     auditor = has_role(user, Role.AUDITOR)
-    if not (member is not None or officer or approver or auditor):
-        raise Http404
-    follows = acting or officer or approver or auditor
     bids = list(examination.opened_bids(tender).order_by("ledger_seq")) if follows else []
     current = examination.current_examinations(tender)
     scored = [c for c in tender.criteria.all() if c.kind == CriterionKind.SCORED]
     complete = examination.scoring_complete(tender)
-    own_sheet = ScoreSheet.objects.filter(member=member).first() if member else None
+    own_sheet = (
+        ScoreSheet.objects.filter(member=member, superseded_at=None).first() if member else None
+    )
     sheets = []
     if acting or auditor:
         sheets = list(examination.sheets_for(tender, user))
@@ -154,14 +148,16 @@ def workspace(request, reference: str):
     return render(request, "evaluation/workspace.html", context)
 
 
+def _labels(result: dict) -> dict:
+    """The engine's English codes for a result line, in the reader's language."""
+    return {
+        "tie_label": TIE_LABELS.get(result["tie_resolved_by"], result["tie_resolved_by"]),
+        "reason_label": REASON_LABELS.get(result["reason"], result["reason"]),
+    }
+
+
 def _labelled(lots: list[dict]) -> list[dict]:
-    return [
-        {**lot, "result": [
-            {**r, "tie_label": TIE_LABELS.get(r["tie_resolved_by"], r["tie_resolved_by"]),
-             "reason_label": REASON_LABELS.get(r["reason"], r["reason"])}
-            for r in lot["result"]]}
-        for lot in lots
-    ]  # fmt: skip
+    return [{**lot, "result": [{**r, **_labels(r)} for r in lot["result"]]} for lot in lots]
 
 
 def _examine(request, tender):
@@ -295,7 +291,7 @@ ACTIONS = {
 @login_required
 @require_POST
 def act(request, reference: str, action: str):
-    tender = _tender(request, reference)
+    tender = tender_or_404(request, reference)
     if action not in ACTIONS:
         raise Http404
     done = run_service(request, None, lambda: ACTIONS[action](request, tender))
@@ -318,7 +314,7 @@ def my_clarifications(request):
 @login_required
 @require_POST
 def answer_clarification(request, reference: str, number: int):
-    tender = _tender(request, reference)
+    tender = tender_or_404(request, reference)
     text = request.POST.get("answer", "")
     answered = run_service(
         request,
@@ -333,7 +329,7 @@ def answer_clarification(request, reference: str, number: int):
 @login_required
 @require_POST
 def file_complaint(request, reference: str):
-    tender = _tender(request, reference)
+    tender = tender_or_404(request, reference)
     if run_service(request, None, lambda: complaints.file_complaint(
         tender, actor=request.user, subject=request.POST.get("subject", ""),
         text=request.POST.get("text", ""), uploads=request.FILES.getlist("files"),
@@ -347,7 +343,7 @@ def file_complaint(request, reference: str):
 @require_POST
 def complaint_step(request, reference: str, number: int, step: str):
     """The complainant escalates or withdraws; the review body decides."""
-    tender = _tender(request, reference)
+    tender = tender_or_404(request, reference)
     try:
         complaint = complaints.complaint_by_number(tender, number)
     except NotFound:
@@ -376,7 +372,7 @@ def complaint_step(request, reference: str, number: int, step: str):
 @login_required
 @require_POST
 def ask_debrief(request, reference: str):
-    tender = _tender(request, reference)
+    tender = tender_or_404(request, reference)
     if run_service(request, None, lambda: award.request_debrief(
             tender, actor=request.user, question=request.POST.get("question", ""))):  # fmt: skip
         messages.success(request, _("Your request is sent; the agency must answer in time."))
@@ -422,38 +418,16 @@ def approvals(request):
 
 
 def outcome(tender, user) -> dict:
-    """What the public tender page shows after opening: the published evaluation, awards,
-    complaints, contracts, and what the signed-in bidder may do."""
+    """What the public tender page shows after closing: the published evaluation, awards,
+    complaints, contracts, and what the signed-in bidder may do. Before closing only
+    complaints (about the documents) can exist."""
+    may_complain = has_role(user, Role.SUPPLIER)
+    if tender.closing_seq is None:
+        return {"complaints": complaints.complaints_of(tender), "may_complain": may_complain,
+                "subjects": ComplaintSubject.choices}  # fmt: skip
     published = publication.public_evaluation(tender)
-    bids = {str(b.public_id): b for b in Bid.objects.filter(tender=tender)
-            .select_related("supplier")}  # fmt: skip
-    lots = []
-    labels = dict(examination.checks_for(tender))
-    if published:
-        failed = {e["content"]["bid"]: e for e in published["examinations"]}
-        for lot in published["record"]["lots"]:
-            inputs = {b["bid"]: b for b in lot["bids"]}
-            offered = lot.get("offered", {})
-            lines = []
-            for r in lot["result"]:
-                bid = bids.get(r["bid"])
-                check = failed.get(r["bid"])
-                lines.append({
-                    **r, "supplier": bid.supplier if bid else None,
-                    "tie_label": TIE_LABELS.get(r["tie_resolved_by"], r["tie_resolved_by"]),
-                    "reason_label": REASON_LABELS.get(r["reason"], r["reason"]),
-                    "price": inputs[r["bid"]]["price"],
-                    "offered": offered.get(r["bid"], inputs[r["bid"]]["price"]),
-                    "adjustments": (check or {}).get("content", {}).get("adjustments", {})
-                    .get(str(lot["lot"]), []),
-                    "technical": inputs[r["bid"]]["technical"],
-                    "fails": [{**c, "label": labels.get(c["check"], c["check"])}
-                              for c in check["content"]["checks"] if not c["passed"]]
-                    if check else [],
-                    "flags": lot["abnormally_low"].get(r["bid"], []),
-                })  # fmt: skip
-            lots.append({"lot": lot["lot"], "lines": lines})
-    organisation = award._bidder_organisation(tender, user)
+    lots = _published_lines(tender, published) if published else []
+    organisation = award.bidder_organisation(tender, user)
     mine = Complaint.objects.filter(tender=tender, complainant=organisation) if organisation else []
     return {
         "published": published,
@@ -464,16 +438,48 @@ def outcome(tender, user) -> dict:
         "is_bidder": organisation is not None,
         "my_complaints": {c.number for c in mine},
         "subjects": ComplaintSubject.choices,
-        "may_complain": has_role(user, Role.SUPPLIER),
+        "may_complain": may_complain,
         "debriefs": award.debriefs_for(tender, user) if organisation else [],
     }
+
+
+def _published_lines(tender, published: dict) -> list[dict]:
+    """The result table per lot: each ranked or rejected bid with its supplier, evaluated and
+    offered prices, adjustments, scores and the reasons of its failed checks."""
+    named = {r["bid"] for lot in published["record"]["lots"] for r in lot["result"]}
+    suppliers = dict(
+        Bid.objects.filter(tender=tender, public_id__in=named).values_list("public_id", "supplier")
+    )
+    organisations = Organisation.objects.in_bulk(set(suppliers.values()))
+    labels = dict(examination.checks_for(tender))
+    latest = {e["content"]["bid"]: e["content"] for e in published["examinations"]}
+    lots = []
+    for lot in published["record"]["lots"]:
+        inputs = {b["bid"]: b for b in lot["bids"]}
+        lines = []
+        for r in lot["result"]:
+            content = latest.get(r["bid"], {})
+            supplier = suppliers.get(uuid.UUID(r["bid"]))
+            lines.append({
+                **r, **_labels(r),
+                "supplier": organisations.get(supplier),
+                "price": inputs[r["bid"]]["price"],
+                "offered": lot["offered"][r["bid"]],
+                "adjustments": content.get("adjustments", {}).get(str(lot["lot"]), []),
+                "technical": inputs[r["bid"]]["technical"],
+                "fails": [{**c, "label": labels.get(c["check"], c["check"])}
+                          for c in content.get("checks", []) if not c["passed"]],
+                "flags": lot["abnormally_low"].get(r["bid"], []),
+            })  # fmt: skip
+        lots.append({"lot": lot["lot"], "lines": lines})
+    return lots
 
 
 @require_GET
 def public_evaluation(request, reference: str):
     """The published evaluation: the engine's record re-run here, and every decision checked
     against the commitment the ledger got when it was made."""
-    tender = _tender(request, reference)
+    tender = tender_or_404(request, reference)
     published = publication.public_evaluation(tender)
     if published is None:
         raise Http404

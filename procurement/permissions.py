@@ -30,6 +30,13 @@ def has_role(
     return memberships.exists()
 
 
+def roles_of(user: User | AnonymousUser | None) -> set[str]:
+    """Every role ``user`` holds through an active membership, anywhere (one query)."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return set()
+    return set(Membership.objects.filter(user=user, is_active=True).values_list("role", flat=True))
+
+
 def require_role(
     user: User | AnonymousUser | None, role: str, organisation: Organisation | None = None
 ) -> User:

@@ -31,7 +31,7 @@ from django.urls import reverse
 from django.utils import translation
 from ocdsmerge import Merger
 
-from bidders.models import Bid, BidStatus
+from bidders.models import Bid, BidStatus, closing_set
 from evaluation.models import (
     Attachment,
     Award,
@@ -41,7 +41,6 @@ from evaluation.models import (
     ContractStatus,
     Examination,
     Report,
-    ReportStatus,
 )
 from procurement.models import LedgerEntry, Organisation
 from tenders import classification
@@ -139,8 +138,6 @@ CONTRACT_STATUS = {
     ContractStatus.COMPLETED: "terminated",
     ContractStatus.TERMINATED: "terminated",
 }
-# The bids in the closing set (withdrawn and superseded bids never were in it).
-CLOSING_SET = [BidStatus.SUBMITTED, BidStatus.OPENED, BidStatus.INVALID]
 
 
 def _vi(label) -> str:
@@ -343,28 +340,6 @@ def tender_block(tender: Tender) -> dict:
             for lot in lots
         ],
     }
-
-
-def _closing_set(tender: Tender) -> list[Bid]:
-    """The bids in the closing set; none before the closing (their number is sealed too)."""
-    if tender.closing_seq is None:
-        return []
-    return list(
-        Bid.objects.filter(tender=tender, status__in=CLOSING_SET, ledger_seq__lt=tender.closing_seq)
-        .select_related("supplier")
-        .order_by("ledger_seq")
-    )
-
-
-def _published_report(tender: Tender) -> Report | None:
-    """The approved report whose result is published (none during a re-evaluation). The
-    same as ``evaluation.award.approved_report``, which cannot be imported here: that module
-    writes releases with this one."""
-    return (
-        Report.objects.filter(tender=tender, status=ReportStatus.APPROVED)
-        .order_by("-number")
-        .first()
-    )
 
 
 def _disqualified(tender: Tender, report: Report | None) -> set[int]:
@@ -588,8 +563,10 @@ def build_release(tender: Tender, *, event: str, tag: list[str], entry: LedgerEn
     """The release for a ledger entry: the whole public state of the contracting process."""
     ocid = tender.ocid or new_ocid(tender.reference)
     parties = _Parties(tender)
-    bids = _closing_set(tender)
-    report = _published_report(tender)
+    bids = list(closing_set(tender).select_related("supplier"))
+    from evaluation.award import approved_report  # noqa: PLC0415 - it writes releases here
+
+    report = approved_report(tender)  # the result that stands (none during a re-evaluation)
     block = {
         **tender_block(tender),
         **_tenderers(tender, bids, parties),

@@ -28,7 +28,7 @@ from procurement.exceptions import Conflict, InvalidInput, NotFound
 from procurement.ledger import hold_seal, make_checkpoint, record_event
 from procurement.models import Organisation, OrganisationKind, Role, User
 from procurement.permissions import require_role
-from procurement.validation import clean_model
+from procurement.validation import clean_model, clean_text
 from tenders import classification, custody, ocds
 from tenders.models import (
     Amendment,
@@ -128,21 +128,6 @@ def _move(tender: Tender, target: str) -> None:
     tender.status = target
 
 
-def _clean_text(value: Any, field: str, *, required: bool = False, limit: int = 300) -> str:
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise InvalidInput(_("This must be text."), field=field)
-    value = value.strip()
-    if required and not value:
-        raise InvalidInput(_("This field is required."), field=field)
-    if len(value) > limit:
-        raise InvalidInput(_("At most %(n)d characters.") % {"n": limit}, field=field)
-    if "\x00" in value:
-        raise InvalidInput(_("This text contains a forbidden character."), field=field)
-    return value
-
-
 def _decimal(value: Any, field: str, *, positive: bool = False) -> Decimal:
     try:
         number = Decimal(str(value))
@@ -164,11 +149,11 @@ def _apply_fields(tender: Tender, fields: dict[str, Any], allowed: tuple[str, ..
         )
     for name, value in fields.items():
         if name in ("title", "contact_name"):
-            value = _clean_text(value, name, required=True)
+            value = clean_text(value, name, required=True)
         elif name in ("description", "method_rationale"):
-            value = _clean_text(value, name, limit=TEXT_LIMIT)
+            value = clean_text(value, name, limit=TEXT_LIMIT)
         elif name in ("province", "contact_phone", "classification_code"):
-            value = _clean_text(value, name, limit=100)
+            value = clean_text(value, name, limit=100)
         elif name == "estimated_value":
             value = _decimal(value, name, positive=True)
         elif name == "bid_security_amount":
@@ -200,8 +185,8 @@ def _replace_lots(tender: Tender, lots: list[dict]) -> None:
         lot = Lot(
             tender=tender,
             number=n,
-            title=_clean_text(lot_data.get("title"), "lots", required=True),
-            description=_clean_text(lot_data.get("description"), "lots", limit=TEXT_LIMIT),
+            title=clean_text(lot_data.get("title"), "lots", required=True),
+            description=clean_text(lot_data.get("description"), "lots", limit=TEXT_LIMIT),
             estimated_value=(
                 _decimal(lot_data["estimated_value"], "lots")
                 if lot_data.get("estimated_value") not in (None, "")
@@ -210,7 +195,7 @@ def _replace_lots(tender: Tender, lots: list[dict]) -> None:
         )
         lot.save()
         for m, item_data in enumerate(items, start=1):
-            code = _clean_text(item_data.get("classification_code"), "lots", required=True)
+            code = clean_text(item_data.get("classification_code"), "lots", required=True)
             if classification.lookup(tender.classification_scheme, code) is None:
                 raise InvalidInput(
                     _("Unknown %(scheme)s code “%(code)s”.")
@@ -220,11 +205,11 @@ def _replace_lots(tender: Tender, lots: list[dict]) -> None:
             Item.objects.create(
                 lot=lot,
                 number=m,
-                description=_clean_text(
+                description=clean_text(
                     item_data.get("description"), "lots", required=True, limit=500
                 ),
                 quantity=_decimal(item_data.get("quantity"), "lots", positive=True),
-                unit=_clean_text(item_data.get("unit"), "lots", required=True, limit=40),
+                unit=clean_text(item_data.get("unit"), "lots", required=True, limit=40),
                 classification_code=code,
             )
 
@@ -248,7 +233,7 @@ def _replace_criteria(tender: Tender, criteria: list[dict]) -> None:
         Criterion.objects.create(
             tender=tender,
             number=n,
-            name=_clean_text(data.get("name"), "criteria", required=True),
+            name=clean_text(data.get("name"), "criteria", required=True),
             kind=kind,
             weight=weight,
         )
@@ -626,7 +611,7 @@ def amend_tender(tender: Tender, *, actor: User | None, rationale: str, **fields
     """Change a published tender before its deadline. Inside the regime's cut-off the deadline
     moves to the legal minimum, and the amendment records that too."""
     _require_officer(actor, tender.agency)
-    rationale = _clean_text(rationale, "rationale", required=True, limit=TEXT_LIMIT)
+    rationale = clean_text(rationale, "rationale", required=True, limit=TEXT_LIMIT)
     if not fields:
         raise InvalidInput(_("Nothing to change."))
     with transaction.atomic():
@@ -691,11 +676,11 @@ def inspect_upload(upload: UploadedFile) -> tuple[str, str, int, str]:
     if not head.startswith(magics):
         raise InvalidInput(_("The file's content does not match its type."), field="file")
     upload.seek(0)
-    return _clean_text(name, "file", limit=255), sorted(types)[0], upload.size, digest.hexdigest()
+    return clean_text(name, "file", limit=255), sorted(types)[0], upload.size, digest.hexdigest()
 
 
 def _store_document(tender: Tender, *, actor: User | None, title: str, upload: UploadedFile):
-    title = _clean_text(title, "title", required=True)
+    title = clean_text(title, "title", required=True)
     filename, content_type, size, sha256 = inspect_upload(upload)
     document = TenderDocument(
         tender=tender,
@@ -731,7 +716,7 @@ def add_document(
             )
             return document
         _require_open(tender, now)
-        rationale = _clean_text(rationale, "rationale", required=True, limit=TEXT_LIMIT)
+        rationale = clean_text(rationale, "rationale", required=True, limit=TEXT_LIMIT)
         document = _store_document(tender, actor=actor, title=title, upload=upload)
         _record_amendment(
             tender,
@@ -756,7 +741,7 @@ def supersede_document(
         old = TenderDocument.objects.select_for_update().get(pk=document.pk)
         if old.superseded_by_id is not None:
             raise Conflict(_("This document was already superseded."))
-        rationale = _clean_text(rationale, "rationale", required=True, limit=TEXT_LIMIT)
+        rationale = clean_text(rationale, "rationale", required=True, limit=TEXT_LIMIT)
         new = _store_document(tender, actor=actor, title=old.title, upload=upload)
         old.superseded_by = new
         old.save(update_fields=["superseded_by"])
@@ -780,7 +765,7 @@ def ask_question(tender: Tender, *, actor: User, text: str) -> Question:
     (actor is recorded as the platform), so neither the public nor the agency learns who asked
     from it; the asker is kept only in the database, for abuse handling."""
     require_role(actor, Role.SUPPLIER)
-    text = _clean_text(text, "text", required=True, limit=5000)
+    text = clean_text(text, "text", required=True, limit=5000)
     with transaction.atomic():
         tender = _lock(tender)
         now = db_now()
@@ -806,7 +791,7 @@ def answer_question(question: Question, *, actor: User | None, answer: str) -> Q
     deadline to the legal minimum, as an amendment."""
     tender = question.tender
     _require_officer(actor, tender.agency)
-    answer = _clean_text(answer, "answer", required=True, limit=TEXT_LIMIT)
+    answer = clean_text(answer, "answer", required=True, limit=TEXT_LIMIT)
     with transaction.atomic():
         tender = _lock(tender)
         now = db_now()
@@ -840,7 +825,7 @@ def answer_question(question: Question, *, actor: User | None, answer: str) -> Q
 
 def cancel_tender(tender: Tender, *, actor: User | None, reason: str) -> Tender:
     _require_officer(actor, tender.agency)
-    reason = _clean_text(reason, "reason", required=True, limit=TEXT_LIMIT)
+    reason = clean_text(reason, "reason", required=True, limit=TEXT_LIMIT)
     with transaction.atomic():
         tender = _lock(tender)
         _move(tender, S.CANCELLED)

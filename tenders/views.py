@@ -12,9 +12,8 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q, Sum
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from bidders import selectors as bid_selectors
@@ -70,8 +69,8 @@ def search(request):
 
 
 EXTRA_CHANGE_LABELS = {
-    "documents": _lazy("documents"),
-    "clarification": _lazy("clarification"),
+    "documents": gettext_lazy("documents"),
+    "clarification": gettext_lazy("clarification"),
 }
 
 

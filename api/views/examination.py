@@ -253,7 +253,8 @@ class RunView(APIView):
     @extend_schema(responses=RunOut(many=True))
     def get(self, request, reference: str):
         tender = _tender(request, reference)
-        examination.examinations_for(tender, request.user)  # the same audience
+        if not examination.may_follow(tender, request.user):
+            raise NotFound(_("No such tender."))
         rows = EvaluationRun.objects.filter(tender=tender).order_by("number")
         return Response(RunOut(rows, many=True).data)
 
