@@ -438,3 +438,24 @@ def test_the_tender_page_lists_the_latest_ledger_entries(client, two_bids, setti
     assert f"The latest 5 of {total} entries." in body
     last = LedgerEntry.objects.filter(subject=t.ledger_subject).order_by("-seq").first()
     assert f'href="/ledger/{last.seq}/"' in html.content.decode()
+
+
+def test_after_a_reset_the_workspace_offers_the_score_form_again(
+    client, api_as, make_tender, make_bidder, custodians, officer, members
+):
+    tender = make_tender(publish=True, **COMBINED)
+    opened = open_with_bids(api_as, tender, make_bidder, custodians,
+                            ["41000000000.00", "43000000000.00"], officer=officer,
+                            members=members)  # fmt: skip
+    t, (a, b) = opened.tender, opened.bids
+    for bid in (a, b):
+        examine(api_as, members[0], t, bid)
+    post(api_as, members[0], "tender-scores", t,
+         {"scores": sheet(t, [a, b], {a: (80, 80), b: (70, 70)})})  # fmt: skip
+    client.force_login(members[0])
+    url = reverse("evaluation-workspace", args=[t.reference])
+    assert "scores/" not in client.get(url).content.decode()  # submitted: no form
+    examine(api_as, members[0], t, b, fail="validity", reason="Hết hiệu lực")
+    assert (
+        f'action="/workspace/{t.reference}/evaluation/scores/"' in client.get(url).content.decode()
+    )
