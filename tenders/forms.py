@@ -10,6 +10,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from tenders.models import (
+    MAX_ITEMS,
+    MAX_LOTS,
     Category,
     ClassificationScheme,
     EnvelopeProcedure,
@@ -136,6 +138,17 @@ class TenderForm(forms.Form):
             lots.pop(0)
         if not lots or any(not lot["items"] for lot in lots):
             raise forms.ValidationError(_("Every lot needs at least one item."))
+        if len(lots) > MAX_LOTS:
+            raise forms.ValidationError(
+                _("A tender can have at most %(max)d lots; this one has %(n)d.")
+                % {"max": MAX_LOTS, "n": len(lots)}
+            )
+        count = sum(len(lot["items"]) for lot in lots)
+        if count > MAX_ITEMS:
+            raise forms.ValidationError(
+                _("A tender can have at most %(max)d items over all its lots; this one has %(n)d.")
+                % {"max": MAX_ITEMS, "n": count}
+            )
         return lots
 
     def service_arguments(self) -> dict:

@@ -18,6 +18,15 @@ from procurement.models import Organisation
 MONEY = {"max_digits": 20, "decimal_places": 2}
 PERCENT = {"max_digits": 5, "decimal_places": 2}
 
+# The size of one tender, checked by the services (the authority), the API's input serializers
+# (before any nested validation) and the web form. A large hospital drug package lists a few
+# hundred lots of one or two items each; anything bigger is split into several packages.
+# Each item is part of the content hash, the OCDS releases and every bid's price sheet, so an
+# unbounded list would let one request load the platform (one made 20,000 items).
+MAX_LOTS = 500
+MAX_ITEMS = 2_000  # over all the lots of a tender
+MAX_CRITERIA = 50
+
 
 class LegalRegime(models.Model):
     """The rules a tender is published under, as data. Vietnamese rules and a generic

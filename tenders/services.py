@@ -31,6 +31,9 @@ from procurement.permissions import require_role
 from procurement.validation import clean_model, clean_text
 from tenders import classification, custody, ocds
 from tenders.models import (
+    MAX_CRITERIA,
+    MAX_ITEMS,
+    MAX_LOTS,
     Amendment,
     Category,
     Criterion,
@@ -174,13 +177,47 @@ def _apply_fields(tender: Tender, fields: dict[str, Any], allowed: tuple[str, ..
         raise InvalidInput(_("Opening cannot come before the submission deadline."), "opening_time")
 
 
+def check_size(*, lots: Any = None, criteria: Any = None) -> None:
+    """Refuse a tender larger than MAX_LOTS lots, MAX_ITEMS items or MAX_CRITERIA criteria,
+    before anything is written or validated item by item."""
+    if lots is not None:
+        if not isinstance(lots, list) or not all(isinstance(lot, dict) for lot in lots):
+            raise InvalidInput(_("Lots must be a list of lots."), field="lots")
+        if len(lots) > MAX_LOTS:
+            raise InvalidInput(
+                _("A tender can have at most %(max)d lots; this one has %(n)d.")
+                % {"max": MAX_LOTS, "n": len(lots)},
+                field="lots",
+            )
+        if any(not isinstance(lot.get("items") or [], list) for lot in lots):
+            raise InvalidInput(_("The items of a lot must be a list."), field="lots")
+        items = sum(len(lot.get("items") or []) for lot in lots)
+        if items > MAX_ITEMS:
+            raise InvalidInput(
+                _("A tender can have at most %(max)d items over all its lots; this one has %(n)d.")
+                % {"max": MAX_ITEMS, "n": items},
+                field="lots",
+            )
+    if criteria is not None:
+        if not isinstance(criteria, list) or not all(isinstance(c, dict) for c in criteria):
+            raise InvalidInput(_("Criteria must be a list."), field="criteria")
+        if len(criteria) > MAX_CRITERIA:
+            raise InvalidInput(
+                _("A tender can have at most %(max)d criteria; this one has %(n)d.")
+                % {"max": MAX_CRITERIA, "n": len(criteria)},
+                field="criteria",
+            )
+
+
 def _replace_lots(tender: Tender, lots: list[dict]) -> None:
-    if not isinstance(lots, list) or not lots:
+    check_size(lots=lots)
+    if not lots:
         raise InvalidInput(_("A tender needs at least one lot with at least one item."), "lots")
     tender.lots.all().delete()
+    items = []
     for n, lot_data in enumerate(lots, start=1):
-        items = lot_data.get("items") or []
-        if not items:
+        lot_items = lot_data.get("items") or []
+        if not lot_items:
             raise InvalidInput(_("Lot %(n)d has no items.") % {"n": n}, field="lots")
         lot = Lot(
             tender=tender,
@@ -194,7 +231,10 @@ def _replace_lots(tender: Tender, lots: list[dict]) -> None:
             ),
         )
         lot.save()
-        for m, item_data in enumerate(items, start=1):
+        for m, item_data in enumerate(lot_items, start=1):
+            if not isinstance(item_data, dict):
+                raise InvalidInput(_("Lot %(n)d: each item must be an object.") % {"n": n},
+                                   field="lots")  # fmt: skip
             code = clean_text(item_data.get("classification_code"), "lots", required=True)
             if classification.lookup(tender.classification_scheme, code) is None:
                 raise InvalidInput(
@@ -202,21 +242,24 @@ def _replace_lots(tender: Tender, lots: list[dict]) -> None:
                     % {"scheme": tender.classification_scheme, "code": code},
                     field="lots",
                 )
-            Item.objects.create(
-                lot=lot,
-                number=m,
-                description=clean_text(
-                    item_data.get("description"), "lots", required=True, limit=500
-                ),
-                quantity=_decimal(item_data.get("quantity"), "lots", positive=True),
-                unit=clean_text(item_data.get("unit"), "lots", required=True, limit=40),
-                classification_code=code,
+            items.append(
+                Item(
+                    lot=lot,
+                    number=m,
+                    description=clean_text(
+                        item_data.get("description"), "lots", required=True, limit=500
+                    ),
+                    quantity=_decimal(item_data.get("quantity"), "lots", positive=True),
+                    unit=clean_text(item_data.get("unit"), "lots", required=True, limit=40),
+                    classification_code=code,
+                )
             )
+    # One insert for all the items: a large package is hundreds of rows.
+    Item.objects.bulk_create(items)
 
 
 def _replace_criteria(tender: Tender, criteria: list[dict]) -> None:
-    if not isinstance(criteria, list):
-        raise InvalidInput(_("Criteria must be a list."), field="criteria")
+    check_size(criteria=criteria)
     tender.criteria.all().delete()
     for n, data in enumerate(criteria, start=1):
         kind = data.get("kind")
@@ -435,6 +478,7 @@ def create_tender(
 ) -> Tender:
     """Create a draft tender for ``agency``. Officers of that agency only."""
     _require_officer(actor, agency)
+    check_size(lots=lots, criteria=criteria)
     if agency.kind != OrganisationKind.AGENCY:
         raise InvalidInput(_("Only a procuring agency can tender."), field="agency")
     with transaction.atomic():
@@ -467,6 +511,7 @@ def update_draft(
     **fields: Any,
 ) -> Tender:
     _require_officer(actor, tender.agency)
+    check_size(lots=lots, criteria=criteria)
     with transaction.atomic():
         tender = _lock(tender)
         if tender.status != S.DRAFT:

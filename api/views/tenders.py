@@ -17,6 +17,9 @@ from procurement.selectors import organisation_by_code
 from tenders import selectors, services
 from tenders.filters import TenderFilter
 from tenders.models import (
+    MAX_CRITERIA,
+    MAX_ITEMS,
+    MAX_LOTS,
     Amendment,
     Category,
     ClassificationScheme,
@@ -137,7 +140,7 @@ class LotIn(serializers.Serializer):
     estimated_value = serializers.DecimalField(
         max_digits=20, decimal_places=2, required=False, allow_null=True, min_value=0
     )
-    items = ItemIn(many=True, allow_empty=False)
+    items = ItemIn(many=True, allow_empty=False, max_length=MAX_ITEMS)
 
 
 class CriterionIn(serializers.Serializer):
@@ -187,8 +190,23 @@ class TenderIn(serializers.Serializer):
     contact_name = serializers.CharField(max_length=200)
     contact_email = serializers.EmailField()
     contact_phone = serializers.CharField(required=False, allow_blank=True, max_length=40)
-    lots = LotIn(many=True, allow_empty=False)
-    criteria = CriterionIn(many=True, required=False)
+    lots = LotIn(many=True, allow_empty=False, max_length=MAX_LOTS)
+    criteria = CriterionIn(many=True, required=False, max_length=MAX_CRITERIA)
+
+    def to_internal_value(self, data):
+        # Count lots, items and criteria before DRF validates them one by one: an oversized
+        # tender costs one 400 naming the field, not a pass over every item.
+        if hasattr(data, "get"):
+            lots, criteria = data.get("lots"), data.get("criteria")
+            services.check_size(
+                lots=lots if _list_of_dicts(lots) else None,
+                criteria=criteria if _list_of_dicts(criteria) else None,
+            )
+        return super().to_internal_value(data)
+
+
+def _list_of_dicts(value) -> bool:
+    return isinstance(value, list) and all(isinstance(v, dict) for v in value)
 
 
 class TenderPatch(TenderIn):
