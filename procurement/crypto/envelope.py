@@ -33,6 +33,7 @@ import hmac
 import io
 import json
 import os
+import re
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -57,11 +58,32 @@ MIN_CHUNK, MAX_CHUNK = 1024, 4 * 1024 * 1024
 TAG = 16
 SHARE_LEN = 33  # 32-byte secret + x-coordinate
 SEALED_SHARE_LEN = 32 + SHARE_LEN + TAG  # X25519 encapsulated key + ciphertext + tag
+# Format limits (docs/envelope.md, "Limits"): the core and the share list are read into memory
+# before anything is known about the sender; n is bounded by GF(2^8) x-coordinates and the u8
+# custodian index in the HPKE info; the price sheet is decrypted in memory and published.
 MAX_CORE, MAX_SHARES_JSON = 4096, 64 * 1024
+MAX_N = 255
+MAX_DEPTH = 64  # JSON nesting; both parsers must agree on what they refuse
+MAX_PRICE_LEN = 64 * 1024
+MAX_DOCS_LEN = 1 << 40
 CORE_KEYS = {
     "v", "suite", "tender", "keyset", "bidder", "bid", "k", "n", "chunk", "price_len",
     "docs_len", "dek_commit",
 }  # fmt: skip
+_INT_FIELDS = {"k", "n", "chunk", "price_len", "docs_len"}
+# Every string in the core is ASCII from a small alphabet, so its canonical JSON has nothing to
+# escape and every JSON library writes the same bytes.
+TENDER_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+BIDDER_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+BID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+HEX64_RE = re.compile(r"[0-9a-f]{64}")
+_STRING_FIELDS = {
+    "tender": (TENDER_RE, "a tender reference (ASCII letters, digits, '.', '_', '-'; 1-64)"),
+    "bidder": (BIDDER_RE, "an organisation code (ASCII letters, digits, '_', '-'; 1-64)"),
+    "bid": (BID_RE, "a UUID in lowercase 8-4-4-4-12 form"),
+    "keyset": (HEX64_RE, "64 lowercase hex digits (the key set's SHA-256)"),
+    "dek_commit": (HEX64_RE, "64 lowercase hex digits (SHA-256)"),
+}
 
 
 class EnvelopeError(ValueError):
@@ -186,13 +208,15 @@ def seal(
     them). ``dek`` is for test vectors only: leave it None to draw 32 random bytes.
     """
     n = len(public_keys)
-    if not 1 < k <= n <= 255:
-        raise EnvelopeError("policy", "need 1 < k <= n <= 255")
+    if not 1 < k <= n <= MAX_N:
+        raise EnvelopeError("limit", f"need 1 < k <= n <= {MAX_N}")
     if suite not in SUITES:
         raise EnvelopeError("suite", f"unknown suite {suite!r}")
     if not MIN_CHUNK <= chunk <= MAX_CHUNK:
-        raise EnvelopeError("chunk", "chunk size out of range")
+        raise EnvelopeError("limit", f"chunk must be {MIN_CHUNK} to {MAX_CHUNK} bytes")
     dek = os.urandom(32) if dek is None else dek
+    if len(dek) != 32:
+        raise EnvelopeError("field", "the DEK is 32 bytes")
     core = canonical_json(
         {
             "v": VERSION,
@@ -209,6 +233,7 @@ def seal(
             "dek_commit": dek_commitment(dek),
         }
     )
+    check_core(core)  # never write an envelope the validator would refuse
     h = hashlib.sha256(core).digest()
     shares = pyshamir.split(dek, n, k)
     sealed = [
@@ -237,47 +262,147 @@ def seal(
 # --- Checking structure (the server, no secrets) --------------------------------------------
 
 
-def read_header(stream: BinaryIO) -> Header:
-    """Parse magic, core and sealed shares; leaves ``stream`` at the start of price_ct."""
-    head = stream.read(8)
-    if len(head) != 8 or head[:4] != MAGIC:
-        raise EnvelopeError("magic", "not an EPB1 envelope")
-    (core_len,) = struct.unpack(">I", head[4:])
-    if not 0 < core_len <= MAX_CORE:
-        raise EnvelopeError("core", "header length out of range")
-    core_bytes = stream.read(core_len)
+def _check_field(name: str, value: object) -> None:
+    """Check one core field's type and format (docs/envelope.md, "The core")."""
+    if name in _INT_FIELDS:
+        if type(value) is not int:  # bool is an int subclass, and 1.0 is not an integer
+            raise EnvelopeError("field", f"{name} must be a JSON integer, not {_shown(value)}")
+        return
+    if not isinstance(value, str):
+        raise EnvelopeError("field", f"{name} must be a JSON string, not {_shown(value)}")
+    pattern, what = _STRING_FIELDS[name]
+    if not pattern.fullmatch(value):
+        raise EnvelopeError("field", f"{name} must be {what}, not {_shown(value)}")
+
+
+def _shown(value: object) -> str:
+    text = json.dumps(value, ensure_ascii=True) if _jsonable(value) else type(value).__name__
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _jsonable(value: object) -> bool:
     try:
-        core = json.loads(core_bytes)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise EnvelopeError("core", "header is not JSON") from exc
-    if not isinstance(core, dict) or set(core) != CORE_KEYS:
-        raise EnvelopeError("core", "header fields are not those of EPB1 v1")
-    if canonical_json(core) != core_bytes:
-        raise EnvelopeError("core", "header is not canonical JSON")
-    if core["v"] != VERSION:
-        raise EnvelopeError("version", f"unsupported version {core['v']!r}")
-    if core["suite"] not in SUITES:
-        raise EnvelopeError("suite", f"suite {core['suite']!r} is not allowed")
-    for name in ("k", "n", "chunk", "price_len", "docs_len"):
-        if not isinstance(core[name], int) or isinstance(core[name], bool) or core[name] < 0:
-            raise EnvelopeError("core", f"{name} must be a non-negative integer")
+        json.dumps(value)
+    except (TypeError, ValueError, RecursionError):
+        return False
+    return True
+
+
+def _strict_json(data: bytes) -> object:
+    """Strict RFC 8259 JSON from UTF-8 bytes: no NaN or Infinity, nesting at most MAX_DEPTH.
+    A duplicate key keeps its last value (as JavaScript does); the canonical check refuses it."""
+
+    def no_constants(name: str) -> object:
+        raise ValueError(f"{name} is not JSON")
+
+    value = json.loads(data.decode("utf-8"), parse_constant=no_constants)
+    level, todo = 0, [value]
+    while todo:
+        level += 1
+        if level > MAX_DEPTH:
+            raise ValueError("nested too deeply")
+        todo = [
+            item
+            for node in todo
+            if isinstance(node, dict | list)
+            for item in (node.values() if isinstance(node, dict) else node)
+        ]
+    return value
+
+
+def check_core(core_bytes: bytes) -> dict:
+    """Parse and check the core: strict JSON, exactly the v1 fields, each field's type, format
+    and limit, and the bytes exactly canonical. Raises EnvelopeError with a stable reason."""
+    try:
+        core = _strict_json(core_bytes)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise EnvelopeError("core_json", "the core is not a UTF-8 JSON object") from exc
+    if not isinstance(core, dict):
+        raise EnvelopeError("core_json", "the core is not a UTF-8 JSON object")
+    if "v" in core and (type(core["v"]) is not int or core["v"] != VERSION):
+        raise EnvelopeError("version", f"v must be the integer 1, not {_shown(core['v'])}")
+    if set(core) != CORE_KEYS:
+        missing, extra = sorted(CORE_KEYS - set(core)), sorted(set(core) - CORE_KEYS)
+        raise EnvelopeError(
+            "core_fields",
+            f"the core's fields are not those of EPB1 v1 (missing {missing}, unknown {extra})",
+        )
+    if not isinstance(core["suite"], str) or core["suite"] not in SUITES:
+        raise EnvelopeError("suite", f"suite {_shown(core['suite'])} is not allowed")
+    for name in sorted(CORE_KEYS - {"v", "suite"}):
+        _check_field(name, core[name])
+    if not 2 <= core["k"] <= core["n"] <= MAX_N:
+        raise EnvelopeError("limit", f"need 2 <= k <= n <= {MAX_N}")
     if not MIN_CHUNK <= core["chunk"] <= MAX_CHUNK:
-        raise EnvelopeError("chunk", "chunk size out of range")
-    commit = core["dek_commit"]
-    hex_digits = set("0123456789abcdef")
-    if not (isinstance(commit, str) and len(commit) == 64 and set(commit) <= hex_digits):
-        raise EnvelopeError("core", "dek_commit is not a SHA-256 hex digest")
-    size = stream.read(4)
-    if len(size) != 4:
-        raise EnvelopeError("truncated", "envelope ends inside the header")
-    (shares_len,) = struct.unpack(">I", size)
-    if not 0 < shares_len <= MAX_SHARES_JSON:
-        raise EnvelopeError("shares", "share list length out of range")
+        raise EnvelopeError("limit", f"chunk must be {MIN_CHUNK} to {MAX_CHUNK} bytes")
+    if not 0 <= core["price_len"] <= MAX_PRICE_LEN:
+        raise EnvelopeError("limit", f"price_len must be 0 to {MAX_PRICE_LEN} bytes")
+    if not 0 <= core["docs_len"] <= MAX_DOCS_LEN:
+        raise EnvelopeError("limit", f"docs_len must be 0 to {MAX_DOCS_LEN} bytes")
+    if canonical_json(core) != core_bytes:
+        raise EnvelopeError(
+            "core_canonical", "the core is not canonical JSON (sorted keys, no spaces)"
+        )
+    return core
+
+
+def check_shares(shares_bytes: bytes, n: int) -> list[bytes]:
+    """Parse and check the share list: canonical JSON of n canonical base64 strings, each a
+    sealed share of the suite's size. One byte encoding only, so the envelope is not malleable."""
     try:
-        encoded = json.loads(stream.read(shares_len))
-        sealed = [base64.b64decode(s, validate=True) for s in encoded]
-    except (ValueError, TypeError, binascii.Error) as exc:
-        raise EnvelopeError("shares", "share list is malformed") from exc
+        encoded = _strict_json(shares_bytes)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise EnvelopeError("shares_json", "the share list is not a JSON list") from exc
+    if not isinstance(encoded, list) or not all(isinstance(s, str) for s in encoded):
+        raise EnvelopeError("shares_json", "the share list is not a JSON list of strings")
+    if len(encoded) != n:
+        raise EnvelopeError("shares_count", f"{len(encoded)} sealed shares for n = {n}")
+    sealed = []
+    for index, text in enumerate(encoded, start=1):
+        try:
+            raw = base64.b64decode(text, validate=True)
+        except (ValueError, binascii.Error) as exc:
+            raise EnvelopeError("shares_encoding", f"share {index} is not base64") from exc
+        if base64.b64encode(raw).decode() != text:
+            raise EnvelopeError("shares_encoding", f"share {index} is not canonical base64")
+        if len(raw) != SEALED_SHARE_LEN:
+            raise EnvelopeError(
+                "shares_size", f"share {index} is {len(raw)} bytes, not {SEALED_SHARE_LEN}"
+            )
+        sealed.append(raw)
+    if canonical_json(encoded) != shares_bytes:
+        raise EnvelopeError("shares_canonical", "the share list is not canonical JSON")
+    return sealed
+
+
+def _read_exactly(stream: BinaryIO, size: int, where: str) -> bytes:
+    data = stream.read(size)
+    while len(data) < size:  # short reads from pipes or sockets
+        more = stream.read(size - len(data))
+        if not more:
+            raise EnvelopeError("truncated", f"the envelope ends inside {where}")
+        data += more
+    return data
+
+
+def read_header(stream: BinaryIO) -> Header:
+    """Parse and check magic, core and sealed shares (every format rule that needs neither the
+    tender nor a key); leaves ``stream`` at the start of price_ct. Raises only EnvelopeError."""
+    magic = stream.read(4)
+    if not magic or magic != MAGIC[: len(magic)]:
+        raise EnvelopeError("magic", "not an EPB1 envelope")
+    _read_exactly(stream, 4 - len(magic), "the magic")
+    (core_len,) = struct.unpack(">I", _read_exactly(stream, 4, "the core length"))
+    if not 0 < core_len <= MAX_CORE:
+        raise EnvelopeError("core_length", f"the core length {core_len} is not 1 to {MAX_CORE}")
+    core_bytes = _read_exactly(stream, core_len, "the core")
+    core = check_core(core_bytes)
+    (shares_len,) = struct.unpack(">I", _read_exactly(stream, 4, "the share list length"))
+    if not 0 < shares_len <= MAX_SHARES_JSON:
+        raise EnvelopeError(
+            "shares_length", f"the share list length {shares_len} is not 1 to {MAX_SHARES_JSON}"
+        )
+    sealed = check_shares(_read_exactly(stream, shares_len, "the share list"), core["n"])
     price_offset = 8 + core_len + 4 + shares_len
     docs_offset = price_offset + ciphertext_len(core["price_len"], core["chunk"])
     total = docs_offset + ciphertext_len(core["docs_len"], core["chunk"])
@@ -288,19 +413,15 @@ def read_header(stream: BinaryIO) -> Header:
 def validate_at_submission(
     stream: BinaryIO, *, size: int, tender: str, keyset: str, k: int, n: int, bidder: str
 ) -> Header:
-    """Check everything that can be checked without a key: the tender's policy, not the
-    bidder's choice, decides k, n and the key set."""
+    """Check everything that can be checked without a key: the format (``read_header``), then
+    the tender's policy, not the bidder's choice, for k, n and the key set, then the size."""
     header = read_header(stream)
     expected = {"tender": tender, "keyset": keyset, "k": k, "n": n, "bidder": bidder}
     for name, value in expected.items():
         if header.core[name] != value:
-            raise EnvelopeError("policy", f"{name} is {header.core[name]!r}, expected {value!r}")
-    if len(header.sealed_shares) != n:
-        raise EnvelopeError(
-            "shares", f"{len(header.sealed_shares)} sealed shares for {n} custodians"
-        )
-    if any(len(s) != SEALED_SHARE_LEN for s in header.sealed_shares):
-        raise EnvelopeError("shares", "a sealed share has the wrong length")
+            raise EnvelopeError(
+                "policy", f"{name} is {_shown(header.core[name])}, expected {_shown(value)}"
+            )
     if size != header.total_len:
         raise EnvelopeError(
             "length", f"envelope is {size} bytes, its header implies {header.total_len}"

@@ -35,7 +35,7 @@ def seal(custodians, *, price=PRICE, docs=MARKER * 3000, k=3, **overrides) -> by
         "tender": "MB-2026-000001",
         "keyset": "ab" * 32,
         "bidder": "cong-ty-song-hong",
-        "bid": "b-0001",
+        "bid": "0b6f3c1e-8d2a-4f4e-9c3b-5a7d2e1f0a90",
         "k": k,
         "public_keys": [c.public_key() for c in custodians],
         "price": price,
@@ -160,7 +160,7 @@ def test_a_flipped_byte_anywhere_after_the_header_fails_at_opening(custodians):
 def test_a_changed_header_breaks_every_share(custodians):
     blob = seal(custodians)
     header = envelope.read_header(io.BytesIO(blob))
-    core = dict(header.core, bid="b-9999")  # same length, still canonical
+    core = dict(header.core, bid="ffffffff-8d2a-4f4e-9c3b-5a7d2e1f0a90")  # same length
     forged = json.dumps(core, sort_keys=True, separators=(",", ":")).encode()
     rebuilt = blob[:8] + forged + blob[8 + len(header.core_bytes) :]
     validate(rebuilt)  # structurally fine...

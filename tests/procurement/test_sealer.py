@@ -18,6 +18,7 @@ from procurement.crypto.keystatement import KeySetError
 
 ROOT = Path(__file__).resolve().parents[2]
 TENDER, DEADLINE = "MB-2026-000042", "2026-12-25T03:00:00Z"
+BID = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
 NAMES = ["kiem-toan-nha-nuoc", "giam-sat-cong-dong", "so-gtvt-ha-noi"]
 
 
@@ -102,7 +103,7 @@ def test_the_cli_sealer_seals_what_the_custodians_can_open(roster, tmp_path):
         "import sys; from procurement.crypto.sealer import main; code = main(sys.argv[1:]); "
         "assert not [m for m in sys.modules if m.startswith('django')]; sys.exit(code)",
         "--keyset", "keyset.json", "--identities", "identities.json", "--tender", TENDER,
-        "--deadline", DEADLINE, "--bidder", "cong-ty-song-hong", "--bid", "b-7", "--k", "2",
+        "--deadline", DEADLINE, "--bidder", "cong-ty-song-hong", "--bid", BID, "--k", "2",
         "--price", "price.json", "--docs", "docs.zip", "--out", "bid.epb1",
     ]  # fmt: skip
     result = subprocess.run(
@@ -116,7 +117,7 @@ def test_the_cli_sealer_seals_what_the_custodians_can_open(roster, tmp_path):
         io.BytesIO(blob), size=len(blob), tender=TENDER,
         keyset=keystatement.keyset_hash(signed), k=2, n=3, bidder="cong-ty-song-hong",
     )  # fmt: skip
-    assert header.bid == "b-7"
+    assert header.bid == BID
     out = io.BytesIO()
     opened = envelope.open_envelope(io.BytesIO(blob), {1: tender_keys[0], 3: tender_keys[2]}, out)
     assert opened.price == price and out.getvalue() == docs

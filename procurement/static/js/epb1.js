@@ -63,9 +63,13 @@ export async function sha256(data) {
   return new Uint8Array(await subtle.digest("SHA-256", data));
 }
 
-// Canonical JSON as the platform writes it (RFC 8785 for these values: sorted keys, no
-// whitespace, strings, integers, arrays, objects).
+// Canonical JSON as the platform writes it (docs/envelope.md, "Canonical JSON"): keys sorted,
+// no whitespace, strings as raw UTF-8 with only '"', '\\' and U+0000-U+001F escaped (what
+// JSON.stringify and Python's json.dumps(ensure_ascii=False) both write), integers only.
 export function canonical(value) {
+  if (typeof value === "string" && !value.isWellFormed()) {
+    throw new Error("a string with a lone surrogate has no canonical form");
+  }
   if (value === null || typeof value === "boolean" || typeof value === "string") {
     return JSON.stringify(value);
   }
@@ -74,6 +78,8 @@ export function canonical(value) {
     return String(value);
   }
   if (Array.isArray(value)) return "[" + value.map(canonical).join(",") + "]";
+  if (typeof value === "bigint") return value.toString();
+  if (typeof value !== "object") throw new Error(`${typeof value} has no canonical form`);
   const keys = Object.keys(value).sort();
   return "{" + keys.map((k) => JSON.stringify(k) + ":" + canonical(value[k])).join(",") + "}";
 }
@@ -141,9 +147,14 @@ export function ciphertextLength(plaintextLength, chunk) {
 
 // Verify every custodian's signed statement (Ed25519) against its identity key, and that the
 // list hashes to the key-set hash the tender notice published. Returns the public keys.
-export async function verifyKeyset(keyset) {
+// `pinned` ({custodian code: base64 identity key}), when given, must name every custodian with
+// the key the key-set document carries: pin identity keys from a source other than this page.
+export async function verifyKeyset(keyset, pinned = null) {
   const keys = [];
   for (const [position, seat] of keyset.roster.entries()) {
+    if (pinned && pinned[seat.custodian] !== seat.identity_key) {
+      throw new Error(`statement ${position + 1}: ${seat.custodian} is not a pinned identity`);
+    }
     const statement = JSON.parse(seat.statement);
     const expected = {
       v: 1, suite: SUITE, tender: keyset.tender, deadline: keyset.deadline,
@@ -184,6 +195,7 @@ export async function seal({
     v: 1, suite: SUITE, tender, keyset, bidder, bid, k, n, chunk,
     price_len: price.length, docs_len: docs.size, dek_commit: dekCommit,
   }));
+  checkCore(core); // never produce an envelope the validator would refuse
   const h = await sha256(core);
   const shares = await split(dek, n, k);
   const sealed = [];
@@ -220,4 +232,246 @@ export async function seal({
   flush();
   const blob = new Blob(blobs, { type: "application/octet-stream" });
   return { blob, h: hex(h), dekCommit, priceKey: hex(await partKey(dek, h, "price")) };
+}
+
+// --- Checking structure (the same rules and reason codes as envelope.read_header) -----------
+
+export const MAX_CORE = 4096;
+export const MAX_SHARES_JSON = 64 * 1024;
+export const MAX_N = 255;
+export const MIN_CHUNK = 1024;
+export const MAX_CHUNK = 4 * 1024 * 1024;
+export const MAX_PRICE_LEN = 64 * 1024;
+export const MAX_DOCS_LEN = 2 ** 40;
+export const SEALED_SHARE_LEN = 32 + 33 + TAG;
+const MAX_DEPTH = 64;
+const CORE_KEYS = [
+  "bid", "bidder", "chunk", "dek_commit", "docs_len", "k", "keyset", "n", "price_len", "suite",
+  "tender", "v",
+];
+const INT_FIELDS = new Set(["k", "n", "chunk", "price_len", "docs_len"]);
+const STRING_FIELDS = {
+  tender: [/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "a tender reference"],
+  bidder: [/^[A-Za-z0-9_-]{1,64}$/, "an organisation code"],
+  bid: [/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, "a lowercase UUID"],
+  keyset: [/^[0-9a-f]{64}$/, "64 lowercase hex digits"],
+  dek_commit: [/^[0-9a-f]{64}$/, "64 lowercase hex digits"],
+};
+
+export class EnvelopeError extends Error {
+  constructor(reason, message) {
+    super(message);
+    this.reason = reason;
+  }
+}
+
+// A JSON number written with a fraction or an exponent: never an integer, whatever its value
+// (JSON.parse would turn 1.0 into 1).
+class NonInteger {
+  constructor(text) { this.text = text; }
+}
+
+// Strict RFC 8259 JSON from UTF-8 bytes, keeping integers apart from other numbers (big ones as
+// BigInt); nesting at most MAX_DEPTH; a duplicate key keeps its last value. Throws SyntaxError.
+export function parseStrictJSON(bytes) {
+  const text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+  let at = 0;
+  const ws = () => { while (" \t\n\r".includes(text[at]) && at < text.length) at++; };
+  const fail = () => { throw new SyntaxError(`bad JSON at ${at}`); };
+  function string() {
+    const start = at++;
+    while (at < text.length && text[at] !== '"') at += text[at] === "\\" ? 2 : 1;
+    if (at >= text.length) fail();
+    at++;
+    return JSON.parse(text.slice(start, at)); // rejects raw control characters, bad escapes
+  }
+  function value(depth) {
+    if (depth > MAX_DEPTH) fail();
+    ws();
+    const c = text[at];
+    if (c === "{") {
+      at++;
+      const out = {};
+      ws();
+      if (text[at] === "}") { at++; return out; }
+      for (;;) {
+        ws();
+        if (text[at] !== '"') fail();
+        const key = string();
+        ws();
+        if (text[at++] !== ":") fail();
+        Object.defineProperty(out, key, {
+          value: value(depth + 1), enumerable: true, writable: true, configurable: true,
+        });
+        ws();
+        if (text[at] === ",") { at++; continue; }
+        if (text[at++] !== "}") fail();
+        return out;
+      }
+    }
+    if (c === "[") {
+      at++;
+      const out = [];
+      ws();
+      if (text[at] === "]") { at++; return out; }
+      for (;;) {
+        out.push(value(depth + 1));
+        ws();
+        if (text[at] === ",") { at++; continue; }
+        if (text[at++] !== "]") fail();
+        return out;
+      }
+    }
+    if (c === '"') return string();
+    for (const [word, result] of [["true", true], ["false", false], ["null", null]]) {
+      if (text.startsWith(word, at)) { at += word.length; return result; }
+    }
+    const m = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/.exec(text.slice(at, at + 5000));
+    if (!m) fail();
+    at += m[0].length;
+    if (m[2] || m[3]) return new NonInteger(m[0]);
+    const big = BigInt(m[0]);
+    return Number.isSafeInteger(Number(big)) ? Number(big) : big;
+  }
+  const result = value(1);
+  ws();
+  if (at !== text.length) fail();
+  return result;
+}
+
+const isInt = (v) => typeof v === "bigint" || typeof v === "number";
+const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v)
+  && !(v instanceof NonInteger);
+
+function shown(v) {
+  if (v instanceof NonInteger) return v.text;
+  if (typeof v === "bigint") return v.toString();
+  try { return JSON.stringify(v); } catch { return typeof v; }
+}
+
+export function checkCore(coreBytes) {
+  let core;
+  try {
+    core = parseStrictJSON(coreBytes);
+  } catch {
+    throw new EnvelopeError("core_json", "the core is not a UTF-8 JSON object");
+  }
+  if (!isObject(core)) throw new EnvelopeError("core_json", "the core is not a UTF-8 JSON object");
+  const has = (name) => Object.prototype.hasOwnProperty.call(core, name);
+  if (has("v") && !(typeof core.v === "number" && core.v === 1)) {
+    throw new EnvelopeError("version", `v must be the integer 1, not ${shown(core.v)}`);
+  }
+  const keys = Object.keys(core).sort();
+  if (keys.length !== CORE_KEYS.length || keys.some((key, i) => key !== CORE_KEYS[i])) {
+    throw new EnvelopeError("core_fields", "the core's fields are not those of EPB1 v1");
+  }
+  if (core.suite !== SUITE) throw new EnvelopeError("suite", `suite ${shown(core.suite)} is not allowed`);
+  for (const name of CORE_KEYS.filter((key) => key !== "v" && key !== "suite")) {
+    const value = core[name];
+    if (INT_FIELDS.has(name)) {
+      if (!isInt(value)) throw new EnvelopeError("field", `${name} must be a JSON integer`);
+    } else if (typeof value !== "string") {
+      throw new EnvelopeError("field", `${name} must be a JSON string`);
+    } else if (!STRING_FIELDS[name][0].test(value)) {
+      throw new EnvelopeError("field", `${name} must be ${STRING_FIELDS[name][1]}, not ${shown(value)}`);
+    }
+  }
+  if (!(2 <= core.k && core.k <= core.n && core.n <= MAX_N)) {
+    throw new EnvelopeError("limit", `need 2 <= k <= n <= ${MAX_N}`);
+  }
+  if (!(MIN_CHUNK <= core.chunk && core.chunk <= MAX_CHUNK)) {
+    throw new EnvelopeError("limit", `chunk must be ${MIN_CHUNK} to ${MAX_CHUNK} bytes`);
+  }
+  if (!(0 <= core.price_len && core.price_len <= MAX_PRICE_LEN)) {
+    throw new EnvelopeError("limit", `price_len must be 0 to ${MAX_PRICE_LEN} bytes`);
+  }
+  if (!(0 <= core.docs_len && core.docs_len <= MAX_DOCS_LEN)) {
+    throw new EnvelopeError("limit", `docs_len must be 0 to ${MAX_DOCS_LEN} bytes`);
+  }
+  const again = te.encode(canonical(core));
+  if (again.length !== coreBytes.length || again.some((b, i) => b !== coreBytes[i])) {
+    throw new EnvelopeError("core_canonical", "the core is not canonical JSON (sorted keys, no spaces)");
+  }
+  return core;
+}
+
+export function checkShares(sharesBytes, n) {
+  let encoded;
+  try {
+    encoded = parseStrictJSON(sharesBytes);
+  } catch {
+    throw new EnvelopeError("shares_json", "the share list is not a JSON list");
+  }
+  if (!Array.isArray(encoded) || !encoded.every((s) => typeof s === "string")) {
+    throw new EnvelopeError("shares_json", "the share list is not a JSON list of strings");
+  }
+  if (encoded.length !== n) {
+    throw new EnvelopeError("shares_count", `${encoded.length} sealed shares for n = ${n}`);
+  }
+  const sealed = encoded.map((text, i) => {
+    if (!/^([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(text)) {
+      throw new EnvelopeError("shares_encoding", `share ${i + 1} is not base64`);
+    }
+    const raw = fromB64(text);
+    if (b64(raw) !== text) {
+      throw new EnvelopeError("shares_encoding", `share ${i + 1} is not canonical base64`);
+    }
+    if (raw.length !== SEALED_SHARE_LEN) {
+      throw new EnvelopeError("shares_size", `share ${i + 1} is ${raw.length} bytes, not ${SEALED_SHARE_LEN}`);
+    }
+    return raw;
+  });
+  const again = te.encode(canonical(encoded));
+  if (again.length !== sharesBytes.length || again.some((b, i) => b !== sharesBytes[i])) {
+    throw new EnvelopeError("shares_canonical", "the share list is not canonical JSON");
+  }
+  return sealed;
+}
+
+// Parse and check the header of a whole envelope (Uint8Array); returns the core, h, the sealed
+// shares, the offsets and the total length the header implies.
+export async function readHeader(bytes) {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const need = (end, where) => {
+    if (bytes.length < end) throw new EnvelopeError("truncated", `the envelope ends inside ${where}`);
+  };
+  const head = bytes.subarray(0, 4);
+  if (!head.length || head.some((b, i) => b !== MAGIC[i])) {
+    throw new EnvelopeError("magic", "not an EPB1 envelope");
+  }
+  need(4, "the magic");
+  need(8, "the core length");
+  const coreLen = view.getUint32(4);
+  if (!(0 < coreLen && coreLen <= MAX_CORE)) {
+    throw new EnvelopeError("core_length", `the core length ${coreLen} is not 1 to ${MAX_CORE}`);
+  }
+  need(8 + coreLen, "the core");
+  const coreBytes = bytes.subarray(8, 8 + coreLen);
+  const core = checkCore(coreBytes);
+  need(12 + coreLen, "the share list length");
+  const sharesLen = view.getUint32(8 + coreLen);
+  if (!(0 < sharesLen && sharesLen <= MAX_SHARES_JSON)) {
+    throw new EnvelopeError("shares_length", `the share list length ${sharesLen} is not 1 to ${MAX_SHARES_JSON}`);
+  }
+  need(12 + coreLen + sharesLen, "the share list");
+  const sealedShares = checkShares(bytes.subarray(12 + coreLen, 12 + coreLen + sharesLen), Number(core.n));
+  const priceOffset = 12 + coreLen + sharesLen;
+  const docsOffset = priceOffset + ciphertextLength(core.price_len, core.chunk);
+  const totalLength = docsOffset + ciphertextLength(core.docs_len, core.chunk);
+  return { core, coreBytes, h: await sha256(coreBytes), sealedShares, priceOffset, docsOffset, totalLength };
+}
+
+// The server's check at submission (envelope.validate_at_submission): the format, then the
+// tender's policy, then the size.
+export async function validateAtSubmission(bytes, { tender, keyset, k, n, bidder }) {
+  const header = await readHeader(bytes);
+  for (const [name, value] of Object.entries({ tender, keyset, k, n, bidder })) {
+    if (header.core[name] !== value) {
+      throw new EnvelopeError("policy", `${name} is ${shown(header.core[name])}, expected ${shown(value)}`);
+    }
+  }
+  if (bytes.length !== header.totalLength) {
+    throw new EnvelopeError("length", `envelope is ${bytes.length} bytes, its header implies ${header.totalLength}`);
+  }
+  return header;
 }
