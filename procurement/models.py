@@ -5,18 +5,41 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 
+class AccountManager(UserManager):
+    def get_by_natural_key(self, username: str) -> User:
+        # Sign-in ignores case: “Officer” typed by a phone's keyboard is the account “officer”.
+        # At most one account matches, by the constraint on the lower-cased username.
+        return self.get(username__iexact=username)
+
+
 class User(AbstractUser):
-    """A person. What they may do comes from memberships, never from the user row itself."""
+    """A person. What they may do comes from memberships, never from the user row itself.
+
+    The username keeps the case it was given but is unique regardless of case, so two accounts
+    never differ only in case (``user_username_ci_unique``), and signing in ignores case.
+    """
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     full_name = models.CharField(_("full name"), max_length=200, blank=True)
+
+    objects = AccountManager()
+
+    class Meta(AbstractUser.Meta):
+        constraints = [
+            models.UniqueConstraint(
+                Lower("username"),
+                name="user_username_ci_unique",
+                violation_error_message=_("A user with that username already exists."),
+            )
+        ]
 
     @property
     def ledger_subject(self) -> str:

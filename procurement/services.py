@@ -96,8 +96,17 @@ def create_user(
     except ValidationError as exc:
         raise InvalidInput(" ".join(exc.messages), field="password") from exc
     user.set_password(password)
+    _require_free_username(user)
     clean_model(user, exclude=["password"])
     return register_account(user, actor=actor)
+
+
+def _require_free_username(user: User) -> None:
+    """No two accounts differ only in case (the database's constraint is the last word; this
+    gives the error its field). Case folding is Unicode-aware on PostgreSQL, ASCII on SQLite."""
+    taken = User.objects.filter(username__iexact=user.username).exclude(pk=user.pk)
+    if taken.exists():
+        raise InvalidInput(_("A user with that username already exists."), field="username")
 
 
 def register_account(user: User, *, actor: User | None) -> User:
@@ -107,6 +116,7 @@ def register_account(user: User, *, actor: User | None) -> User:
     if user.pk is not None:
         raise Conflict(_("This account already exists."))
     with transaction.atomic():
+        _require_free_username(user)
         user.save()
         record_event("ACCOUNT_CREATED", user, {"platform_admin": user.is_superuser}, actor=actor)
     return user
@@ -122,6 +132,8 @@ def save_account(user: User, *, actor: User | None) -> User:
         require_role(actor, ADMIN)
     with transaction.atomic():
         stored = User.objects.select_for_update().get(pk=user.pk)
+        if user.username != stored.username:
+            _require_free_username(user)
         changed = {
             f: getattr(user, f) for f in ACCOUNT_FLAGS if getattr(user, f) != getattr(stored, f)
         }
