@@ -94,7 +94,7 @@ def test_the_cli_sealer_seals_what_the_custodians_can_open(roster, tmp_path):
             }
         )  # noqa: E501
     )
-    price = json.dumps({"total": "4200000000", "currency": "VND"}).encode()
+    price = json.dumps({"currency": "VND", "lots": [{"lot": 1, "price": "4200000000"}]}).encode()
     (tmp_path / "price.json").write_bytes(price)
     docs = b"PK\x03\x04" + b"technical proposal " * 5000
     (tmp_path / "docs.zip").write_bytes(docs)
