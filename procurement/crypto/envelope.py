@@ -205,7 +205,9 @@ def seal(
     """Write an EPB1 envelope to ``out``, streaming the documents; return its SHA-256 (hex).
 
     ``public_keys`` are the custodians' per-tender X25519 public keys in roster order (n of
-    them). ``dek`` is for test vectors only: leave it None to draw 32 random bytes.
+    them). ``dek`` is for test vectors only: leave it None to draw 32 random bytes. The ids are
+    written as given (tests seal malformed ones on purpose): a sealer checks its result with
+    ``validate_at_submission`` before upload, as the command-line sealer does.
     """
     n = len(public_keys)
     if not 1 < k <= n <= MAX_N:
@@ -233,7 +235,6 @@ def seal(
             "dek_commit": dek_commitment(dek),
         }
     )
-    check_core(core)  # never write an envelope the validator would refuse
     h = hashlib.sha256(core).digest()
     shares = pyshamir.split(dek, n, k)
     sealed = [
