@@ -13,7 +13,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from bidders import submission
 from bidders.models import BidStatus
@@ -33,7 +33,7 @@ from tenders.models import TenderStatus
 
 @never_cache
 @login_required
-@require_GET
+@require_safe
 def submit_page(request, reference: str):
     """The sealing page. Its only scripts are this platform's own (strict CSP): the bid is
     sealed here, in the browser, and only the envelope is uploaded."""
@@ -84,7 +84,7 @@ def submit_page(request, reference: str):
 
 @never_cache
 @login_required
-@require_GET
+@require_safe
 def my_bids(request):
     return render(
         request,
@@ -96,7 +96,7 @@ def my_bids(request):
 
 @never_cache
 @login_required
-@require_GET
+@require_safe
 def receipt(request, bid_id, kind: str = "submission"):
     try:
         bid = submission.bid_for_supplier(request.user, bid_id)
@@ -127,7 +127,7 @@ def withdraw(request, bid_id):
     return redirect("my-bids")
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def verify_receipt(request):
     """Check a receipt against the pinned log and receipt keys, here on the server. The same
     check runs offline with the downloadable verifier (``--receipt``)."""
@@ -161,7 +161,7 @@ def verify_receipt(request):
 
 @never_cache
 @login_required
-@require_GET
+@require_safe
 def custody_seats(request):
     """A custodian's places: statements to give before publication, keys to release after
     closing (by the custodian agent; this page shows where each stands)."""

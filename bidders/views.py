@@ -11,7 +11,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from bidders import selectors, services
 from bidders.forms import DecisionForm, RegistrationForm
@@ -21,7 +21,7 @@ from procurement.permissions import ADMIN, has_role
 from procurement.web import run_service
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def register(request):
     form = RegistrationForm(request.POST or None)
     registered = (
@@ -38,7 +38,7 @@ def register(request):
     return render(request, "bidders/register.html", {"form": form})
 
 
-@require_GET
+@require_safe
 def debarments(request):
     today = timezone.localdate()
     rows = Debarment.objects.select_related("organisation").all()
@@ -55,7 +55,7 @@ def _require_admin(request) -> None:
         raise HttpForbidden(_("Only platform administrators review suppliers."))
 
 
-@require_GET
+@require_safe
 @login_required
 def review_queue(request):
     _require_admin(request)

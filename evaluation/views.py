@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied as HttpForbidden
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from bidders.models import Bid, BidStatus
 from evaluation import services
@@ -30,7 +30,7 @@ def tender_or_404(request, reference):
 
 
 @login_required
-@require_GET
+@require_safe
 def committee(request, reference: str):
     """The officer's page for a tender's committee."""
     tender = tender_or_404(request, reference)
@@ -70,7 +70,7 @@ def appoint(request, reference: str):
 
 
 @login_required
-@require_GET
+@require_safe
 def my_evaluations(request):
     """A member's tenders: the declaration to make, then the opened documents."""
     places = []

@@ -16,7 +16,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from bidders import opening
 from bidders.models import Bid
@@ -85,7 +85,7 @@ def _int(value: str | None) -> int:
 
 
 @login_required
-@require_GET
+@require_safe
 def workspace(request, reference: str):
     tender = tender_or_404(request, reference)
     user = request.user
@@ -304,7 +304,7 @@ def act(request, reference: str, action: str):
 
 
 @login_required
-@require_GET
+@require_safe
 def my_clarifications(request):
     rows = examination.my_clarifications(request.user)
     return render(request, "evaluation/clarifications.html",
@@ -380,7 +380,7 @@ def ask_debrief(request, reference: str):
 
 
 @login_required
-@require_GET
+@require_safe
 def reviews(request):
     """The review body's queue: complaints escalated to it, and its past decisions."""
     if not has_role(request.user, Role.REVIEWER):
@@ -395,7 +395,7 @@ def reviews(request):
 
 
 @login_required
-@require_GET
+@require_safe
 def approvals(request):
     """An approver's reports awaiting approval, in the agencies where it approves."""
     if not has_role(request.user, Role.APPROVER):
@@ -475,7 +475,7 @@ def _published_lines(tender, published: dict) -> list[dict]:
     return lots
 
 
-@require_GET
+@require_safe
 def public_evaluation(request, reference: str):
     """The published evaluation: the engine's record re-run here, and every decision checked
     against the commitment the ledger got when it was made."""
@@ -489,7 +489,7 @@ def public_evaluation(request, reference: str):
     })  # fmt: skip
 
 
-@require_GET
+@require_safe
 def supplier_page(request, code: str):
     organisation = Organisation.objects.filter(code=code, kind=OrganisationKind.SUPPLIER).first()
     if organisation is None:
@@ -506,7 +506,7 @@ def supplier_page(request, code: str):
 
 
 @login_required
-@require_GET
+@require_safe
 def notifications(request):
     rows = list(Notification.objects.filter(user=request.user)[:200])
     for n in rows:

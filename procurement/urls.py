@@ -119,3 +119,9 @@ if settings.DEBUG:
     from django.conf.urls.static import static
 
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Under /api/ errors answer the API's JSON error format; elsewhere Django's pages.
+handler400 = "procurement.errors.bad_request"
+handler403 = "procurement.errors.permission_denied"
+handler404 = "procurement.errors.page_not_found"
+handler500 = "procurement.errors.server_error"
+

@@ -11,7 +11,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from procurement import ledger
 from procurement.clock import db_now
@@ -23,7 +23,7 @@ from tenders.models import Tender, TenderStatus
 PAGE_SIZE = 50
 
 
-@require_GET
+@require_safe
 def home(request):
     counts = dict.fromkeys(OrganisationKind.values, 0)
     for row in Organisation.objects.values("kind").annotate(n=Count("id")).order_by():
@@ -76,7 +76,7 @@ class SequencePage:
         return self.number + 1
 
 
-@require_GET
+@require_safe
 def ledger_page(request):
     """The whole log, newest first; sealed entries appear as their leaf hash only."""
     now = db_now()
@@ -101,7 +101,7 @@ def ledger_page(request):
     )
 
 
-@require_GET
+@require_safe
 def ledger_entry_page(request, seq: int):
     try:
         entry = ledger.get_entry(seq)
@@ -121,7 +121,7 @@ def ledger_entry_page(request, seq: int):
     )
 
 
-@require_GET
+@require_safe
 def verifier_download(request):
     """The standalone verifier as a zip application (``python minhbach-verify.pyz --url …``).
 

@@ -7,10 +7,14 @@ back to a case-insensitive substring match.
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import django_filters
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django_filters.fields import IsoDateTimeField
 
 from tenders.models import Category, Method, Tender, TenderStatus
 
@@ -27,6 +31,25 @@ def text_search(queryset, value: str):
             params=[value],
         )
     return queryset.filter(Q(title__icontains=value) | Q(description__icontains=value))
+
+
+class UtcDateTimeField(IsoDateTimeField):
+    """An ISO 8601 moment, taken to UTC before it reaches the database: PostgreSQL refuses a
+    time-zone offset beyond ±15:59 (``+20:00`` was a 500); one beyond ±24 h, or a moment that
+    leaves the calendar once in UTC, is an invalid value."""
+
+    def to_python(self, value):
+        moment = super().to_python(value)
+        if moment is None or moment.tzinfo is None:
+            return moment
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError:
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcDateTimeField
 
 
 class TenderFilter(django_filters.FilterSet):
@@ -53,10 +76,10 @@ class TenderFilter(django_filters.FilterSet):
     value_max = django_filters.NumberFilter(
         field_name="estimated_value", lookup_expr="lte", label=_("Value up to")
     )
-    deadline_after = django_filters.IsoDateTimeFilter(
+    deadline_after = UtcDateTimeFilter(
         field_name="submission_deadline", lookup_expr="gte", label=_("Deadline from")
     )
-    deadline_before = django_filters.IsoDateTimeFilter(
+    deadline_before = UtcDateTimeFilter(
         field_name="submission_deadline", lookup_expr="lte", label=_("Deadline until")
     )
     ordering = django_filters.OrderingFilter(

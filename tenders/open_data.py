@@ -10,7 +10,7 @@ from django.conf import settings
 from django.http import Http404, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from procurement.clock import db_now
 from tenders import ocds
@@ -33,19 +33,19 @@ def _releases(ocid: str) -> list[dict]:
     return rows
 
 
-@require_GET
+@require_safe
 def release_package(request, ocid: str):
     uri = ocds.public_url(reverse("ocds-releases", args=[ocid]))
     return _json(ocds.release_package(_releases(ocid), uri=uri, published=db_now()))
 
 
-@require_GET
+@require_safe
 def record_package(request, ocid: str):
     uri = ocds.public_url(reverse("ocds-record", args=[ocid]))
     return _json(ocds.record_package(ocid, _releases(ocid), uri=uri, published=db_now()))
 
 
-@require_GET
+@require_safe
 def feed(request):
     """All releases in ledger order, after ``since`` (a ledger sequence number). The ledger has
     no gaps and releases are written in the ledger entry's transaction, so following ``next``
@@ -68,7 +68,7 @@ def feed(request):
     return _json(package)
 
 
-@require_GET
+@require_safe
 def extension_file(request, name: str):
     if name not in {"extension.json", "release-schema.json"}:
         raise Http404

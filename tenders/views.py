@@ -14,7 +14,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from bidders import selectors as bid_selectors
 from evaluation import web as evaluation_web
@@ -53,7 +53,7 @@ def _tender_or_404(request, reference: str) -> Tender:
 # --- Public ---------------------------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 def search(request):
     base = selectors.visible_tenders(None)
     results = TenderFilter(request.GET, queryset=base.order_by("-published_at", "-pk"))
@@ -100,7 +100,7 @@ def amendment_rows(tender: Tender) -> list[dict]:
 PAGE_ENTRIES = 100
 
 
-@require_GET
+@require_safe
 def detail(request, reference: str):
     tender = _tender_or_404(request, reference)
     now = db_now()
@@ -155,7 +155,7 @@ def ask(request, reference: str):
     return redirect("tender", reference=tender.reference)
 
 
-@require_GET
+@require_safe
 def agency(request, code: str):
     try:
         organisation = Organisation.objects.get(code=code, kind=OrganisationKind.AGENCY)
@@ -185,7 +185,7 @@ def _officer_agencies(request):
     return agencies
 
 
-@require_GET
+@require_safe
 @login_required
 def workspace(request):
     _officer_agencies(request)
@@ -208,7 +208,7 @@ def workspace(request):
     )
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def create(request):
     agencies = list(_officer_agencies(request))
@@ -244,7 +244,7 @@ def _initial(tender: Tender) -> dict:
     return data
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def edit(request, reference: str):
     tender = _tender_or_404(request, reference)
@@ -261,7 +261,7 @@ def edit(request, reference: str):
     return render(request, "workspace/tender_form.html", {"form": form, "tender": tender})
 
 
-@require_GET
+@require_safe
 @login_required
 def manage(request, reference: str):
     tender = _tender_or_404(request, reference)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from axes.helpers import get_cool_off
 from django.contrib.auth import authenticate
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -10,19 +11,22 @@ from knox.views import LogoutView as KnoxLogoutView
 from rest_framework import exceptions, generics, serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from api.inputs import valid
 from api.permissions import IsPlatformAdmin
+from api.throttles import ScopedRateThrottle
 from procurement import selectors, services
 from procurement.exceptions import InvalidInput
 from procurement.models import Membership, Organisation, OrganisationKind, Role, User
 
 
 class LoginSerializer(serializers.Serializer):
-    username = serializers.CharField()
-    password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+    # The user model's limit; longer names cannot exist (and the lockout record cannot hold them).
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(
+        style={"input_type": "password"}, trim_whitespace=False, max_length=4096
+    )
 
 
 class LoginView(APIView):
@@ -43,8 +47,10 @@ class LoginView(APIView):
         data = valid(LoginSerializer, request)
         user = authenticate(request, username=data["username"], password=data["password"])
         if getattr(request, "axes_locked_out", False):
+            cool_off = get_cool_off(request)
             raise exceptions.Throttled(
-                detail=_("Too many failed sign-ins from this address; try again later.")
+                wait=cool_off.total_seconds() if cool_off else None,
+                detail=_("Too many failed sign-ins from this address; try again later."),
             )
         if user is None:
             raise InvalidInput(_("Wrong username or password."))

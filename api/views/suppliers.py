@@ -8,10 +8,10 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from api.inputs import valid
+from api.throttles import ScopedRateThrottle
 from api.views.tenders import ReasonIn
 from bidders import selectors, services
 from bidders.models import Debarment, SupplierProfile, SupplierStatus
