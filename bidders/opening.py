@@ -13,6 +13,7 @@ later, and only for the bids the evaluation finds technically compliant.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import json
 import logging
@@ -31,10 +32,10 @@ from procurement.clock import db_now
 from procurement.crypto import envelope
 from procurement.exceptions import Conflict, InvalidInput
 from procurement.ledger import make_checkpoint, record_event
-from procurement.models import Role, User
+from procurement.models import LedgerEntry, Role, User
 from procurement.permissions import require_role
 from tenders import custody, ocds
-from tenders.models import EnvelopeProcedure, Tender, TenderStatus
+from tenders.models import EnvelopeProcedure, RosterSeat, Tender, TenderStatus
 
 log = logging.getLogger(__name__)
 S = TenderStatus
@@ -80,14 +81,27 @@ def parse_price_sheet(raw: bytes, tender: Tender) -> tuple[dict, Decimal]:
 
 
 def ready_to_open(tender: Tender) -> bool:
-    return (
-        tender.status == S.CLOSED
-        and tender.roster.filter(released_at__isnull=False).count() >= tender.threshold
-    )
+    return tender.status == S.CLOSED and custody.opening_keys(tender, db_now()) is not None
+
+
+class StoredEnvelopeError(OSError):
+    """The stored envelope is missing or is not the bytes the ledger recorded: the platform's
+    fault, never the bid's."""
+
+
+def _check_stored(bid: Bid) -> None:
+    """The stored file must be exactly the envelope whose SHA-256 the ledger recorded."""
+    digest = hashlib.sha256()
+    with bid.envelope.open("rb") as stream:
+        while piece := stream.read(1024 * 1024):
+            digest.update(piece)
+    if digest.hexdigest() != bid.envelope_sha256:
+        raise StoredEnvelopeError(f"bid {bid.public_id}: the stored envelope is damaged")
 
 
 def _open_one(bid: Bid, keys: dict, *, with_price: bool, with_docs: bool) -> dict:
     """Decrypt one envelope outside any transaction; return what to record."""
+    _check_stored(bid)
     with bid.envelope.open("rb") as stream:
         header = envelope.read_header(stream)
         dek = envelope.recover_dek(header, keys)
@@ -129,12 +143,17 @@ def _open_one(bid: Bid, keys: dict, *, with_price: bool, with_docs: bool) -> dic
 
 
 def open_tender(tender: Tender) -> bool:
-    """Open every bid of a closed tender once k keys are in. Idempotent; returns whether the
-    tender moved to "opened". Fewer than k keys: nothing happens (there is no fallback key)."""
+    """Open every bid of a closed tender once its key set is final (custody.opening_keys).
+    Idempotent; returns whether the tender moved to "opened". Fewer than k keys: nothing
+    happens (there is no fallback key). A bid whose stored envelope cannot be read is tried
+    again by each scan for OPENING_STORAGE_GRACE_SECONDS, then recorded as unreadable."""
     tender = Tender.objects.get(pk=tender.pk)
-    if not ready_to_open(tender):
+    if tender.status != S.CLOSED:
         return False
-    keys = custody.released_keys(tender)
+    keyset = custody.opening_keys(tender, db_now())
+    if keyset is None:
+        return False
+    keys = custody.released_keys(tender, keyset.indices)
     two_envelope = tender.envelope_procedure == EnvelopeProcedure.TWO
     for bid in Bid.objects.filter(tender=tender, status=BidStatus.SUBMITTED).order_by("ledger_seq"):
         _open_and_record(tender, bid, keys, with_price=not two_envelope)
@@ -142,22 +161,36 @@ def open_tender(tender: Tender) -> bool:
         tender = Tender.objects.select_for_update().get(pk=tender.pk)
         if tender.status != S.CLOSED:
             return False
-        if Bid.objects.filter(tender=tender, status=BidStatus.SUBMITTED).exists():
-            return False  # a bid could not be read from storage: try again on the next scan
         now = db_now()
+        unread = list(Bid.objects.filter(tender=tender, status=BidStatus.SUBMITTED))
+        if unread:
+            grace = dt.timedelta(seconds=settings.OPENING_STORAGE_GRACE_SECONDS)
+            if now < keyset.fixed_at + grace:
+                return False  # storage trouble: the next scan tries again
+            for bid in unread:
+                _record_unreadable(tender, bid)
         tender.status = S.OPENED
         tender.opened_at = now
         tender.save(update_fields=["status", "opened_at"])
         record = opening_record(tender)
+        opening_key = custody.opening_private_key(tender)
+        released = {seat.index for seat in keyset.seats} | {seat.index for seat in keyset.late}
         entry = record_event(
             "TENDER_OPENED",
             tender,
             {
                 "opened_at": now,
                 "stage": "technical" if two_envelope else "all",
-                "released_by": [
-                    s.custodian.code
-                    for s in tender.roster.filter(released_at__isnull=False).order_by("index")
+                "released_by": [seat.custodian.code for seat in keyset.seats],
+                "release_window_ends": keyset.window_ends,
+                "key_set_fixed_at": keyset.fixed_at,
+                # Every key that decided, published so that anyone can re-open every share.
+                "keys": [custody.published_key(seat, opening_key) for seat in keyset.seats],
+                "released_late": [seat.custodian.code for seat in keyset.late],
+                "not_released": [
+                    seat.custodian.code
+                    for seat in tender.roster.select_related("custodian").order_by("index")
+                    if seat.index not in released
                 ],
                 "bids": [
                     {k: b[k] for k in ("bid", "seq", "status", "price_total") if k in b}
@@ -168,7 +201,59 @@ def open_tender(tender: Tender) -> bool:
         )
         ocds.record_release(tender, event="opening", tag=["tenderUpdate"], entry=entry)
         transaction.on_commit(make_checkpoint)
+        for seat in keyset.late:
+            transaction.on_commit(lambda pk=seat.pk: check_late_release_later(pk))
     return True
+
+
+def check_late_release_later(seat_pk: int) -> None:
+    from bidders import tasks  # noqa: PLC0415 - the task module imports this one
+
+    tasks.check_late_release.delay(seat_pk)
+
+
+def check_late_release(seat: RosterSeat) -> bool:
+    """A key released after the opening's key set was fixed: publish it, and name every opened
+    bid whose share at this place disagrees with the others (that bid would have been invalid
+    had this custodian released in time: evidence against the bidder and the custodian). It
+    changes no outcome. Idempotent; returns whether it recorded the check."""
+    tender = seat.tender
+    if tender.opened_at is None or seat.released_at is None:
+        return False
+    keyset = custody.opening_keys(tender, db_now())
+    if keyset is None or seat.index in keyset.indices:
+        return False
+    if _late_checked(tender, seat.index):
+        return False
+    keys = custody.released_keys(tender, [*keyset.indices, seat.index])
+    disagreeing = []
+    for bid in closing_set(tender).filter(status=BidStatus.OPENED).order_by("ledger_seq"):
+        try:
+            with bid.envelope.open("rb") as stream:
+                envelope.recover_dek(envelope.read_header(stream), keys)
+        except envelope.EnvelopeError:
+            disagreeing.append(str(bid.public_id))
+    with transaction.atomic():
+        Tender.objects.select_for_update().get(pk=tender.pk)
+        if _late_checked(tender, seat.index):
+            return False
+        record_event(
+            "LATE_RELEASE_CHECKED",
+            tender,
+            {
+                "index": seat.index,
+                "custodian": seat.custodian.code,
+                "key": custody.published_key(seat, custody.opening_private_key(tender)),
+                "disagreeing_bids": disagreeing,
+            },
+            actor=None,
+        )
+    return True
+
+
+def _late_checked(tender: Tender, index: int) -> bool:
+    entries = LedgerEntry.objects.filter(kind="LATE_RELEASE_CHECKED", subject=tender.ledger_subject)
+    return any(json.loads(bytes(e.canonical))["payload"]["index"] == index for e in entries)
 
 
 def _open_and_record(tender: Tender, bid: Bid, keys: dict, *, with_price: bool) -> None:
@@ -217,7 +302,7 @@ def _apply_price(bid: Bid, sheet: dict, total: Decimal, result: dict, payload: d
     )
 
 
-def _record_invalid(tender: Tender, bid: Bid, reason: str) -> None:
+def _record_invalid(tender: Tender, bid: Bid, reason: str, *, kind: str = "BID_INVALID") -> None:
     with transaction.atomic():
         bid = Bid.objects.select_for_update().get(pk=bid.pk)
         if bid.status != BidStatus.SUBMITTED:
@@ -226,12 +311,25 @@ def _record_invalid(tender: Tender, bid: Bid, reason: str) -> None:
         bid.invalid_reason = reason[:300]
         bid.opened_at = db_now()
         bid.opening_seq = record_event(
-            "BID_INVALID",
+            kind,
             tender,
             {"bid": str(bid.public_id), "bidder": bid.supplier.code, "reason": bid.invalid_reason},
             actor=None,
         ).seq
         bid.save()
+
+
+# Public and in English in the ledger, as every reason; the pages translate it.
+UNREADABLE_REASON = (
+    "the platform could not read the stored envelope (a fault of the platform, not of the bid)"
+)
+
+
+def _record_unreadable(tender: Tender, bid: Bid) -> None:
+    """The opening finishes without a bid whose stored envelope stayed unreadable through the
+    grace period: recorded publicly as the platform's fault (BID_UNREADABLE)."""
+    log.error("bid %s: recorded as unreadable after the storage grace period", bid.public_id)
+    _record_invalid(tender, bid, UNREADABLE_REASON, kind="BID_UNREADABLE")
 
 
 def open_financial(
@@ -268,7 +366,8 @@ def open_financial(
                 _("The compliant bids are those that passed the technical evaluation."),
                 field="compliant",
             )
-        keys = custody.released_keys(tender)
+        keyset = custody.opening_keys(tender, db_now())
+        keys = custody.released_keys(tender, keyset.indices)  # the technical opening's set
         opened = []
         for bid_id in compliant:
             bid = bids[bid_id]
@@ -329,6 +428,8 @@ def opening_record(tender: Tender, *, with_ciphertexts: bool = False) -> dict:
                 item.update(
                     price_ct=base64.b64encode(price_ct).decode(), price_len=price_len, chunk=chunk
                 )
+        if with_ciphertexts and tender.opened_at and bid.invalid_reason != UNREADABLE_REASON:
+            item.update(public_shares(bid))
         if bid.docs_sha256:
             item["docs_sha256"] = bid.docs_sha256
         bids.append(item)
@@ -339,6 +440,45 @@ def opening_record(tender: Tender, *, with_ciphertexts: bool = False) -> dict:
         "opened_at": tender.opened_at.isoformat() if tender.opened_at else None,
         "bids": bids,
     }
+
+
+def public_shares(bid: Bid) -> dict:
+    """What anyone needs, with the published custodian keys, to re-open every share of a bid
+    and re-derive its key: the core exactly as sealed and the sealed shares."""
+    with bid.envelope.open("rb") as stream:
+        header = envelope.read_header(stream)
+    return {
+        "core": base64.b64encode(header.core_bytes).decode(),
+        "sealed_shares": [base64.b64encode(share).decode() for share in header.sealed_shares],
+    }
+
+
+def published_keys(tender: Tender) -> dict:
+    """The custodian keys the opening published (TENDER_OPENED) and those released late
+    (LATE_RELEASE_CHECKED), for anyone's re-check of every share."""
+    entries = LedgerEntry.objects.filter(
+        kind__in=("TENDER_OPENED", "LATE_RELEASE_CHECKED"), subject=tender.ledger_subject
+    ).order_by("seq")
+    record: dict = {"keys": [], "late_keys": []}
+    for entry in entries:
+        payload = json.loads(bytes(entry.canonical))["payload"]
+        if entry.kind == "TENDER_OPENED":
+            record.update(
+                keys=payload.get("keys", []),
+                release_window_ends=payload.get("release_window_ends"),
+                released_late=payload.get("released_late", []),
+                not_released=payload.get("not_released", []),
+                opened_seq=entry.seq,
+            )
+        else:
+            record["late_keys"].append(
+                {
+                    **payload["key"],
+                    "disagreeing_bids": payload["disagreeing_bids"],
+                    "checked_seq": entry.seq,
+                }  # fmt: skip
+            )
+    return record
 
 
 def price_ciphertext(bid: Bid) -> tuple[bytes, bytes, int, int]:

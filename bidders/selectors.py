@@ -69,6 +69,8 @@ def public_opening(tender, *, with_ciphertexts: bool = False) -> dict:
         if closed
         else [],
     }
+    if tender.opened_at is not None:
+        record.update(opening.published_keys(tender))
     return record
 
 

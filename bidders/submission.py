@@ -20,11 +20,11 @@ from typing import BinaryIO
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from bidders.models import Bid, BidStatus
+from bidders.models import Bid, BidStatus, envelope_path
 from bidders.selectors import may_bid
 from procurement import workdays
 from procurement.clock import db_now
@@ -108,13 +108,71 @@ def submit_bid(
     """
     if actor is None or not has_role(actor, Role.SUPPLIER):
         raise PermissionDenied(_("Only a supplier's representative can submit a bid."))
-    if tender.status != TenderStatus.PUBLISHED:
-        raise Conflict(_closed_message())
     spooled, sha256, size = receive(stream)
     try:
+        # The same envelope again from its supplier (a retry after a lost answer, even after
+        # the deadline): the original bid and receipt, nothing new.
+        original = _same_envelope(tender, actor, sha256, spooled)
+        if original is not None:
+            return original
+        if tender.status != TenderStatus.PUBLISHED:
+            raise Conflict(_closed_message())
         return _accept(tender, actor, spooled, sha256, size, supersedes)
     finally:
         discard(spooled)
+
+
+def _same_envelope(tender: Tender, actor: User, sha256: str, spooled) -> Bid | None:
+    """The bid this exact envelope already is, if ``actor`` represents its supplier; its
+    stored copy is restored if the platform lost or damaged it (the bytes are the ones whose
+    SHA-256 the ledger recorded, so the copy is provably the original)."""
+    bid = (
+        Bid.objects.select_related("tender", "supplier")
+        .filter(envelope_sha256=sha256, tender=tender)
+        .first()
+    )
+    if bid is None or not has_role(actor, Role.SUPPLIER, bid.supplier):
+        return None
+    if bid.status in (BidStatus.WITHDRAWN, BidStatus.SUPERSEDED):
+        raise Conflict(_("This envelope was withdrawn or replaced; seal a new one."))
+    if bid.status == BidStatus.SUBMITTED and not _stored_intact(bid):
+        _restore(bid, spooled)
+    bid = ensure_receipt(bid)
+    bid.resubmitted = True
+    return bid
+
+
+def _stored_intact(bid: Bid) -> bool:
+    digest = hashlib.sha256()
+    try:
+        with bid.envelope.open("rb") as stream:
+            while piece := stream.read(READ_PIECE):
+                digest.update(piece)
+    except (OSError, ValueError):
+        return False
+    return digest.hexdigest() == bid.envelope_sha256
+
+
+def _restore(bid: Bid, spooled) -> None:
+    with transaction.atomic():
+        bid = Bid.objects.select_for_update().select_related("tender").get(pk=bid.pk)
+        if bid.status != BidStatus.SUBMITTED or _stored_intact(bid):
+            return
+        name = bid.envelope.name or envelope_path(bid, "envelope.epb1")
+        storage = bid.envelope.storage
+        if storage.exists(name):
+            storage.delete(name)  # damaged: the original bytes replace it
+        spooled.seek(0)
+        saved = storage.save(name, spooled)
+        Bid.objects.filter(pk=bid.pk).update(envelope=saved)
+        record_event(
+            "ENVELOPE_RESTORED",
+            bid.tender,
+            {"bid": str(bid.public_id), "envelope_sha256": bid.envelope_sha256},
+            actor=None,
+            sealed_until=bid.tender.submission_deadline,
+        )
+    log.warning("bid %s: stored envelope restored from its supplier's copy", bid.public_id)
 
 
 def _accept(tender, actor, spooled, sha256, size, supersedes) -> Bid:
@@ -142,6 +200,12 @@ def _accept(tender, actor, spooled, sha256, size, supersedes) -> Bid:
         raise InvalidInput(_("The envelope's bid id is not a UUID."), field="envelope") from None
     if Bid.objects.filter(Q(public_id=bid_id) | Q(envelope_sha256=sha256)).exists():
         raise Conflict(_("This envelope has already been submitted; seal a new one."))
+    sent = Bid.objects.filter(tender=tender, supplier=organisation).count()
+    if sent >= settings.BID_ENVELOPES_PER_TENDER:
+        raise Conflict(
+            _("Your organisation has sent %(n)d envelopes to this tender, the most allowed.")
+            % {"n": settings.BID_ENVELOPES_PER_TENDER}
+        )
     bid = Bid(
         public_id=bid_id,
         tender=tender,
@@ -197,12 +261,25 @@ def _accept(tender, actor, spooled, sha256, size, supersedes) -> Bid:
             bid.ledger_seq = entry.seq
             bid.save()
     except IntegrityError:
-        bid.envelope.delete(save=False)
+        _discard_unless_recorded(bid)
         raise Conflict(_("This envelope has already been submitted; seal a new one.")) from None
     except BaseException:
-        bid.envelope.delete(save=False)
+        _discard_unless_recorded(bid)
         raise
     return with_receipt(bid, entry)
+
+
+def _discard_unless_recorded(bid: Bid) -> None:
+    """After a failed acceptance, delete the stored envelope only once the database has said
+    that no row names it. An error from the commit itself leaves the outcome unknown (the row
+    may exist): the file stays, and the janitor reconciles it later."""
+    try:
+        recorded = Bid.objects.filter(envelope=bid.envelope.name).exists()
+    except DatabaseError:
+        log.warning("bid %s: outcome unknown, envelope kept for reconciliation", bid.public_id)
+        return
+    if not recorded:
+        bid.envelope.delete(save=False)
 
 
 def with_receipt(bid: Bid, entry) -> Bid:

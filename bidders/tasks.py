@@ -3,8 +3,8 @@
 from celery import shared_task
 from django.db.models import Count, F, Q
 
-from bidders import opening
-from tenders.models import Tender, TenderStatus
+from bidders import janitor, opening
+from tenders.models import RosterSeat, Tender, TenderStatus
 
 
 @shared_task(name="bidders.tasks.open_tender")
@@ -14,7 +14,8 @@ def open_tender(tender_pk: int) -> bool:
 
 @shared_task(name="bidders.tasks.open_ready_tenders")
 def open_ready_tenders() -> int:
-    """Beat scan: closed tenders with k released keys (catches a missed trigger)."""
+    """Beat scan: closed tenders with k released keys (catches a missed trigger, a release
+    window that has ended, and bids whose storage failed on an earlier try)."""
     opened = 0
     released = Count("roster", filter=Q(roster__released_at__isnull=False))
     ready = (
@@ -26,3 +27,14 @@ def open_ready_tenders() -> int:
     for tender in ready[:200]:
         opened += opening.open_tender(tender)
     return opened
+
+
+@shared_task(name="bidders.tasks.check_late_release")
+def check_late_release(seat_pk: int) -> bool:
+    seat = RosterSeat.objects.select_related("tender", "custodian").get(pk=seat_pk)
+    return opening.check_late_release(seat)
+
+
+@shared_task(name="bidders.tasks.reconcile_sealed_storage")
+def reconcile_sealed_storage() -> dict:
+    return janitor.reconcile()

@@ -310,6 +310,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "bidders.tasks.open_ready_tenders",
         "schedule": float(os.environ.get("TENDER_OPEN_SCAN_SECONDS", "30")),
     },
+    "sealed-storage-janitor": {
+        "task": "bidders.tasks.reconcile_sealed_storage",
+        "schedule": float(os.environ.get("SEALED_JANITOR_SECONDS", "900")),
+    },
     "evaluation-deadlines": {
         "task": "evaluation.tasks.track_deadlines",
         "schedule": float(os.environ.get("EVALUATION_DEADLINE_SCAN_SECONDS", "60")),
@@ -366,6 +370,21 @@ BID_MAX_BYTES = int(os.environ.get("BID_MAX_BYTES", str(52 * 1024 * 1024)))
 # How long after the deadline a custodian's browser waits, by its own clock, before releasing
 # (a margin for clock differences). The custodian agent has its own setting.
 CUSTODIAN_GRACE_SECONDS = int(os.environ.get("CUSTODIAN_GRACE_SECONDS", "120"))
+# The release window after closing (it includes the grace above): the opening decides every
+# bid on all the keys released within it, or at once when all n are in. Published in the
+# closing entry (docs/envelope.md, "Release window").
+CUSTODIAN_RELEASE_WINDOW_SECONDS = int(os.environ.get("CUSTODIAN_RELEASE_WINDOW_SECONDS", "1800"))
+# A bid whose stored envelope cannot be read is retried by every opening scan for this long
+# after its key set is fixed (the supplier may restore it by sending the same envelope again),
+# then recorded publicly as unreadable so that the opening finishes.
+OPENING_STORAGE_GRACE_SECONDS = int(os.environ.get("OPENING_STORAGE_GRACE_SECONDS", "1800"))
+# Envelopes one supplier may send to one tender (live, replaced and withdrawn together), and
+# how long withdrawn and replaced envelopes (never opened) are kept after the tender closes.
+BID_ENVELOPES_PER_TENDER = int(os.environ.get("BID_ENVELOPES_PER_TENDER", "20"))
+UNOPENED_ENVELOPE_RETENTION_DAYS = int(os.environ.get("UNOPENED_ENVELOPE_RETENTION_DAYS", "90"))
+# Leftovers of killed processes (uploads, decryptions, unrecorded envelopes) older than this
+# are reconciled by the sealed-storage janitor.
+SEALED_JANITOR_MIN_AGE_SECONDS = int(os.environ.get("SEALED_JANITOR_MIN_AGE_SECONDS", "3600"))
 # The deployed release (a version or commit), recorded with the front-end code's hashes.
 RELEASE_VERSION = os.environ.get("RELEASE_VERSION", "")
 # Demo custodians (embedded default only): key folders outside the database, run in-process.

@@ -12,7 +12,9 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import json
 from collections import Counter
+from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
@@ -22,7 +24,7 @@ from django.utils.translation import gettext as _
 from procurement.clock import db_now
 from procurement.crypto import keystatement
 from procurement.exceptions import Conflict, InvalidInput, NotFound, PermissionDenied
-from procurement.ledger import record_event
+from procurement.ledger import get_entry, record_event
 from procurement.models import CustodianIdentity, Organisation, OrganisationKind, Role, User
 from procurement.permissions import has_role, require_role
 from tenders.models import RosterSeat, Tender, TenderStatus
@@ -358,11 +360,90 @@ def release_key(tender: Tender, *, actor: User | None, signed: dict) -> RosterSe
         seat.release_seq = entry.seq
         seat.save()
         released = tender.roster.filter(released_at__isnull=False).count()
-        if released >= tender.threshold and tender.status == S.CLOSED:
-            from bidders import tasks  # noqa: PLC0415 - the opening lives with the bids
+        from bidders import tasks  # noqa: PLC0415 - the opening lives with the bids
 
+        if released >= tender.threshold and tender.status == S.CLOSED:
+            # The opening itself decides whether the key set is final (all n, or the window).
             transaction.on_commit(lambda: tasks.open_tender.delay(tender.pk))
+        elif tender.opened_at is not None:
+            # Released after the opening decided: publish the key and check its shares.
+            transaction.on_commit(lambda: tasks.check_late_release.delay(seat.pk))
     return seat
+
+
+# --- Which released keys decide the opening ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OpeningKeys:
+    """The released keys that decide every bid of a tender together, and when they became final.
+
+    The set depends on which custodians released and when, never on the order of releases: all
+    n as soon as all are in; otherwise, once the published release window has ended, every key
+    released within it (k or more); if fewer than k were in by then, the first k released
+    after it (those absent are public in the ledger: they did not release in time)."""
+
+    seats: list[RosterSeat]
+    fixed_at: dt.datetime
+    window_ends: dt.datetime
+    late: list[RosterSeat]  # released, but after the set was fixed: checked, not used
+
+    @property
+    def indices(self) -> list[int]:
+        return [seat.index for seat in self.seats]
+
+
+def release_window_end(tender: Tender) -> dt.datetime:
+    """The end of the release window, as the closing entry published it."""
+    payload = json.loads(bytes(get_entry(tender.closing_seq).canonical))["payload"]
+    ends = payload.get("release_window_ends")
+    if ends is None:  # closed before the window was published: the first k keys decided
+        return tender.closed_at
+    return dt.datetime.fromisoformat(ends.replace("Z", "+00:00"))
+
+
+def opening_keys(tender: Tender, moment: dt.datetime) -> OpeningKeys | None:
+    """The key set the opening uses at ``moment``, or None while it must still wait."""
+    if tender.closing_seq is None:
+        return None
+    released = list(tender.roster.filter(released_at__isnull=False).order_by("release_seq"))
+    if len(released) < tender.threshold:
+        return None
+    ends = release_window_end(tender)
+    within = [seat for seat in released if seat.released_at <= ends]
+    if len(within) == tender.roster.count():
+        chosen, fixed_at = within, max(seat.released_at for seat in within)
+    elif moment < ends:
+        return None  # the window is open and someone has not released yet: wait for them
+    elif len(within) >= tender.threshold:
+        chosen, fixed_at = within, ends
+    else:
+        chosen = released[: tender.threshold]
+        fixed_at = chosen[-1].released_at
+    used = {seat.pk for seat in chosen}
+    return OpeningKeys(
+        seats=sorted(chosen, key=lambda seat: seat.index),
+        fixed_at=fixed_at,
+        window_ends=ends,
+        late=[seat for seat in released if seat.pk not in used],
+    )
+
+
+def published_key(seat: RosterSeat, opening: X25519PrivateKey) -> dict:
+    """A released key as the opening publishes it, for anyone to re-check every share."""
+    key = keystatement.unwrap_released(
+        bytes(seat.wrapped_key),
+        tender=seat.tender.reference,
+        index=seat.index,
+        opening_private_key=opening,
+    )
+    return {
+        "index": seat.index,
+        "custodian": seat.custodian.code,
+        "pk": seat.public_key,
+        "private_key": base64.b64encode(key.private_bytes_raw()).decode(),
+        "release_seq": seat.release_seq,
+    }
 
 
 def opening_private_key(tender: Tender) -> X25519PrivateKey:
@@ -371,9 +452,13 @@ def opening_private_key(tender: Tender) -> X25519PrivateKey:
     return X25519PrivateKey.from_private_bytes(bytes(tender.opening_private_key))
 
 
-def released_keys(tender: Tender) -> dict[int, X25519PrivateKey]:
-    """The released per-tender keys by roster place, unwrapped (the opening worker only)."""
+def released_keys(tender: Tender, indices: list[int] | None = None) -> dict[int, X25519PrivateKey]:
+    """The released per-tender keys by roster place, unwrapped (the opening worker only):
+    those of ``indices`` (the opening's key set), or every released one."""
     opening = opening_private_key(tender)
+    seats = tender.roster.filter(released_at__isnull=False).order_by("index")
+    if indices is not None:
+        seats = seats.filter(index__in=indices)
     return {
         seat.index: keystatement.unwrap_released(
             bytes(seat.wrapped_key),
@@ -381,5 +466,5 @@ def released_keys(tender: Tender) -> dict[int, X25519PrivateKey]:
             index=seat.index,
             opening_private_key=opening,
         )
-        for seat in tender.roster.filter(released_at__isnull=False).order_by("index")
+        for seat in seats
     }

@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils.translation import get_language
@@ -928,6 +929,9 @@ def close_tender(tender: Tender, *, actor: User | None = None) -> bool:
                 "keyset_hash": tender.keyset_hash,
                 "threshold": tender.threshold,
                 "opening_public_key": tender.opening_public_key,
+                # Keys released until then decide every bid together (docs/envelope.md).
+                "release_window_ends": now
+                + dt.timedelta(seconds=settings.CUSTODIAN_RELEASE_WINDOW_SECONDS),
             },
             actor=actor,
         )

@@ -61,11 +61,13 @@ class SubmitView(APIView):
                 description="your current bid on this tender that this one replaces",
             )
         ],
-        responses={201: BidOut},
+        responses={201: BidOut, 200: BidOut},
     )
     def post(self, request, reference: str):
         """Submit a sealed envelope (EPB1). The answer carries the signed receipt. Accepted only
-        if the database clock is before the deadline when the bid is recorded."""
+        if the database clock is before the deadline when the bid is recorded. Sending the same
+        envelope again (a retry after a lost answer) returns the original bid and receipt with
+        200, even after the deadline."""
         tender = tender_selectors.tender_by_reference(request.user, reference)
         bid = submission.submit_bid(
             tender,
@@ -73,7 +75,9 @@ class SubmitView(APIView):
             stream=request.stream,
             supersedes=request.headers.get("X-Supersedes") or None,
         )
-        return Response(BidOut(bid).data, status=status.HTTP_201_CREATED, headers=NO_STORE)
+        again = getattr(bid, "resubmitted", False)
+        code = status.HTTP_200_OK if again else status.HTTP_201_CREATED
+        return Response(BidOut(bid).data, status=code, headers=NO_STORE)
 
 
 class MyBidsView(APIView):
@@ -125,6 +129,18 @@ OPENING_BID_FIELDS = {
     "price_ct": serializers.CharField(required=False),
     "price_len": serializers.IntegerField(required=False),
     "chunk": serializers.IntegerField(required=False),
+    "core": serializers.CharField(required=False, help_text="the envelope's core, base64"),
+    "sealed_shares": serializers.ListField(
+        child=serializers.CharField(), required=False, help_text="base64, roster order"
+    ),
+}
+
+PUBLISHED_KEY_FIELDS = {
+    "index": serializers.IntegerField(),
+    "custodian": serializers.CharField(),
+    "pk": serializers.CharField(help_text="the published X25519 public key, base64"),
+    "private_key": serializers.CharField(help_text="the released X25519 private key, base64"),
+    "release_seq": serializers.IntegerField(),
 }
 
 
@@ -144,6 +160,20 @@ class OpeningView(APIView):
                 "released": serializers.ListField(child=serializers.CharField()),
                 "waiting_for": serializers.ListField(child=serializers.CharField()),
                 "bids": inline_serializer("OpeningBid", OPENING_BID_FIELDS, many=True),
+                "keys": inline_serializer("PublishedKey", PUBLISHED_KEY_FIELDS, many=True),
+                "late_keys": inline_serializer(
+                    "LateKey",
+                    {
+                        **PUBLISHED_KEY_FIELDS,
+                        "disagreeing_bids": serializers.ListField(child=serializers.UUIDField()),
+                        "checked_seq": serializers.IntegerField(),
+                    },
+                    many=True,
+                ),
+                "release_window_ends": serializers.DateTimeField(required=False),
+                "released_late": serializers.ListField(child=serializers.CharField()),
+                "not_released": serializers.ListField(child=serializers.CharField()),
+                "opened_seq": serializers.IntegerField(required=False),
             },
         )
     )

@@ -231,12 +231,21 @@ def test_a_supplier_cannot_read_or_list_anothers_bid(api_as, tender, make_bidder
 
 
 def test_replaying_an_envelope_is_refused(api_as, tender, make_bidder):
+    """Another supplier cannot replay an envelope; its own supplier sending it again (a retry
+    after a lost answer) gets the original bid and receipt, and nothing new is recorded."""
     user, org = make_bidder()
     body = seal_bid(tender, org.code)
     first = submit(api_as, user, tender, body).json()
-    replay = submit(api_as, user, tender, body, HTTP_X_SUPERSEDES=first["bid"])
-    assert replay.status_code == 409
-    assert "already been submitted" in replay.json()["error"]["message"]
+    entries = LedgerEntry.objects.count()
+    again = submit(api_as, user, tender, body, HTTP_X_SUPERSEDES=first["bid"])
+    assert again.status_code == 200
+    assert again.json()["bid"] == first["bid"] and again.json()["receipt"] == first["receipt"]
+    assert Bid.objects.count() == 1 and LedgerEntry.objects.count() == entries
+    other_user, _other = make_bidder()
+    entries = LedgerEntry.objects.count()
+    replay = submit(api_as, other_user, tender, body)
+    assert replay.status_code == 403  # the envelope names a bidder it does not represent
+    assert Bid.objects.count() == 1 and LedgerEntry.objects.count() == entries
 
 
 @pytest.mark.parametrize(
@@ -628,10 +637,12 @@ def test_a_hostile_price_sheet_invalidates_only_its_own_bid(
 
 
 def test_a_bad_share_makes_the_bid_invalid_whoever_releases(
-    api_as, tender, make_bidder, custodians
+    api_as, tender, make_bidder, custodians, settings
 ):
-    """Shares for the third custodian sealed for another bid: once that custodian has released,
-    the bid is invalid, even though the first two shares alone would open it."""
+    """Shares for the third custodian sealed for another bid: once that custodian has released
+    within the window, the bid is invalid, even though the first two shares alone would open
+    it (every order and position: tests/bidders/test_opening_trust.py)."""
+    settings.CUSTODIAN_RELEASE_WINDOW_SECONDS = 3600
     user, org = make_bidder()
     body = bytearray(seal_bid(tender, org.code))
     header = envelope.read_header(io.BytesIO(bytes(body)))
