@@ -64,7 +64,7 @@ SEALED_SHARE_LEN = 32 + SHARE_LEN + TAG  # X25519 encapsulated key + ciphertext 
 MAX_CORE, MAX_SHARES_JSON = 4096, 64 * 1024
 MAX_N = 255
 MAX_DEPTH = 64  # JSON nesting; both parsers must agree on what they refuse
-MAX_PRICE_LEN = 64 * 1024
+MAX_PRICE_LEN = 1024 * 1024
 MAX_DOCS_LEN = 1 << 40
 CORE_KEYS = {
     "v", "suite", "tender", "keyset", "bidder", "bid", "k", "n", "chunk", "price_len",

@@ -177,7 +177,7 @@ def negatives(blob: bytes) -> list[dict]:
         ("limit", "n = 256", with_core(edited(n=256))),
         ("limit", "chunk 512", with_core(edited(chunk=512))),
         ("limit", "chunk over 4 MiB", with_core(edited(chunk=4 * 1024 * 1024 + 1))),
-        ("limit", "price_len over 64 KiB", with_core(edited(price_len=64 * 1024 + 1))),
+        ("limit", "price_len over 1 MiB", with_core(edited(price_len=1024 * 1024 + 1))),
         ("limit", "docs_len over 2^40", with_core(edited(docs_len=(1 << 40) + 1))),
         (
             "core_canonical",
