@@ -69,6 +69,16 @@ urlpatterns = [
     path("tenders/<str:reference>/publish/", tenders.PublishView.as_view(), name="tender-publish"),
     path("tenders/<str:reference>/cancel/", tenders.CancelView.as_view(), name="tender-cancel"),
     path(
+        "tenders/<str:reference>/cancellations/",
+        tenders.CancellationsView.as_view(),
+        name="tender-cancellations",
+    ),
+    path(
+        "tenders/<str:reference>/cancellations/<int:number>/<str:decision>/",
+        tenders.CancellationDecisionView.as_view(),
+        name="tender-cancellation-decide",
+    ),
+    path(
         "tenders/<str:reference>/amendments/",
         tenders.AmendmentsView.as_view(),
         name="tender-amendments",
@@ -242,6 +252,7 @@ urlpatterns = [
     path("ledger/checkpoint/", ledger.LatestCheckpointView.as_view(), name="ledger-checkpoint"),
     path("ledger/checkpoints/", ledger.CheckpointListView.as_view(), name="ledger-checkpoints"),
     path("ledger/entries/", ledger.EntriesView.as_view(), name="ledger-entries"),
+    path("ledger/entries/bulk/", ledger.EntryPagesView.as_view(), name="ledger-entry-pages"),
     path(
         "ledger/entries/<int:seq>/proof/",
         ledger.EntryProofView.as_view(),

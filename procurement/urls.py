@@ -41,6 +41,7 @@ urlpatterns = [
     path("workspace/clarifications/", evaluation_web.my_clarifications, name="my-clarifications"),
     path("workspace/reviews/", evaluation_web.reviews, name="reviews"),
     path("workspace/approvals/", evaluation_web.approvals, name="approvals"),
+    path("workspace/cancellations/", tender_views.cancellations, name="cancellations"),
     path("workspace/notifications/", evaluation_web.notifications, name="notifications"),
     path(
         "workspace/<str:reference>/evaluation/",
@@ -93,6 +94,16 @@ urlpatterns = [
     path("workspace/<str:reference>/amend/", tender_views.amend, name="workspace-amend"),
     path("workspace/<str:reference>/documents/", tender_views.upload, name="workspace-upload"),
     path("workspace/<str:reference>/cancel/", tender_views.cancel, name="workspace-cancel"),
+    path(
+        "workspace/<str:reference>/cancellations/",
+        tender_views.propose_cancellation,
+        name="workspace-propose-cancellation",
+    ),
+    path(
+        "workspace/<str:reference>/cancellations/<int:number>/",
+        tender_views.cancellation,
+        name="workspace-cancellation",
+    ),
     path(
         "workspace/<str:reference>/questions/<int:number>/answer/",
         tender_views.answer,

@@ -205,7 +205,33 @@ class AnswerForm(forms.Form):
 
 
 class CancelForm(forms.Form):
-    reason = forms.CharField(label=_("Public reason for cancelling"), widget=forms.Textarea)
+    """Cancel before the opening (the legal ground optional) or, with ``proposal``, propose a
+    cancellation after it (the ground required). The grounds are the tender regime's."""
+
+    ground = forms.ChoiceField(label=_("Legal ground"), required=False)
+    reason = forms.CharField(
+        label=_("Public reason for cancelling"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Say why, in words: at least 20 characters."),
+    )
+
+    def __init__(self, *args, tender=None, proposal: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        english = get_language() == "en"
+        grounds = tender.regime.cancellation_grounds if tender is not None else []
+        self.fields["ground"].choices = [("", "—")] + [
+            (g["code"], g["en"] if english else g["vi"]) for g in grounds
+        ]
+        self.fields["ground"].required = proposal
+
+
+class CancellationDecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("approve", _("Approve")), ("reject", _("Reject"))])
+    reason = forms.CharField(
+        label=_("Reason (required to reject)"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+    )
 
 
 class QuestionForm(forms.Form):

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from procurement.models import Organisation
@@ -95,6 +96,8 @@ class LegalRegime(models.Model):
     review_days = models.PositiveSmallIntegerField(
         _("time for the review body to decide (days)"), default=30
     )
+    # [{"code", "vi", "en"}]: the grounds on which a tender may be cancelled under this regime.
+    cancellation_grounds = models.JSONField(_("grounds for cancellation"), default=list, blank=True)
 
     class Meta:
         ordering = ["code"]
@@ -106,6 +109,15 @@ class LegalRegime(models.Model):
 
     def name_for(self, language: str | None) -> str:
         return self.name_en if language == "en" else self.name_vi
+
+    def cancellation_ground(self, code: str) -> dict | None:
+        return next((g for g in self.cancellation_grounds if g.get("code") == code), None)
+
+    def ground_label(self, code: str, language: str | None) -> str:
+        ground = self.cancellation_ground(code)
+        if ground is None:
+            return code
+        return ground["en"] if language == "en" else ground["vi"]
 
 
 class TenderStatus(models.TextChoices):
@@ -139,6 +151,14 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 
 def can_move(current: str, target: str) -> bool:
     return target in TRANSITIONS[current]
+
+
+# Once bids are opened, cancelling throws away known prices: an officer proposes it with a legal
+# ground and an approver of the agency, never the proposer, decides (four eyes).
+FOUR_EYES_CANCELLATION = frozenset({S.OPENED, S.EVALUATING, S.AWARDED, S.UNSUCCESSFUL})
+# A cancellation's public reason: long enough to say something, with words in it (not "0").
+MIN_REASON_CHARS = 20
+MIN_REASON_LETTERS = 10
 
 
 class Category(models.TextChoices):
@@ -266,6 +286,9 @@ class Tender(models.Model):
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     cancellation_reason = models.TextField(_("reason for cancellation"), blank=True)
+    cancellation_ground = models.CharField(
+        _("legal ground for cancellation"), max_length=40, blank=True
+    )
     # SHA-256 of the canonical public content as last published or amended (in the ledger).
     content_sha256 = models.CharField(max_length=64, blank=True, editable=False)
     # Custody: bids are sealed to the roster's per-tender keys; any ``threshold`` of them open.
@@ -329,6 +352,12 @@ class Tender(models.Model):
     @property
     def ledger_subject(self) -> str:
         return f"tender:{self.reference}"
+
+    @property
+    def cancellation_ground_label(self) -> str:
+        if not self.cancellation_ground:
+            return ""
+        return self.regime.ground_label(self.cancellation_ground, get_language())
 
     def accepts_questions_at(self, moment: dt.datetime) -> bool:
         return (
@@ -529,6 +558,60 @@ class Question(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tender.reference} Q{self.number}"
+
+
+class CancellationStatus(models.TextChoices):
+    PROPOSED = "proposed", _("Awaiting approval")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+
+
+class CancellationProposal(models.Model):
+    """An officer's proposal to cancel a tender after its opening, with the legal ground and the
+    reason; an approver of the agency (never the proposer) approves or rejects it. Both steps are
+    public ledger entries."""
+
+    tender = models.ForeignKey(Tender, on_delete=models.CASCADE, related_name="cancellations")
+    number = models.PositiveSmallIntegerField()
+    ground = models.CharField(_("legal ground"), max_length=40)
+    reason = models.TextField(_("reason"))
+    status = models.CharField(
+        max_length=16, choices=CancellationStatus.choices, default=CancellationStatus.PROPOSED
+    )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    proposed_at = models.DateTimeField()
+    proposal_seq = models.BigIntegerField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(_("reason for the decision"), blank=True)
+    decision_seq = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["tender", "number"]
+        verbose_name = _("cancellation proposal")
+        verbose_name_plural = _("cancellation proposals")
+        constraints = [
+            models.UniqueConstraint(fields=["tender", "number"], name="cancellation_number_unique"),
+            models.UniqueConstraint(
+                fields=["tender"],
+                condition=Q(status="proposed"),
+                name="cancellation_one_pending",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=CancellationStatus.values), name="cancellation_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(decided_by__isnull=True) | ~Q(decided_by=models.F("proposed_by")),
+                name="cancellation_four_eyes",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tender.reference} cancellation {self.number}"
 
 
 class OcdsRelease(models.Model):

@@ -5,6 +5,60 @@ installing is idempotent."""
 import datetime as dt
 from decimal import Decimal
 
+# Grounds on which a tender may be cancelled, per regime: an officer chooses one (its code is
+# recorded in the ledger) and writes the reason. Law 22/2023/QH15 Art. 17(1) lists Viet Nam's.
+VN_CANCELLATION_GROUNDS = [
+    {
+        "code": "all_bids_non_responsive",
+        "vi": "Tất cả hồ sơ dự thầu không đáp ứng yêu cầu của hồ sơ mời thầu",
+        "en": "All bids fail to meet the requirements of the bidding documents",
+    },
+    {
+        "code": "scope_changed",
+        "vi": "Thay đổi mục tiêu, phạm vi đầu tư do sắp xếp tổ chức bộ máy hoặc bất khả kháng",
+        "en": "The objective or scope changed (administrative reorganisation or force majeure)",
+    },
+    {
+        "code": "documents_unlawful",
+        "vi": "Hồ sơ mời thầu không tuân thủ quy định của pháp luật về đấu thầu",
+        "en": "The bidding documents do not comply with the procurement law",
+    },
+    {
+        "code": "prohibited_practices",
+        "vi": "Có hành vi bị cấm trong đấu thầu làm sai lệch kết quả lựa chọn nhà thầu",
+        "en": "Prohibited practices distorted the result of the selection",
+    },
+    {
+        "code": "advance_procurement_not_approved",
+        "vi": "Tổ chức lựa chọn nhà thầu trước nhưng dự án, dự toán không được phê duyệt",
+        "en": "Procurement carried out in advance, but the project or budget was not approved",
+    },
+]
+# UNCITRAL Model Law 2011 Art. 19 (cancellation) and WTO GPA: the entity may cancel for reasons
+# stated in the documents, changed needs, lack of funds, or when every submission is rejected.
+GENERIC_CANCELLATION_GROUNDS = [
+    {
+        "code": "all_submissions_rejected",
+        "vi": "Tất cả hồ sơ dự thầu bị loại",
+        "en": "All submissions were rejected",
+    },
+    {
+        "code": "need_changed",
+        "vi": "Nhu cầu mua sắm không còn hoặc đã thay đổi",
+        "en": "The need for the subject matter has ended or changed",
+    },
+    {
+        "code": "funding_unavailable",
+        "vi": "Không còn nguồn vốn",
+        "en": "Funding is no longer available",
+    },
+    {
+        "code": "irregularity",
+        "vi": "Sai sót trong quá trình lựa chọn nhà thầu không thể khắc phục",
+        "en": "An irregularity in the proceedings that cannot be corrected",
+    },
+]
+
 PRESETS = [
     {
         "code": "vn-2025",
@@ -12,9 +66,10 @@ PRESETS = [
         "name_en": "Viet Nam — Procurement Law 22/2023 (as amended), Decree 214/2025",
         "legal_basis": (
             "Law 22/2023/QH15 as amended; Decree 214/2025/ND-CP Art. 28 (preparation time, "
-            "amendments, clarifications); Law Art. 14 (bid security); Labour Code Art. 112 "
-            "(public holidays)."
+            "amendments, clarifications); Law Art. 14 (bid security); Law Art. 17 "
+            "(cancellation); Labour Code Art. 112 (public holidays)."
         ),
+        "cancellation_grounds": VN_CANCELLATION_GROUNDS,
         "holiday_calendar": "VN",
         "domestic_currency": "VND",
         "prep_days": 18,
@@ -49,8 +104,10 @@ PRESETS = [
         "legal_basis": (
             "WTO GPA Art. XI (40 days, less 5 each for electronic notice, documents and "
             "submission; 10 for commercial goods); UNCITRAL Model Law Art. 14-15 "
-            "(clarifications and modifications in time for all suppliers)."
+            "(clarifications and modifications in time for all suppliers); Art. 19 "
+            "(cancellation)."
         ),
+        "cancellation_grounds": GENERIC_CANCELLATION_GROUNDS,
         "holiday_calendar": "",
         "domestic_currency": "",
         "prep_days": 25,
@@ -97,6 +154,7 @@ DRILL = {
     "name_vi": "Diễn tập — chỉ dùng để trình diễn và kiểm thử, không có giá trị pháp lý",
     "name_en": "Drill — for demonstration and testing only, no legal effect",
     "legal_basis": "None: a demonstration regime with no minimum periods.",
+    "cancellation_grounds": VN_CANCELLATION_GROUNDS,
     "holiday_calendar": "",
     "domestic_currency": "",
     "prep_days": 0,

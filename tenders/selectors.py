@@ -10,7 +10,15 @@ from django.utils.translation import gettext as _
 from procurement.exceptions import NotFound
 from procurement.models import Role, User
 from procurement.permissions import has_role, organisations_with_role
-from tenders.models import Question, RosterSeat, Tender, TenderDocument, TenderStatus
+from tenders.models import (
+    CancellationProposal,
+    CancellationStatus,
+    Question,
+    RosterSeat,
+    Tender,
+    TenderDocument,
+    TenderStatus,
+)
 
 
 def visible_tenders(user: User | None) -> QuerySet[Tender]:
@@ -71,3 +79,25 @@ def question_of(user: User | None, reference: str, number: int) -> Question:
 def public_questions(tender: Tender) -> QuerySet[Question]:
     """Answered questions, for everybody. Unanswered ones are shown to the agency only."""
     return tender.questions.filter(answered_at__isnull=False)
+
+
+def cancellation_of(user: User | None, reference: str, number: int) -> CancellationProposal:
+    tender = tender_by_reference(user, reference)
+    try:
+        return tender.cancellations.select_related("tender__agency", "proposed_by").get(
+            number=number
+        )
+    except CancellationProposal.DoesNotExist:
+        raise NotFound(_("No such cancellation proposal.")) from None
+
+
+def pending_cancellations(user: User) -> QuerySet[CancellationProposal]:
+    """Proposals awaiting a decision in the agencies where ``user`` approves."""
+    return (
+        CancellationProposal.objects.filter(
+            status=CancellationStatus.PROPOSED,
+            tender__agency__in=organisations_with_role(user, Role.APPROVER),
+        )
+        .select_related("tender")
+        .order_by("proposed_at")
+    )

@@ -1,5 +1,5 @@
 """Every write on tenders: drafting, publishing, amending, documents, clarifications,
-cancellation and closing. One transaction each, with a role check and a ledger entry.
+cancellation (four eyes after the opening) and closing. One transaction each, with a role check and a ledger entry.
 
 Publication and amendments are checked against the tender's legal regime at the database
 clock; a rule that is broken is named in the error. Late amendments and late answers do not
@@ -25,17 +25,22 @@ from procurement import workdays
 from procurement.clock import db_now
 from procurement.crypto import keystatement, rfc9162
 from procurement.crypto.canonical import canonical_json
-from procurement.exceptions import Conflict, InvalidInput, NotFound
+from procurement.exceptions import Conflict, InvalidInput, NotFound, PermissionDenied
 from procurement.ledger import hold_seal, make_checkpoint, record_event
 from procurement.models import Organisation, OrganisationKind, Role, User
 from procurement.permissions import require_role
 from procurement.validation import clean_model, clean_text
 from tenders import classification, custody, ocds
 from tenders.models import (
+    FOUR_EYES_CANCELLATION,
     MAX_CRITERIA,
     MAX_ITEMS,
     MAX_LOTS,
+    MIN_REASON_CHARS,
+    MIN_REASON_LETTERS,
     Amendment,
+    CancellationProposal,
+    CancellationStatus,
     Category,
     Criterion,
     CriterionKind,
@@ -869,32 +874,181 @@ def answer_question(question: Question, *, actor: User | None, answer: str) -> Q
     return question
 
 
-def cancel_tender(tender: Tender, *, actor: User | None, reason: str) -> Tender:
+# --- Cancellation ---------------------------------------------------------------------------
+
+
+def check_cancellation_reason(reason: Any, field: str = "reason") -> str:
+    """A public reason worth the name: at least MIN_REASON_CHARS characters, mostly words."""
+    reason = clean_text(reason, field, required=True, limit=TEXT_LIMIT)
+    letters = sum(ch.isalpha() for ch in reason)
+    if len(reason) < MIN_REASON_CHARS or letters < MIN_REASON_LETTERS:
+        raise InvalidInput(
+            _("Give the real reason in words, at least %(n)d characters.")
+            % {"n": MIN_REASON_CHARS},
+            field=field,
+        )
+    return reason
+
+
+def _ground(tender: Tender, ground: Any, *, required: bool) -> str:
+    if ground in (None, ""):
+        if required:
+            raise InvalidInput(_("Choose the legal ground for the cancellation."), "ground")
+        return ""
+    if not isinstance(ground, str) or tender.regime.cancellation_ground(ground) is None:
+        raise InvalidInput(
+            _("This is not a ground for cancellation under “%(regime)s”.")
+            % {"regime": tender.regime.name_for(_lang())},
+            field="ground",
+        )
+    return ground
+
+
+def _refuse_if_contracted(tender: Tender) -> None:
+    from evaluation.models import Contract, ContractStatus  # noqa: PLC0415 - built on this app
+
+    if Contract.objects.filter(tender=tender, status=ContractStatus.ACTIVE).exists():
+        raise Conflict(_("A contract of this tender is signed: terminate it instead."))
+
+
+def _cancel(tender: Tender, *, actor: User | None, reason: str, ground: str, **facts: Any):
+    """Cancel the locked ``tender``: its awards too, one ledger entry, one OCDS release."""
+    from evaluation.models import Award, AwardStatus  # noqa: PLC0415 - built on this app
+
+    _move(tender, S.CANCELLED)
+    _refuse_if_contracted(tender)
+    tender.cancelled_at = db_now()
+    tender.cancellation_reason, tender.cancellation_ground = reason, ground
+    tender.save(
+        update_fields=["status", "cancelled_at", "cancellation_reason", "cancellation_ground"]
+    )
+    cancelled = Award.objects.filter(tender=tender, status=AwardStatus.ACTIVE).update(
+        status=AwardStatus.CANCELLED, cancelled_reason=reason
+    )
+    payload = {
+        "reason": reason,
+        **({"ground": ground} if ground else {}),
+        **facts,
+        **({"awards_cancelled": cancelled} if cancelled else {}),
+    }
+    entry = record_event("TENDER_CANCELLED", tender, payload, actor=actor)
+    ocds.record_release(tender, event="cancellation", tag=["tenderCancellation"], entry=entry)
+    return entry
+
+
+def cancel_tender(tender: Tender, *, actor: User | None, reason: str, ground: str = "") -> Tender:
+    """Cancel in one step: an officer before the bids are opened, or the platform
+    (``actor=None``) carrying out a decided complaint. After the opening an officer proposes
+    the cancellation instead (``propose_cancellation``) and an approver decides."""
     _require_officer(actor, tender.agency)
-    reason = clean_text(reason, "reason", required=True, limit=TEXT_LIMIT)
+    reason = check_cancellation_reason(reason)
     with transaction.atomic():
         tender = _lock(tender)
-        _move(tender, S.CANCELLED)
-        tender.cancelled_at = db_now()
-        tender.cancellation_reason = reason
-        tender.save(update_fields=["status", "cancelled_at", "cancellation_reason"])
-        from evaluation.models import (  # noqa: PLC0415 - the app built on this one
-            Award,
-            AwardStatus,
-            Contract,
-            ContractStatus,
-        )
-
-        if Contract.objects.filter(tender=tender, status=ContractStatus.ACTIVE).exists():
-            raise Conflict(_("A contract of this tender is signed: terminate it instead."))
-
-        cancelled = Award.objects.filter(tender=tender, status=AwardStatus.ACTIVE).update(
-            status=AwardStatus.CANCELLED, cancelled_reason=reason
-        )
-        payload = {"reason": reason, **({"awards_cancelled": cancelled} if cancelled else {})}
-        entry = record_event("TENDER_CANCELLED", tender, payload, actor=actor)
-        ocds.record_release(tender, event="cancellation", tag=["tenderCancellation"], entry=entry)
+        if actor is not None and tender.status in FOUR_EYES_CANCELLATION:
+            raise Conflict(
+                _(
+                    "The bids of this tender are opened: propose the cancellation with its legal "
+                    "ground, and an approver of the agency decides."
+                )
+            )
+        _cancel(tender, actor=actor, reason=reason, ground=_ground(tender, ground, required=False))
     return tender
+
+
+def propose_cancellation(
+    tender: Tender, *, actor: User, ground: str, reason: str
+) -> CancellationProposal:
+    """An officer proposes to cancel a tender whose bids are opened, naming a ground the
+    tender's regime lists. Public in the ledger; nothing changes until an approver decides."""
+    require_role(actor, Role.OFFICER, tender.agency)
+    reason = check_cancellation_reason(reason)
+    with transaction.atomic():
+        tender = _lock(tender)
+        if not can_move(tender.status, S.CANCELLED):
+            _move(tender, S.CANCELLED)  # raises, naming the status
+        if tender.status not in FOUR_EYES_CANCELLATION:
+            raise Conflict(_("The bids of this tender are not opened: cancel it directly."))
+        ground = _ground(tender, ground, required=True)
+        _refuse_if_contracted(tender)
+        if tender.cancellations.filter(status=CancellationStatus.PROPOSED).exists():
+            raise Conflict(_("A cancellation of this tender is already awaiting approval."))
+        number = tender.cancellations.count() + 1
+        entry = record_event(
+            "TENDER_CANCELLATION_PROPOSED",
+            tender,
+            {"proposal": number, "ground": ground, "reason": reason},
+            actor=actor,
+        )
+        return CancellationProposal.objects.create(
+            tender=tender,
+            number=number,
+            ground=ground,
+            reason=reason,
+            proposed_by=actor,
+            proposed_at=entry.recorded_at,
+            proposal_seq=entry.seq,
+        )
+
+
+def _decider(proposal: CancellationProposal, actor: User) -> None:
+    require_role(actor, Role.APPROVER, proposal.tender.agency)
+    if actor.pk == proposal.proposed_by_id:
+        raise PermissionDenied(
+            _("Whoever proposed a cancellation cannot decide it: another approver does.")
+        )
+
+
+def _lock_pending(proposal: CancellationProposal) -> tuple[Tender, CancellationProposal]:
+    tender = _lock(proposal.tender)
+    proposal = CancellationProposal.objects.select_for_update().get(pk=proposal.pk)
+    if proposal.status != CancellationStatus.PROPOSED:
+        raise Conflict(_("This cancellation proposal has already been decided."))
+    return tender, proposal
+
+
+def approve_cancellation(proposal: CancellationProposal, *, actor: User) -> CancellationProposal:
+    """An approver of the agency, not the proposer, approves: the tender is cancelled (its
+    awards too) with the proposal's ground and reason, in the approver's name."""
+    _decider(proposal, actor)
+    with transaction.atomic():
+        tender, proposal = _lock_pending(proposal)
+        entry = _cancel(
+            tender,
+            actor=actor,
+            reason=proposal.reason,
+            ground=proposal.ground,
+            proposal=proposal.number,
+            proposed_by=proposal.proposed_by.ledger_subject,
+        )
+        proposal.status = CancellationStatus.APPROVED
+        proposal.decided_by, proposal.decided_at, proposal.decision_seq = (
+            actor, entry.recorded_at, entry.seq)  # fmt: skip
+        proposal.save(update_fields=["status", "decided_by", "decided_at", "decision_seq"])
+    return proposal
+
+
+def reject_cancellation(
+    proposal: CancellationProposal, *, actor: User, reason: str
+) -> CancellationProposal:
+    """An approver of the agency, not the proposer, rejects with a reason: the tender goes on."""
+    _decider(proposal, actor)
+    reason = check_cancellation_reason(reason)
+    with transaction.atomic():
+        tender, proposal = _lock_pending(proposal)
+        entry = record_event(
+            "TENDER_CANCELLATION_REJECTED",
+            tender,
+            {"proposal": proposal.number, "reason": reason},
+            actor=actor,
+        )
+        proposal.status = CancellationStatus.REJECTED
+        proposal.decided_by, proposal.decided_at = actor, entry.recorded_at
+        proposal.decision_reason, proposal.decision_seq = reason, entry.seq
+        proposal.save(
+            update_fields=["status", "decided_by", "decided_at", "decision_reason",
+                           "decision_seq"]
+        )  # fmt: skip
+    return proposal
 
 
 def close_tender(tender: Tender, *, actor: User | None = None) -> bool:

@@ -33,12 +33,13 @@ from tenders.forms import (
     AmendForm,
     AnswerForm,
     CancelForm,
+    CancellationDecisionForm,
     DocumentForm,
     QuestionForm,
     RosterForm,
     TenderForm,
 )
-from tenders.models import Tender, TenderStatus
+from tenders.models import FOUR_EYES_CANCELLATION, CancellationStatus, Tender, TenderStatus
 
 PAGE_SIZE = 25
 
@@ -278,7 +279,13 @@ def _manage_context(tender: Tender, **forms) -> dict:
         "now": db_now(),
         "amend_form": forms.get("amend_form") or AmendForm(),
         "document_form": forms.get("document_form") or DocumentForm(),
-        "cancel_form": forms.get("cancel_form") or CancelForm(),
+        "cancel_form": forms.get("cancel_form") or CancelForm(tender=tender),
+        "propose_form": forms.get("propose_form") or CancelForm(tender=tender, proposal=True),
+        "four_eyes": tender.status in FOUR_EYES_CANCELLATION,
+        "cancellations": tender.cancellations.all(),
+        "pending_cancellation": tender.cancellations.filter(
+            status=CancellationStatus.PROPOSED
+        ).first(),
         "answer_form": AnswerForm(),
         "questions": tender.questions.all(),
         "documents": tender.documents.select_related("superseded_by"),
@@ -286,9 +293,11 @@ def _manage_context(tender: Tender, **forms) -> dict:
     }
 
 
-def _manage_post(request, reference, form_class, key, action, success):
+def _manage_post(request, reference, form_class, key, action, success, **form_kwargs):
     tender = _tender_or_404(request, reference)
-    form = form_class(request.POST, request.FILES)
+    if form_kwargs.pop("with_tender", False):
+        form_kwargs["tender"] = tender
+    form = form_class(request.POST, request.FILES, **form_kwargs)
     if form.is_valid() and run_service(request, form, lambda: action(tender, form)):
         messages.success(request, success)
         return redirect("workspace-tender", reference=tender.reference)
@@ -382,9 +391,89 @@ def cancel(request, reference: str):
         CancelForm,
         "cancel_form",
         lambda tender, form: services.cancel_tender(
-            tender, actor=request.user, reason=form.cleaned_data["reason"]
+            tender,
+            actor=request.user,
+            reason=form.cleaned_data["reason"],
+            ground=form.cleaned_data["ground"],
         ),
         _("The tender is cancelled."),
+        with_tender=True,
+    )
+
+
+@require_POST
+@login_required
+def propose_cancellation(request, reference: str):
+    return _manage_post(
+        request,
+        reference,
+        CancelForm,
+        "propose_form",
+        lambda tender, form: services.propose_cancellation(
+            tender,
+            actor=request.user,
+            ground=form.cleaned_data["ground"],
+            reason=form.cleaned_data["reason"],
+        ),
+        _("The cancellation is proposed. An approver of the agency decides."),
+        with_tender=True,
+        proposal=True,
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@login_required
+def cancellation(request, reference: str, number: int):
+    """A cancellation proposal: its officers read it; an approver of the agency who did not
+    propose it approves or rejects it here."""
+    try:
+        proposal = selectors.cancellation_of(request.user, reference, number)
+    except NotFound:
+        raise Http404 from None
+    tender = proposal.tender
+    is_approver = has_role(request.user, Role.APPROVER, tender.agency)
+    if not (is_approver or has_role(request.user, Role.OFFICER, tender.agency)):
+        raise HttpForbidden
+    form = CancellationDecisionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if form.cleaned_data["decision"] == "approve":
+            action = lambda: services.approve_cancellation(proposal, actor=request.user)  # noqa: E731
+            done = _("The tender is cancelled.")
+        else:
+            action = lambda: services.reject_cancellation(  # noqa: E731
+                proposal, actor=request.user, reason=form.cleaned_data["reason"]
+            )
+            done = _("The cancellation is rejected; the tender goes on.")
+        if run_service(request, form, action):
+            messages.success(request, done)
+            return redirect("workspace-cancellation", reference=reference, number=number)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "workspace/cancellation.html",
+        {
+            "proposal": proposal,
+            "tender": tender,
+            "ground": tender.regime.ground_label(proposal.ground, get_language()),
+            "form": form,
+            "may_decide": is_approver
+            and proposal.proposed_by_id != request.user.pk
+            and proposal.status == CancellationStatus.PROPOSED,
+        },
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "HEAD"])
+@login_required
+def cancellations(request):
+    """The approver's queue: cancellation proposals awaiting a decision in its agencies."""
+    if not has_role(request.user, Role.APPROVER):
+        raise HttpForbidden
+    return render(
+        request,
+        "workspace/cancellations.html",
+        {"rows": selectors.pending_cancellations(request.user)},
     )
 
 

@@ -4,6 +4,7 @@ cancellation, and the legal regimes. Thin: input serializer → one service → 
 from __future__ import annotations
 
 from django.http import FileResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -12,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.inputs import valid
+from procurement.exceptions import NotFound
 from procurement.paging import CappedPagination
 from procurement.selectors import organisation_by_code
 from tenders import selectors, services
@@ -21,6 +23,7 @@ from tenders.models import (
     MAX_ITEMS,
     MAX_LOTS,
     Amendment,
+    CancellationProposal,
     Category,
     ClassificationScheme,
     CriterionKind,
@@ -119,7 +122,8 @@ class TenderDetail(serializers.ModelSerializer):
             "evaluation_method", "price_weight", "price_formula", "technical_pass_mark",
             "abnormal_share_pct", "abnormal_gap_pct", "is_international", "bid_security_amount",
             "bid_validity_days", "enquiry_end", "opening_time", "contact_name", "contact_email",
-            "contact_phone", "cancelled_at", "cancellation_reason", "closed_at",
+            "contact_phone", "cancelled_at", "cancellation_reason", "cancellation_ground",
+            "closed_at",
             "content_sha256", "lots", "criteria", "documents", "amendments",
         ]  # fmt: skip
 
@@ -260,6 +264,20 @@ class ReasonIn(serializers.Serializer):
     reason = serializers.CharField(max_length=20000)
 
 
+class CancelIn(ReasonIn):
+    ground = serializers.CharField(
+        required=False, allow_blank=True, max_length=40,
+        help_text="code of one of the regime's cancellation_grounds (required after opening)",
+    )  # fmt: skip
+
+
+class CancellationOut(serializers.ModelSerializer):
+    class Meta:
+        model = CancellationProposal
+        fields = ["number", "ground", "reason", "status", "proposed_at", "proposal_seq",
+                  "decided_at", "decision_reason", "decision_seq"]  # fmt: skip
+
+
 def _detail(tender: Tender, code: int = status.HTTP_200_OK) -> Response:
     tender = (
         Tender.objects.prefetch_related(
@@ -339,12 +357,69 @@ class PublishView(TenderActionView):
         return _detail(services.publish_tender(tender, actor=request.user))
 
 
-@extend_schema(request=ReasonIn, responses=TenderDetail)
+@extend_schema(request=CancelIn, responses=TenderDetail)
 class CancelView(TenderActionView):
-    input_class = ReasonIn
+    """Cancel before the bids are opened (officers, with a reason and optionally the legal
+    ground). After the opening, propose it under ``cancellations/`` instead (409 here)."""
+
+    input_class = CancelIn
 
     def act(self, tender, request, data):
-        return _detail(services.cancel_tender(tender, actor=request.user, reason=data["reason"]))
+        return _detail(
+            services.cancel_tender(
+                tender, actor=request.user, reason=data["reason"], ground=data.get("ground", "")
+            )
+        )
+
+
+class CancellationsView(TenderActionView):
+    """Cancellation proposals of a tender (public). POST: an officer proposes to cancel a
+    tender whose bids are opened, with a ground of its regime and the reason."""
+
+    input_class = CancelIn
+
+    def get_permissions(self):
+        return [AllowAny()] if self.request.method == "GET" else [IsAuthenticated()]
+
+    @extend_schema(responses=CancellationOut(many=True))
+    def get(self, request, reference: str):
+        tender = selectors.tender_by_reference(request.user, reference)
+        return Response(CancellationOut(tender.cancellations.all(), many=True).data)
+
+    @extend_schema(request=CancelIn, responses={201: CancellationOut})
+    def post(self, request, reference: str):
+        return super().post(request, reference)
+
+    def act(self, tender, request, data):
+        proposal = services.propose_cancellation(
+            tender, actor=request.user, ground=data.get("ground", ""), reason=data["reason"]
+        )
+        return Response(CancellationOut(proposal).data, status=status.HTTP_201_CREATED)
+
+
+class DecisionIn(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=20000)
+
+
+class CancellationDecisionView(APIView):
+    """``approve`` (the tender is cancelled) or ``reject`` (with a reason) a proposal: an
+    approver of the agency who did not propose it."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=DecisionIn, responses=CancellationOut)
+    def post(self, request, reference: str, number: int, decision: str):
+        if decision not in ("approve", "reject"):
+            raise NotFound(_("No such decision."))
+        proposal = selectors.cancellation_of(request.user, reference, number)
+        data = valid(DecisionIn, request)
+        if decision == "approve":
+            proposal = services.approve_cancellation(proposal, actor=request.user)
+        else:
+            proposal = services.reject_cancellation(
+                proposal, actor=request.user, reason=data.get("reason", "")
+            )
+        return Response(CancellationOut(proposal).data)
 
 
 class AmendmentsView(TenderActionView):

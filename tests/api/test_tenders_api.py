@@ -226,12 +226,12 @@ def test_cancel_role_matrix(cast, api, api_as, make_tender, who, code):
     before = state()
     response = client_for(who, cast, api, api_as).post(
         reverse("api:tender-cancel", args=[tender.reference]),
-        {"reason": "Hết nhu cầu"},
+        {"reason": "Hết nhu cầu mua sắm gói thầu này"},
         format="json",
     )
     assert response.status_code == code, response.content
     if code == 200:
-        assert response.json()["cancellation_reason"] == "Hết nhu cầu"
+        assert response.json()["cancellation_reason"] == "Hết nhu cầu mua sắm gói thầu này"
     else:
         assert state() == before
 
@@ -281,7 +281,7 @@ def test_filters_and_ordering(api, make_tender, officer):
         title="Đường làng",
     )
     dear = make_tender(publish=True, title="Cầu lớn", days=60)
-    services.cancel_tender(cheap, actor=officer, reason="x")
+    services.cancel_tender(cheap, actor=officer, reason="Đã mua qua gói thầu khác")
     url = reverse("api:tenders")
 
     def refs(**params):

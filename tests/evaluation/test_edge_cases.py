@@ -213,8 +213,14 @@ def test_contract_dates_and_a_tender_with_a_contract_cannot_be_cancelled(
     # As with a second lot still to contract: the tender is awarded, one contract is signed.
     type(t).objects.filter(pk=t.pk).update(status="awarded")
     t.refresh_from_db()
+    # After the opening an officer proposes (four eyes); a signed contract stops even that,
+    # and the platform's own cancellation on a complaint.
+    reason = "Hợp đồng đã ký nhưng đề nghị hủy thầu để kiểm tra."
     with translation.override("en"), pytest.raises(Conflict, match="contract"):
-        tender_services.cancel_tender(t, actor=officer, reason="…")
+        tender_services.propose_cancellation(t, actor=officer, ground="scope_changed",
+                                             reason=reason)  # fmt: skip
+    with translation.override("en"), pytest.raises(Conflict, match="contract"):
+        tender_services.cancel_tender(t, actor=None, reason=reason)
 
 
 def test_reviewers_do_not_decide_where_they_took_part(

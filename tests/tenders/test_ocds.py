@@ -85,12 +85,12 @@ def test_release_package_validates_with_zero_errors(client, full_history, valida
 
 def test_cancellation_release_validates(client, make_tender, officer, validate):
     tender = make_tender(publish=True)
-    services.cancel_tender(tender, actor=officer, reason="Không còn nhu cầu")
+    services.cancel_tender(tender, actor=officer, reason="Không còn nhu cầu mua sắm gói thầu này")
     package = client.get(reverse("ocds-releases", args=[tender.ocid])).json()
     last = package["releases"][-1]
     assert last["tag"] == ["tenderCancellation"]
     assert last["tender"]["status"] == "cancelled"
-    assert last["tender"]["amendments"][-1]["rationale"] == "Không còn nhu cầu"
+    assert last["tender"]["amendments"][-1]["rationale"] == "Không còn nhu cầu mua sắm gói thầu này"
     validate(package)
 
 

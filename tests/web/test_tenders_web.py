@@ -123,13 +123,14 @@ def test_officer_takes_a_tender_from_draft_to_cancelled_in_the_web_ui(
 
     # Cancel with a public reason.
     response = client.post(
-        reverse("workspace-cancel", args=[tender.reference]), {"reason": "Đã có nguồn khác"}
+        reverse("workspace-cancel", args=[tender.reference]),
+        {"reason": "Đã có nguồn cung cấp khác cho trường học"},
     )
     assert response.status_code == 302
     tender.refresh_from_db()
     assert tender.status == "cancelled"
     assert (
-        "Đã có nguồn khác"
+        "Đã có nguồn cung cấp khác cho trường học"
         in client.get(reverse("tender", args=[tender.reference])).content.decode()
     )
 
