@@ -392,6 +392,46 @@ def entries_in_range(start: int, end: int, moment: dt.datetime) -> list[PublicEn
     return public_view(rows, moment)
 
 
+def entry_page(
+    start: int, end: int, moment: dt.datetime, *, max_bytes: int
+) -> tuple[int, list[tuple[bytes, bytes | None]]]:
+    """The log's size and the (leaf hash, public content or None while sealed) of entries
+    ``[start, end)`` below it, in order, for bulk verification (``crypto.entrypages``).
+
+    Stops early once the contents reach ``max_bytes`` (one entry at least), so a page stays
+    bounded; the caller asks again from where it stopped. Reads rows as tuples: a page of ten
+    thousand entries builds no model instances.
+    """
+    if start < 0 or end < start:
+        raise InvalidInput(_("“start” must be between 0 and “end”."), field="start")
+    size = tree_size()  # rows below the head are committed: the head moves in their transaction
+    rows = (
+        LedgerEntry.objects.filter(seq__gte=start, seq__lt=min(end, size))
+        .order_by("seq")
+        .values_list("seq", "leaf_hash", "canonical", "subject", "sealed_until")
+    )
+    rows = list(rows)
+    held = {subject for _s, _l, _c, subject, until in rows if until is not None}
+    holds = (
+        dict(SealHold.objects.filter(subject__in=held).values_list("subject", "until"))
+        if held
+        else {}
+    )
+    records: list[tuple[bytes, bytes | None]] = []
+    used = 0
+    for seq, leaf, canonical, subject, until in rows:
+        if seq != start + len(records):
+            raise LedgerError(f"ledger entry {start + len(records)} is missing")
+        hold = holds.get(subject)
+        sealed = until is not None and (moment < until or (hold is not None and moment < hold))
+        cost = 36 + (0 if sealed else len(canonical))
+        if records and used + cost > max_bytes:
+            break
+        used += cost
+        records.append((bytes(leaf), None if sealed else bytes(canonical)))
+    return size, records
+
+
 def entries_for_subject(
     subject: str, moment: dt.datetime, *, latest: int | None = None
 ) -> list[PublicEntry]:

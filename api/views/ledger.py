@@ -1,20 +1,32 @@
-"""Public ledger API: checkpoints, entries (sealed ones redacted), proofs, and the log's key."""
+"""Public ledger API: checkpoints, entries (sealed ones redacted), proofs, and the log's key.
+
+A verifier downloads the whole log in bulk (``entries/bulk/``: binary pages of up to
+``BULK_MAX`` entries, format in ``procurement.crypto.entrypages``) and the checkpoints a
+thousand at a time, so a million entries and ten thousand checkpoints take about a hundred and
+ten requests, well under the anonymous throttle.
+"""
 
 from __future__ import annotations
 
 import base64
+import gzip
 
+from django.http import HttpResponse
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.permissions import HasAnyRole
 from procurement import ledger
 from procurement.clock import db_now
+from procurement.crypto import entrypages
 from procurement.exceptions import InvalidInput
 from procurement.keys import (
     ledger_key_name,
@@ -25,6 +37,8 @@ from procurement.keys import (
 from procurement.models import Checkpoint
 
 MAX_RANGE = 1000
+BULK_MAX = 10_000
+BULK_MAX_BYTES = 8 * 1024 * 1024
 
 
 def _b64(data: bytes) -> str:
@@ -121,14 +135,22 @@ class CheckpointListView(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("before", OpenApiTypes.INT, description="sizes below this only")
+            OpenApiParameter("before", OpenApiTypes.INT, description="sizes below this only"),
+            OpenApiParameter(
+                "after",
+                OpenApiTypes.INT,
+                description="sizes above this only (a verifier resuming from its state)",
+            ),
         ],
         responses=CheckpointSerializer(many=True),
     )
     def get(self, request):
+        """Checkpoints newest first, at most 1,000: page with ``before`` = the last size seen."""
         rows = Checkpoint.objects.order_by("-tree_size")
         if "before" in request.query_params:
             rows = rows.filter(tree_size__lt=_int_param(request, "before"))
+        if "after" in request.query_params:
+            rows = rows.filter(tree_size__gt=_int_param(request, "after"))
         return Response(CheckpointSerializer(rows[:MAX_RANGE], many=True).data)
 
     @extend_schema(request=None, responses={201: CheckpointSerializer})
@@ -167,6 +189,55 @@ class EntriesView(APIView):
                 )
             rows = ledger.entries_in_range(start, end, now)
         return Response(PublicEntrySerializer(rows, many=True).data)
+
+
+class AlwaysJSON(BaseContentNegotiation):
+    """The page itself is binary whatever the client accepts; errors are JSON."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0]
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class EntryPagesView(APIView):
+    permission_classes = [AllowAny]
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = AlwaysJSON
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("start", OpenApiTypes.INT, description="first seq (default 0)"),
+            OpenApiParameter(
+                "end", OpenApiTypes.INT, description=f"seq after the last; ≤ start+{BULK_MAX}"
+            ),
+        ],
+        responses={(200, entrypages.MEDIA_TYPE): OpenApiTypes.BINARY},
+    )
+    def get(self, request):
+        """Entries ``[start, end)`` in bulk, for verifiers: a binary page of leaf hashes and
+        public contents (sealed entries give their leaf hash only) headed by the log's size.
+
+        The page may stop before ``end``: at the end of the log, or after about 8 MiB; ask
+        again from where it stopped. Gzip'd when the request accepts gzip. Format:
+        ``docs/ledger-verification.md``."""
+        start = _int_param(request, "start", default=0)
+        end = _int_param(request, "end", default=start + BULK_MAX)
+        if end - start > BULK_MAX:
+            raise InvalidInput(
+                _("At most %(n)d entries per request.") % {"n": BULK_MAX}, field="end"
+            )
+        size, records = ledger.entry_page(start, end, db_now(), max_bytes=BULK_MAX_BYTES)
+        body = entrypages.encode_page(start, size, records)
+        response = HttpResponse(content_type=entrypages.MEDIA_TYPE)
+        if "gzip" in request.META.get("HTTP_ACCEPT_ENCODING", ""):
+            # Level 1: a quarter of the bytes for a few milliseconds per page.
+            body = gzip.compress(body, compresslevel=1, mtime=0)
+            response["Content-Encoding"] = "gzip"
+        response.content = body
+        patch_vary_headers(response, ["Accept-Encoding"])
+        return response
 
 
 class InclusionProofView(APIView):

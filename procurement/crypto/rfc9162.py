@@ -23,6 +23,10 @@ class ProofError(ValueError):
     """A proof that does not verify, or arguments that cannot have a proof."""
 
 
+class NotAPrefix(ProofError):
+    """A consistency proof whose earlier tree is not the one expected: the history changed."""
+
+
 def leaf_hash(data: bytes) -> bytes:
     return hashlib.sha256(b"\x00" + data).digest()
 
@@ -180,7 +184,7 @@ def verify_consistency(
     if sn != 0:
         raise ProofError("consistency proof is too short")
     if fr != first_root:
-        raise ProofError("consistency proof does not lead to the earlier root")
+        raise NotAPrefix("consistency proof does not lead to the earlier root")
     if sr != second_root:
         raise ProofError("consistency proof does not lead to the later root")
 
@@ -214,3 +218,41 @@ class MemoryTree:
 
     def root(self, size: int | None = None) -> bytes:
         return root(self.node, self.size if size is None else size)
+
+
+class Frontier:
+    """The right edge of an RFC 9162 tree: the roots of the perfect subtrees that the binary
+    decomposition of ``size`` splits it into, largest (leftmost) first.
+
+    O(log n) hashes are enough to append further leaves and to compute the root at every size
+    reached, so a verifier can recompute a log of any length in one pass, record the root at
+    each signed size, and later resume from a saved edge without the earlier leaves (the same
+    right edge the ledger keeps in its head row).
+    """
+
+    def __init__(self, size: int = 0, hashes: Sequence[bytes] = ()) -> None:
+        if size < 0 or len(hashes) != size.bit_count():
+            raise ValueError(f"a tree of size {size} has {size.bit_count()} edge subtrees")
+        if any(len(h) != 32 for h in hashes):
+            raise ValueError("edge subtree hashes must be 32 bytes")
+        self.size = size
+        self.hashes = list(hashes)
+
+    def append(self, leaf: bytes) -> None:
+        hashes, current, index = self.hashes, leaf, self.size
+        while index & 1:
+            current = node_hash(hashes.pop(), current)
+            index >>= 1
+        hashes.append(current)
+        self.size += 1
+
+    def root(self) -> bytes:
+        if not self.hashes:
+            return EMPTY_ROOT
+        current = self.hashes[-1]
+        for edge in reversed(self.hashes[:-1]):
+            current = node_hash(edge, current)
+        return current
+
+    def copy(self) -> Frontier:
+        return Frontier(self.size, self.hashes)

@@ -205,3 +205,20 @@ def test_degenerate_sizes():
         rfc9162.verify_inclusion(4, 4, LEAVES[0], [], root)
     with pytest.raises(rfc9162.ProofError):
         rfc9162.inclusion_path(ct_tree().node, 8, 8)
+
+
+def test_frontier_gives_every_root_and_resumes_from_a_saved_edge():
+    frontier = rfc9162.Frontier()
+    assert frontier.root() == rfc9162.EMPTY_ROOT
+    for size, leaf in enumerate(LEAVES, start=1):
+        frontier.append(leaf)
+        assert len(frontier.hashes) == size.bit_count()
+        assert frontier.root() == naive_mth(LEAVES[:size]), size
+        if size == 37:
+            saved = (frontier.size, list(frontier.hashes))
+    resumed = rfc9162.Frontier(*saved)
+    for leaf in LEAVES[37:]:
+        resumed.append(leaf)
+    assert resumed.root() == naive_mth(LEAVES)
+    with pytest.raises(ValueError, match="size 5 has 2 edge subtrees"):
+        rfc9162.Frontier(5, [LEAVES[0]])
