@@ -128,7 +128,7 @@ def bench_verification() -> tuple[int, float, float, float]:
     tree_seconds = time.perf_counter() - start
 
     start = time.perf_counter()
-    report = verifier.verify_log(bundle, ledger_verifier_key(), None, None)
+    report = verifier.verify_log(bundle, ledger_verifier_key())
     verify_seconds = time.perf_counter() - start
     if report.failures:
         raise SystemExit(f"the benchmark log did not verify: {report.failures}")

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import gzip
 
 import pytest
 from django.db import transaction
 from django.urls import reverse
 
+from api.views import ledger as ledger_views
 from procurement import ledger
-from procurement.crypto import rfc9162, signednote
+from procurement.crypto import entrypages, rfc9162, signednote
 from procurement.models import Checkpoint, LedgerEntry, OrganisationKind, Role
 
 pytestmark = pytest.mark.django_db
@@ -135,3 +137,53 @@ def test_signing_a_checkpoint_on_demand_role_matrix(
         assert Checkpoint.objects.filter(tree_size=size).exists()
     else:
         assert (Checkpoint.objects.count(), LedgerEntry.objects.count()) == before
+
+
+def test_bulk_entries_give_leaf_hashes_and_public_contents(api, log):
+    response = api.get(reverse("api:ledger-entry-pages"), {"start": 1})
+    assert response.status_code == 200
+    assert response["Content-Type"] == entrypages.MEDIA_TYPE
+    page = entrypages.decode_page(response.content)
+    assert (page.start, page.end, page.tree_size) == (1, 4, 4)
+    rows = LedgerEntry.objects.filter(seq__gte=1).order_by("seq")
+    assert page.records == [
+        (bytes(r.leaf_hash), None if r.seq == log.seq else bytes(r.canonical)) for r in rows
+    ]
+    assert page.records[-1][1] is None  # the sealed bid: its leaf hash only
+
+
+def test_bulk_entries_stay_sealed_under_a_seal_hold(api, make_org):
+    past = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+    with transaction.atomic():
+        ledger.record_event("BID_SUBMITTED", "tender:T-2", {}, actor=None, sealed_until=past)
+    page = entrypages.decode_page(api.get(reverse("api:ledger-entry-pages")).content)
+    assert page.records[1][1] is not None
+    with transaction.atomic():
+        ledger.hold_seal("tender:T-2", FUTURE)
+    page = entrypages.decode_page(api.get(reverse("api:ledger-entry-pages")).content)
+    assert page.records[1][1] is None
+
+
+def test_bulk_entries_are_gzipped_on_request_and_bounded_in_bytes(api, log, monkeypatch):
+    url = reverse("api:ledger-entry-pages")
+    response = api.get(url, HTTP_ACCEPT_ENCODING="gzip, deflate")
+    assert response["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in response["Vary"]
+    assert entrypages.decode_page(gzip.decompress(response.content)).end == 4
+    monkeypatch.setattr(ledger_views, "BULK_MAX_BYTES", 1)  # one entry per page, at least
+    page = entrypages.decode_page(api.get(url, {"start": 2, "end": 4}).content)
+    assert (page.start, page.end, page.tree_size) == (2, 3, 4)
+    response = api.get(url, {"start": 0, "end": 10_001})
+    assert response.status_code == 400
+    assert response.json()["error"]["field"] == "end"
+
+
+def test_checkpoints_after_a_size_for_a_resuming_verifier(api, log):
+    for _ in range(3):
+        with transaction.atomic():
+            ledger.record_event("TEST_EVENT", "test:more", {}, actor=None)
+        ledger.make_checkpoint()
+    rows = api.get(reverse("api:ledger-checkpoints"), {"after": 4}).json()
+    assert [r["tree_size"] for r in rows] == [7, 6, 5]
+    rows = api.get(reverse("api:ledger-checkpoints"), {"after": 4, "before": 7}).json()
+    assert [r["tree_size"] for r in rows] == [6, 5]
