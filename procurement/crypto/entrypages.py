@@ -59,12 +59,12 @@ def encode_page(start: int, tree_size: int, records: Iterable[tuple[bytes, bytes
 
 
 def decode_page(data: bytes) -> Page:
+    data = bytes(data)
     if len(data) < HEADER.size:
         raise PageError("page is shorter than its header")
     magic, start, count, tree_size = HEADER.unpack_from(data)
     if magic != MAGIC:
         raise PageError("not a ledger entry page (bad magic)")
-    view = memoryview(data)
     records: list[tuple[bytes, bytes | None]] = []
     append, unpack, record_size = records.append, RECORD.unpack_from, RECORD.size
     offset, total = HEADER.size, len(data)
@@ -76,7 +76,7 @@ def decode_page(data: bytes) -> Page:
         if length:
             if offset + length > total:
                 raise PageError("page is truncated")
-            append((leaf, bytes(view[offset : offset + length])))
+            append((leaf, data[offset : offset + length]))
             offset += length
         else:
             append((leaf, None))

@@ -48,7 +48,7 @@ from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 
-from procurement.crypto import entrypages, rfc9162, signednote
+from procurement.crypto import entrypages, rfc9162, sealedproof, signednote
 
 PAGE = 1000  # checkpoints per request (the server's maximum)
 BULK = 10_000  # entries per bulk request (the server's maximum)
@@ -285,6 +285,39 @@ _DECODER = json.JSONDecoder(parse_float=_no_float, parse_constant=_no_float)
 _ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+def _fast_canonical() -> Callable[[str], object | None]:
+    """The check of ``content_problem`` for the common case, a million times per run: the
+    document if ``text`` is canonical JSON, else None (then ask ``content_problem`` why).
+
+    Calls CPython's C scanner and encoder directly: through ``json``'s Python wrappers the
+    same check costs a third more. Elsewhere it falls back to the wrappers."""
+    make_encoder = getattr(json.encoder, "c_make_encoder", None)
+    scan = _DECODER.scan_once
+    if make_encoder is None:  # pragma: no cover - not CPython
+        encode = _ENCODER.encode
+    else:
+        chunks = make_encoder(
+            None, None, json.encoder.encode_basestring, None, ":", ",", True, False, True
+        )
+
+        def encode(document: object) -> str:
+            return "".join(chunks(document, 0))
+
+    def check(text: str) -> object | None:
+        try:
+            document, end = scan(text, 0)
+        except (ValueError, StopIteration):
+            return None
+        if end != len(text) or encode(document) != text:
+            return None
+        return document
+
+    return check
+
+
+_canonical = _fast_canonical()
+
+
 def content_problem(seq: int, raw: bytes) -> str | None:
     """Why a published entry is not well formed (None if it is): canonical JSON, an object,
     carrying its own sequence number. Its leaf hash is checked by the caller."""
@@ -341,6 +374,7 @@ class Recomputation:
             self.first_entry = page.records[0][1]
         # The hot loop of a million-entry run: locals only, the frontier append inlined.
         sha256, hashes, wanted, keep = hashlib.sha256, self.hashes, self.wanted, self.keep
+        canonical = _canonical
         size, sealed, published, fail = self.size, self.sealed, self.published, self.report.fail
         for leaf, raw in page.records:
             if raw is None:
@@ -348,11 +382,19 @@ class Recomputation:
             elif sha256(b"\x00" + raw).digest() != leaf:
                 fail(f"entry {size}: its content does not hash to its leaf hash")
             else:
-                problem = content_problem(size, raw)
-                if problem:
-                    fail(f"entry {size}: {problem}")
+                try:
+                    document = canonical(raw.decode())
+                except UnicodeDecodeError:
+                    document = None
+                if type(document) is dict and type(claimed := document.get("seq")) is int:
+                    good = claimed == size
                 else:
+                    good = False
+                if good:
                     published += 1
+                else:
+                    problem = content_problem(size, raw) or "content is not canonical JSON"
+                    fail(f"entry {size}: {problem}")
             current, index = leaf, size
             while index & 1:
                 current = sha256(b"\x01" + hashes.pop() + current).digest()
@@ -615,6 +657,9 @@ def check_receipt(
     report: Report,
     receipt_verifier: signednote.Verifier | None = None,
 ):
+    if isinstance(receipt, dict) and receipt.get("v") == 2:  # a sealed statement's receipt
+        sealedproof.check_sealed_receipt(receipt, verifier, origin, report, receipt_verifier)
+        return
     try:
         if receipt_verifier is not None:
             signature = base64.b64decode(receipt["receipt_sig"], validate=True)

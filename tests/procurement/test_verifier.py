@@ -530,6 +530,12 @@ def test_content_checks(raw, problem):
         assert found is None
     else:
         assert found is not None and found.startswith(problem)
+    # The verifier's fast path over a page says the same.
+    report = verifier.Report()
+    run = verifier.Recomputation(rfc9162.Frontier(5, [bytes(32)] * 2), set(), None, report)
+    run.add(entrypages.Page(5, 6, [(rfc9162.leaf_hash(raw), raw)]))
+    assert report.failures == ([] if problem is None else [f"entry 5: {found}"])
+    assert run.published == (problem is None)
 
 
 def test_entry_pages_round_trip_and_reject_damage():
