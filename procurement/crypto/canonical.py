@@ -2,8 +2,11 @@
 
 The bytes produced here are what the ledger hashes, so they must be reproducible by anyone:
 keys sorted, no insignificant whitespace, UTF-8, and no floating point numbers anywhere (money
-travels as decimal strings). For the payloads the platform writes (ASCII keys, integers, strings,
-booleans, null) this is RFC 8785 (JCS).
+travels as decimal strings). Strings are written raw (non-ASCII as UTF-8, never ``\\uXXXX``);
+only ``"``, ``\\`` and U+0000-U+001F are escaped, as JavaScript's ``JSON.stringify`` does, and a
+string with an unpaired surrogate has no canonical form. For the payloads the platform writes
+(ASCII keys, integers, strings, booleans, null) this is RFC 8785 (JCS). docs/envelope.md,
+"Canonical JSON", states the rules for other implementations.
 """
 
 from __future__ import annotations
@@ -54,6 +57,10 @@ def _normalise(value: Any, path: str) -> Any:
 
 def canonical_json(value: Any) -> bytes:
     """Return the canonical UTF-8 bytes of ``value``; raise CanonicalJSONError if it has none."""
-    return json.dumps(
+    text = json.dumps(
         _normalise(value, "$"), sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    ).encode("utf-8")
+    )
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise CanonicalJSONError("a string holds an unpaired surrogate") from exc

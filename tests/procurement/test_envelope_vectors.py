@@ -272,3 +272,22 @@ def test_the_cli_help_is_whole():
     assert text.rstrip().endswith("sealing")
     assert "in exactly\nthe format the browser produces" in text  # not cut mid-sentence
     assert sealer.__doc__.strip().splitlines()[-1].strip() in text
+
+
+def test_python_and_javascript_write_the_same_canonical_json():
+    value = {
+        "b": ["é", "\n\t\b\f\r", '"\\/', "\u0001\u001f\u007f", "\u2028", "😀", "Vi\u1ec7t"],
+        "a": [0, -2, 2**53 - 1, True, False, None, {}, []],
+        "Z": {"ñ": "x", "n": "y"},
+    }
+    script = (
+        "import('./procurement/static/js/epb1.js').then(m => process.stdout.write("
+        "m.canonical(JSON.parse(process.argv[1]))))"
+    )
+    result = subprocess.run(
+        [_node(), "-e", script, json.dumps(value)],
+        cwd=ROOT, capture_output=True, timeout=60, check=True,
+    )  # fmt: skip
+    assert result.stdout == canonical_json(value)
+    assert b"\\u" in canonical_json(value)  # control characters only
+    assert '"😀"'.encode() in canonical_json(value)  # raw UTF-8, not escaped
