@@ -18,6 +18,10 @@ The shares are a k-of-n Shamir split of the 32-byte DEK over GF(2^8) (HashiCorp 
 32 bytes of y-values then the x-coordinate), compatible with the npm ``shamir-secret-sharing``.
 HPKE is RFC 9180 base mode, DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-256-GCM.
 
+Checking without keys: ``read_header`` (``check_core``, ``check_shares``) enforces every format
+rule, canonical forms included, and ``validate_at_submission`` adds the tender's policy and the
+size; they raise only EnvelopeError, whose ``reason`` codes docs/envelope.md lists in order.
+
 Binding: ``h`` covers the tender, the key set, the bidder, k and n and the DEK commitment; every
 share is sealed with ``h`` in its HPKE ``info`` and every piece carries ``h`` in its AAD, so a
 changed header breaks all of them. The commitment makes AES-GCM's lack of key commitment
@@ -277,16 +281,12 @@ def _check_field(name: str, value: object) -> None:
 
 
 def _shown(value: object) -> str:
-    text = json.dumps(value, ensure_ascii=True) if _jsonable(value) else type(value).__name__
-    return text if len(text) <= 80 else text[:77] + "..."
-
-
-def _jsonable(value: object) -> bool:
+    """A value as JSON for a message, ASCII and short (it may come from anyone)."""
     try:
-        json.dumps(value)
+        text = json.dumps(value, ensure_ascii=True)
     except (TypeError, ValueError, RecursionError):
-        return False
-    return True
+        text = type(value).__name__
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _strict_json(data: bytes) -> object:
