@@ -208,6 +208,12 @@ class HttpSource:
             position = page.end
             self.progress(f"entries {position}/{page.tree_size} ({self.requests} requests)")
 
+    def page_at(self, start: int, end: int) -> entrypages.Page | None:
+        try:
+            return entrypages.decode_page(self.fetch("entries/bulk/", start=start, end=end))
+        except entrypages.PageError as exc:
+            raise Unavailable(f"entries from {start}: {exc}") from exc
+
     def consistency(self, first: int, second: int) -> list[bytes] | None:
         data = self.get("proof/consistency/", first=first, second=second)
         return [base64.b64decode(p) for p in data["path"]]
@@ -268,6 +274,16 @@ class BundleSource:
             text = item.get("entry")
             records.append((leaf, None if text is None else text.encode("utf-8")))
         yield entrypages.Page(first, size, records)
+
+    def page_at(self, start: int, end: int) -> entrypages.Page | None:
+        items = self.bundle["entries"]
+        if not self.start <= start < self.start + len(items):
+            return None
+        chunk = items[start - self.start : end - self.start]
+        records = [
+            (bytes.fromhex(i["leaf_hash"]), i["entry"] and i["entry"].encode()) for i in chunk
+        ]
+        return entrypages.Page(start, self.start + len(items), records)
 
     def consistency(self, first: int, second: int) -> list[bytes] | None:
         return None  # a saved log carries no proofs; the recomputed tree is the check
@@ -349,6 +365,7 @@ class Recomputation:
         self.roots: dict[int, bytes] = {}
         self.edge: rfc9162.Frontier | None = None
         self.sealed = self.published = 0
+        self.sealed_leaves: dict[int, bytes] = {}  # to check their content once published
         self.first_entry: bytes | None = None
         self.served = frontier.size  # the log's size as the source last said
         self.broken = False
@@ -374,11 +391,12 @@ class Recomputation:
             self.first_entry = page.records[0][1]
         # The hot loop of a million-entry run: locals only, the frontier append inlined.
         sha256, hashes, wanted, keep = hashlib.sha256, self.hashes, self.wanted, self.keep
-        canonical = _canonical
+        canonical, sealed_leaves = _canonical, self.sealed_leaves
         size, sealed, published, fail = self.size, self.sealed, self.published, self.report.fail
         for leaf, raw in page.records:
             if raw is None:
                 sealed += 1
+                sealed_leaves[size] = leaf
             elif sha256(b"\x00" + raw).digest() != leaf:
                 fail(f"entry {size}: its content does not hash to its leaf hash")
             else:
@@ -409,13 +427,15 @@ class Recomputation:
 
 @dataclass
 class State:
-    """What a witness remembers: the newest checkpoint it accepted and the tree's right edge
-    at that size (absent in version 1 files, which then make a full run)."""
+    """What a witness remembers: the newest checkpoint it accepted, the tree's right edge at
+    that size (absent in version 1 files, which then make a full run), and the leaf hashes of
+    the entries below it that were still sealed, to check their content once published."""
 
     verifier_key: str
     size: int
     root: bytes
     edge: list[bytes] | None
+    sealed: dict[int, bytes] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path) -> State:
@@ -427,6 +447,7 @@ class State:
                 int(data["size"]),
                 base64.b64decode(data["root"], validate=True),
                 None if edge is None else [base64.b64decode(h, validate=True) for h in edge],
+                {int(seq): bytes.fromhex(leaf) for seq, leaf in data.get("sealed", [])},
             )
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise Unavailable(f"the state file {path} cannot be read: {exc}") from exc
@@ -440,9 +461,10 @@ class State:
             "root": base64.b64encode(self.root).decode(),
             "edge": [base64.b64encode(h).decode() for h in self.edge or []],
             "checkpoint": note,
+            "sealed": [[seq, leaf.hex()] for seq, leaf in sorted(self.sealed.items())],
         }
         temporary = path.with_name(path.name + ".tmp")
-        temporary.write_text(json.dumps(data, indent=2))
+        temporary.write_text(json.dumps(data))  # one line: the sealed list can be long
         temporary.replace(path)
 
 
@@ -474,6 +496,53 @@ def _open_checkpoints(
         if checkpoint.size >= start:  # older ones were checked by the run that saved the state
             by_size.setdefault(checkpoint.size, []).append((checkpoint, note))
     return by_size
+
+
+def check_opened(
+    source: HttpSource | BundleSource, pending: dict[int, bytes], report: Report
+) -> dict[int, bytes]:
+    """Entries that were sealed when the state was saved: those published since must hash to
+    the leaf accepted then. Returns the ones still sealed. Fetches only the pages holding them."""
+    still: dict[int, bytes] = {}
+    opened, positions, i = 0, sorted(pending), 0
+    while i < len(positions):
+        page = source.page_at(positions[i], min(positions[i] + BULK, positions[-1] + 1))
+        if page is None:
+            still.update((seq, pending[seq]) for seq in positions[i:])
+            report.warnings.append(
+                f"{len(positions) - i} entries sealed at the last run are not in this copy: "
+                "their content is not checked yet"
+            )
+            break
+        if page.start != positions[i] or not page.records:
+            raise Unavailable(f"the server sent no entry from {positions[i]}")
+        for seq, (leaf, raw) in enumerate(page.records, start=page.start):
+            expected = pending.get(seq)
+            if expected is None:
+                continue
+            if leaf != expected:
+                report.fail(
+                    f"entry {seq}: the log now gives another leaf hash than the one accepted "
+                    "while it was sealed"
+                )
+            elif raw is None:
+                still[seq] = expected
+            elif hashlib.sha256(b"\x00" + raw).digest() != expected:
+                report.fail(
+                    f"entry {seq}: its content, published since the last run, does not hash "
+                    "to the leaf accepted while it was sealed"
+                )
+            elif problem := content_problem(seq, raw):
+                report.fail(f"entry {seq}: {problem}")
+            else:
+                opened += 1
+        while i < len(positions) and positions[i] < page.end:
+            i += 1
+    report.ok(
+        f"{opened} entries sealed at the last run are published now and hash to the leaves "
+        f"accepted then; {len(still)} still sealed"
+    )
+    return still
 
 
 def verify(
@@ -574,6 +643,9 @@ def verify(
 
     if state is not None:
         _check_state(state, resumed, source, run, accepted, by_size, report)
+    still_sealed: dict[int, bytes] = {}
+    if resumed and state.sealed and run.served >= state.size:  # a shrunk log is refused above
+        still_sealed = check_opened(source, state.sealed, report)
     if not accepted:
         report.fail("no checkpoint signed by the log key covers this log")
         return report
@@ -594,7 +666,10 @@ def verify(
         edge = run.edge if newest.size == keep else None
         if edge is None:  # pragma: no cover - the newest signed size is the one kept
             raise Unavailable("the tree's edge at the newest checkpoint was not kept")
-        State(vkey, newest.size, newest.root, edge.hashes).save(state_path, origin, note)
+        still_sealed.update((s, leaf) for s, leaf in run.sealed_leaves.items() if s < newest.size)
+        State(vkey, newest.size, newest.root, edge.hashes, still_sealed).save(
+            state_path, origin, note
+        )
         report.ok(f"state saved at size {newest.size}")
     return report
 

@@ -243,6 +243,7 @@ class FakeLog:
         self.vkey = signednote.verifier_key(self.origin, self.signer.public_key())
         self.entries: list[bytes] = []
         self.leaves: list[bytes] = []
+        self.sealed: set[int] = set()
         self.notes: dict[int, str] = {}
         self.page_limit = verifier.BULK
         self.answers: list[tuple[int, str | None]] = []  # given before serving anything
@@ -299,7 +300,10 @@ class FakeLog:
         if path == "entries/bulk/":
             start = number["start"]
             end = min(number["end"], len(self.entries), start + self.page_limit)
-            records = list(zip(self.leaves[start:end], self.entries[start:end], strict=True))
+            records = [
+                (self.leaves[seq], None if seq in self.sealed else self.entries[seq])
+                for seq in range(start, end)
+            ]
             page = entrypages.encode_page(start, len(self.entries), records)
             return 200, {"Content-Type": entrypages.MEDIA_TYPE}, page
         if path == "proof/consistency/":
@@ -410,6 +414,37 @@ def test_incremental_run_fetches_only_what_is_new(fake, tmp_path):
     assert code == 0, out
     assert "the log still presents the checkpoint at size 1200 accepted earlier" in out
     assert fake.requests[-1] == f"entries/bulk/?end={1200 + verifier.BULK}&start=1200"
+
+
+def test_entries_sealed_at_the_last_run_are_checked_when_they_open(fake, tmp_path):
+    fake.append(300, checkpoint_every=100)
+    fake.sealed = {10, 150, 250, 299}
+    state = tmp_path / "witness.json"
+    code, out = check(fake, "--state", str(state))
+    assert code == 0, out
+    assert "296 published ones hash to their leaves and are canonical, 4 still sealed" in out
+    sealed = json.loads(state.read_text())["sealed"]
+    assert sealed == [[seq, fake.leaves[seq].hex()] for seq in (10, 150, 250, 299)]
+
+    fake.sealed = {250}  # three bids opened; more entries came
+    fake.append(50, checkpoint_every=50)
+    code, out = check(fake, "--state", str(state))
+    assert code == 0, out
+    assert (
+        "3 entries sealed at the last run are published now and hash to the leaves accepted "
+        "then; 1 still sealed"
+    ) in out
+    assert fake.requests[-1] == "entries/bulk/?end=300&start=10"  # one page holds all four
+    assert [seq for seq, _leaf in json.loads(state.read_text())["sealed"]] == [250]
+
+    fake.sealed = set()  # the last one opens with other content than was sealed
+    fake.entries[250] = forge(fake.entries[250].decode()).encode()
+    code, out = check(fake, "--state", str(state))
+    assert code == 1
+    assert (
+        "entry 250: its content, published since the last run, does not hash to the leaf "
+        "accepted while it was sealed"
+    ) in out
 
 
 def test_the_verdict_says_how_much_a_signed_checkpoint_covers(fake):
