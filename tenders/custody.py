@@ -27,6 +27,7 @@ from procurement.exceptions import Conflict, InvalidInput, NotFound, PermissionD
 from procurement.ledger import get_entry, record_event
 from procurement.models import CustodianIdentity, Organisation, OrganisationKind, Role, User
 from procurement.permissions import has_role, require_role
+from tenders import drafts
 from tenders.models import RosterSeat, Tender, TenderStatus
 
 S = TenderStatus
@@ -187,7 +188,7 @@ def set_roster(tender: Tender, *, actor: User | None, custodians: list[str], thr
         tender.threshold = threshold
         tender.keyset_hash = ""
         tender.save(update_fields=["threshold", "keyset_hash"])
-        record_event(
+        drafts.record(  # private until publication, like the draft itself
             "ROSTER_SET",
             tender,
             {
@@ -256,7 +257,7 @@ def submit_statement(tender: Tender, *, actor: User | None, signed: dict) -> Ros
         seat.public_key = keystatement.public_key_b64(key)
         seat.statement_at = db_now()
         seat.save()
-        record_event(
+        drafts.record(  # private until publication, like the draft itself
             "KEY_STATEMENT",
             tender,
             {"index": seat.index, "custodian": identity.code, **seat.signed},

@@ -534,6 +534,28 @@ class Amendment(models.Model):
         return f"{self.tender.reference} amendment {self.number}"
 
 
+class DraftEvent(models.Model):
+    """A step on a draft (created, edited, its roster, a custodian's key statement) kept out of
+    the public ledger while the tender is a draft, whose page is not public either. Publication
+    (or cancelling the draft, which makes its page public) appends them to the ledger in order,
+    each as the entry it would have been, with ``draft_time``; ``ledger_seq`` is then set."""
+
+    tender = models.ForeignKey(Tender, on_delete=models.CASCADE, related_name="draft_events")
+    kind = models.CharField(max_length=40)
+    payload = models.TextField()  # canonical JSON
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField()
+    ledger_seq = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["tender", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.tender.reference} {self.kind}"
+
+
 class Question(models.Model):
     """A clarification request. Who asked is never public; the answer goes to everybody."""
 
@@ -544,6 +566,9 @@ class Question(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     asked_at = models.DateTimeField()
+    # The ledger gets a salted commitment to the text when asked (a bare hash of a short text
+    # can be confirmed by guessing); the salt is published with the answer.
+    salt = models.CharField(max_length=32, blank=True)
     answer = models.TextField(_("answer"), blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
     answered_by = models.ForeignKey(

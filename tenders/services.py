@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import secrets
 import uuid
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -30,7 +31,7 @@ from procurement.ledger import hold_seal, make_checkpoint, record_event
 from procurement.models import Organisation, OrganisationKind, Role, User
 from procurement.permissions import require_role
 from procurement.validation import clean_model, clean_text
-from tenders import classification, custody, ocds
+from tenders import classification, custody, drafts, ocds
 from tenders.models import (
     FOUR_EYES_CANCELLATION,
     MAX_CRITERIA,
@@ -499,7 +500,7 @@ def create_tender(
         _replace_criteria(tender, criteria or [])
         tender.content_sha256 = content_sha256(tender)
         tender.save(update_fields=["content_sha256"])
-        record_event(
+        drafts.record(
             "TENDER_DRAFTED",
             tender,
             {"agency": agency.code, "content_sha256": tender.content_sha256},
@@ -536,7 +537,7 @@ def update_draft(
             _replace_criteria(tender, criteria)
         tender.content_sha256 = content_sha256(tender)
         tender.save(update_fields=["content_sha256"])
-        record_event(
+        drafts.record(
             "TENDER_DRAFT_UPDATED", tender, {"content_sha256": tender.content_sha256}, actor=actor
         )
     return tender
@@ -563,6 +564,7 @@ def publish_tender(tender: Tender, *, actor: User | None) -> Tender:
                 "keyset_deadline",
             ]
         )  # fmt: skip
+        drafts.disclose(tender)  # the draft's history becomes public with the tender
         entry = record_event(
             "TENDER_PUBLISHED",
             tender,
@@ -759,7 +761,7 @@ def add_document(
             document = _store_document(tender, actor=actor, title=title, upload=upload)
             tender.content_sha256 = content_sha256(tender)
             tender.save(update_fields=["content_sha256"])
-            record_event(
+            drafts.record(
                 "TENDER_DRAFT_UPDATED",
                 tender,
                 {"content_sha256": tender.content_sha256, "document_sha256": document.sha256},
@@ -811,6 +813,13 @@ def supersede_document(
         return new
 
 
+def question_commitment(text: str, salt: str) -> str:
+    """SHA-256 of the canonical JSON of {"content": {"text": text}, "salt": salt} (the shape
+    of the evaluation's commitments): a question's text in the ledger before its answer. The
+    salt (32 hex digits, random) keeps a guessed text from being confirmed against it."""
+    return hashlib.sha256(canonical_json({"content": {"text": text}, "salt": salt})).hexdigest()
+
+
 def ask_question(tender: Tender, *, actor: User, text: str) -> Question:
     """A signed-in supplier asks for a clarification. The ledger entry does not name the asker
     (actor is recorded as the platform), so neither the public nor the agency learns who asked
@@ -825,13 +834,14 @@ def ask_question(tender: Tender, *, actor: User, text: str) -> Question:
         if not tender.accepts_questions_at(now):
             raise Conflict(_("The period for questions on this tender is over."))
         number = tender.questions.count() + 1
+        salt = secrets.token_hex(16)
         question = Question.objects.create(
-            tender=tender, number=number, text=text, asked_by=actor, asked_at=now
+            tender=tender, number=number, text=text, asked_by=actor, asked_at=now, salt=salt
         )
         record_event(
             "CLARIFICATION_REQUESTED",
             tender,
-            {"question": number, "text_sha256": hashlib.sha256(text.encode()).hexdigest()},
+            {"question": number, "text_commitment": question_commitment(text, salt)},
             actor=None,
         )
     return question
@@ -855,9 +865,11 @@ def answer_question(question: Question, *, actor: User | None, answer: str) -> Q
         entry = record_event(
             "CLARIFICATION_ANSWERED",
             tender,
-            {"question": question.number, "text": question.text, "answer": answer},
+            # The salt lets anyone check the text against the commitment made when it was asked.
+            {"question": question.number, "text": question.text, "salt": question.salt,
+             "answer": answer},
             actor=actor,
-        )
+        )  # fmt: skip
         ocds.record_release(tender, event="enquiry", tag=["tenderUpdate"], entry=entry)
         floor = answer_deadline_floor(tender, now)
         if tender.submission_deadline < floor:
@@ -915,6 +927,8 @@ def _cancel(tender: Tender, *, actor: User | None, reason: str, ground: str, **f
     """Cancel the locked ``tender``: its awards too, one ledger entry, one OCDS release."""
     from evaluation.models import Award, AwardStatus  # noqa: PLC0415 - built on this app
 
+    if tender.status == S.DRAFT:
+        drafts.disclose(tender)  # a cancelled draft's page is public, and its history with it
     _move(tender, S.CANCELLED)
     _refuse_if_contracted(tender)
     tender.cancelled_at = db_now()

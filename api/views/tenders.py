@@ -87,9 +87,18 @@ class AmendmentOut(serializers.ModelSerializer):
 
 
 class QuestionOut(serializers.ModelSerializer):
+    salt = serializers.SerializerMethodField(
+        help_text="published with the answer: SHA-256 of the canonical JSON of "
+        '{"content": {"text": text}, "salt": salt} is the text_commitment of the ledger entry '
+        "CLARIFICATION_REQUESTED"
+    )
+
     class Meta:
         model = Question
-        fields = ["number", "text", "asked_at", "answer", "answered_at"]
+        fields = ["number", "text", "asked_at", "answer", "answered_at", "salt"]
+
+    def get_salt(self, question: Question) -> str | None:
+        return (question.salt or None) if question.answered_at else None
 
 
 TENDER_SUMMARY = [

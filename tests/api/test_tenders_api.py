@@ -318,7 +318,7 @@ def test_public_questions_never_show_the_asker(api, make_tender, supplier, offic
     assert api.get(reverse("api:tender-questions", args=[tender.reference])).json() == []
     services.answer_question(question, actor=officer, answer="TCVN.")
     (row,) = api.get(reverse("api:tender-questions", args=[tender.reference])).json()
-    assert set(row) == {"number", "text", "asked_at", "answer", "answered_at"}
+    assert set(row) == {"number", "text", "asked_at", "answer", "answered_at", "salt"}
     assert row["answer"] == "TCVN."
 
 

@@ -40,13 +40,18 @@ def test_transition_table_is_closed_and_terminal_states_are_final():
     assert "published" not in TRANSITIONS["closed"]
 
 
-def test_create_draft_gives_a_reference_and_a_ledger_entry(make_tender, agency):
+def test_create_draft_gives_a_reference_and_a_ledger_entry_at_publication(
+    make_tender, agency, officer
+):
     tender = make_tender()
     assert tender.status == "draft"
     assert tender.reference.startswith("MB-") and tender.reference.endswith(f"{tender.pk:06d}")
+    assert entries("TENDER_DRAFTED") == []  # a draft is not public, nor its history
+    drafted_hash = tender.content_sha256
+    services.publish_tender(tender, actor=officer)
     (entry,) = entries("TENDER_DRAFTED")
     assert entry["subject"] == f"tender:{tender.reference}"
-    assert entry["payload"]["content_sha256"] == tender.content_sha256
+    assert entry["payload"]["content_sha256"] == drafted_hash
     assert tender.lots.get().items.get().unit == "m2"
 
 
