@@ -41,7 +41,7 @@ def record(kind: str, tender: Tender, payload: dict, *, actor: User | None) -> L
 def disclose(tender: Tender) -> int:
     """Append the draft's kept steps to the ledger, in order; returns how many."""
     events = list(
-        DraftEvent.objects.select_for_update()
+        DraftEvent.objects.select_for_update(of=("self",))
         .filter(tender=tender, ledger_seq__isnull=True)
         .select_related("actor")
         .order_by("pk")
