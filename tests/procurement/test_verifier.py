@@ -447,6 +447,26 @@ def test_entries_sealed_at_the_last_run_are_checked_when_they_open(fake, tmp_pat
     ) in out
 
 
+def test_a_copy_saved_by_a_resumed_run_verifies_offline_against_the_same_state(fake, tmp_path):
+    fake.append(200, checkpoint_every=100)
+    state, copy_of_state = tmp_path / "witness.json", tmp_path / "witness-copy.json"
+    assert check(fake, "--state", str(state))[0] == 0
+    copy_of_state.write_bytes(state.read_bytes())
+    fake.append(100, checkpoint_every=100)
+    saved = tmp_path / "new.json"
+    code, out = check(fake, "--state", str(state), "--save", str(saved))
+    assert code == 0, out
+    bundle = json.loads(saved.read_text())
+    assert (bundle["start"], len(bundle["entries"])) == (200, 100)
+
+    code, out = run("--file", str(saved), "--key", fake.vkey, "--state", str(copy_of_state))
+    assert code == 0, out
+    assert "100 entries downloaded from entry 200" in out
+    code, out = run("--file", str(saved), "--key", fake.vkey)  # no state: nothing to start from
+    assert code == 2
+    assert "the saved log does not start at entry 0 nor where the state ends" in out
+
+
 def test_the_verdict_says_how_much_a_signed_checkpoint_covers(fake):
     fake.append(104, checkpoint_every=52)
     fake.append(21)
