@@ -351,3 +351,34 @@ def test_web_decision_page_is_closed_to_other_agencies(client, cast, opened):
         before = state(opened)
         assert client.post(decision, {"decision": "approve"}).status_code == 403
         assert state(opened) == before
+
+
+@pytest.mark.parametrize(
+    ("who", "code"),
+    [("plain", 403), ("supplier", 403), ("evaluator", 403), ("approver", 403),
+     ("other_officer", 403), ("auditor", 403), ("officer", 302)],
+)  # fmt: skip
+def test_web_propose_role_matrix(client, cast, opened, who, code):
+    client.force_login(cast[who])
+    before = state(opened)
+    response = client.post(
+        reverse("workspace-propose-cancellation", args=[opened.reference]),
+        {"ground": GROUND, "reason": REASON},
+    )
+    assert response.status_code == code
+    if code == 302:
+        assert CancellationProposal.objects.get().proposed_by == cast["officer"]
+        assert state(opened)[0] == "opened"
+    else:
+        assert state(opened) == before
+
+
+def test_web_anonymous_is_sent_to_sign_in_and_nothing_changes(client, cast, opened):
+    before = state(opened)
+    for url in (
+        reverse("workspace-propose-cancellation", args=[opened.reference]),
+        reverse("workspace-cancel", args=[opened.reference]),
+    ):
+        response = client.post(url, {"ground": GROUND, "reason": REASON})
+        assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    assert state(opened) == before
