@@ -683,7 +683,10 @@ def _check_state(state, resumed, source, run, accepted, by_size, report) -> None
             f"now {min(run.size, run.served)}"
         )
         return
-    rewritten = f"the first {state.size} entries changed since {earlier} (the log was rewritten)"
+    rewritten = (
+        f"the first {state.size} entries changed since the checkpoint accepted earlier "
+        "(the log was rewritten)"
+    )
     if not resumed:
         if run.roots.get(state.size) != state.root:
             report.fail(rewritten)
