@@ -269,8 +269,8 @@ def main() -> None:
         (f"Ed25519: opening the {signed:,} signed checkpoints", signatures),
         (f"verifier from scratch ({scratch_requests} requests)", scratch),
         (
-            f"verifier incremental: {args.new:,} new entries, {new_signed} checkpoints "
-            f"({incremental_requests} requests)",
+            f"verifier incremental: +{args.new:,} entries, +{new_signed} checkpoints "
+            f"({incremental_requests} req.)",
             incremental,
         ),
     ]
