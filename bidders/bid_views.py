@@ -147,7 +147,7 @@ def verify_receipt(request):
                 report,
                 signednote.parse_verifier_key(receipt_verifier_key()),
             )
-            entry = json.loads(data["entry"])
+            entry = json.loads(data["statement"] if data.get("v") == 2 else data["entry"])
         except (ValueError, KeyError, TypeError, AttributeError):
             error = _("This is not a Minh Bạch receipt (JSON with entry, checkpoint and proof).")
             report = None

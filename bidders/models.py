@@ -172,9 +172,19 @@ class Bid(models.Model):
     dek_commit = models.CharField(max_length=64)
     core_sha256 = models.CharField(max_length=64)  # h, bound into every share and piece
     submitted_at = models.DateTimeField(_("submitted at"))
-    ledger_seq = models.BigIntegerField()
+    # The sealed statement of the submission (signed at once, merged into the log by cadence);
+    # its public entry's sequence number is known from closing on (procurement/sealedlog.py).
+    statement = models.OneToOneField(
+        "procurement.SealedStatement", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )  # fmt: skip
+    ledger_seq = models.BigIntegerField(null=True, blank=True)
     receipt = models.JSONField(null=True, blank=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawal_statement = models.OneToOneField(
+        "procurement.SealedStatement", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )  # fmt: skip
     withdrawal_seq = models.BigIntegerField(null=True, blank=True)
     withdrawal_receipt = models.JSONField(null=True, blank=True)
     # Opening
@@ -191,7 +201,7 @@ class Bid(models.Model):
     )
 
     class Meta:
-        ordering = ["tender", "ledger_seq"]
+        ordering = ["tender", "submitted_at", "pk"]
         verbose_name = _("bid")
         verbose_name_plural = _("bids")
         indexes = [models.Index(fields=["tender", "status"], name="bid_tender_status")]

@@ -26,13 +26,14 @@ from django.utils.translation import gettext as _
 
 from bidders.models import Bid, BidStatus, envelope_path
 from bidders.selectors import may_bid
-from procurement import workdays
+from procurement import sealedlog, workdays
 from procurement.clock import db_now
 from procurement.crypto import envelope
 from procurement.exceptions import Conflict, InvalidInput, NotFound, PermissionDenied
-from procurement.ledger import make_receipt, record_event
+from procurement.ledger import record_event
 from procurement.models import Organisation, Role, User
 from procurement.permissions import has_role
+from procurement.sealedlog import record_sealed
 from tenders.models import Tender, TenderStatus
 
 READ_PIECE = 1024 * 1024
@@ -165,13 +166,17 @@ def _restore(bid: Bid, spooled) -> None:
         spooled.seek(0)
         saved = storage.save(name, spooled)
         Bid.objects.filter(pk=bid.pk).update(envelope=saved)
-        record_event(
-            "ENVELOPE_RESTORED",
-            bid.tender,
-            {"bid": str(bid.public_id), "envelope_sha256": bid.envelope_sha256},
-            actor=None,
-            sealed_until=bid.tender.submission_deadline,
-        )
+        restored = {"bid": str(bid.public_id), "envelope_sha256": bid.envelope_sha256}
+        if bid.tender.closing_seq is None:  # before closing, as sealed as the bid itself
+            record_sealed(
+                "ENVELOPE_RESTORED",
+                bid.tender,
+                restored,
+                actor=None,
+                sealed_until=bid.tender.submission_deadline,
+            )
+        else:
+            record_event("ENVELOPE_RESTORED", bid.tender, restored, actor=None)
     log.warning("bid %s: stored envelope restored from its supplier's copy", bid.public_id)
 
 
@@ -235,7 +240,7 @@ def _accept(tender, actor, spooled, sha256, size, supersedes) -> Bid:
             if old is not None:
                 old.status = BidStatus.SUPERSEDED
                 old.save(update_fields=["status"])
-            entry = record_event(
+            statement = record_sealed(
                 "BID_SUBMITTED",
                 locked,
                 {
@@ -251,14 +256,14 @@ def _accept(tender, actor, spooled, sha256, size, supersedes) -> Bid:
                 actor=actor,
                 sealed_until=locked.submission_deadline,
             )
-            # The entry's own time (taken under the ledger lock, which may have waited) is the
-            # public time of the bid: it too must be before the deadline.
-            if entry.recorded_at >= locked.submission_deadline:
+            # The statement's own time is the public time of the bid: it too must be before
+            # the deadline.
+            if statement.recorded_at >= locked.submission_deadline:
                 raise Conflict(_closed_message())
             bid.tender = locked
             bid.supersedes = old
-            bid.submitted_at = entry.recorded_at
-            bid.ledger_seq = entry.seq
+            bid.submitted_at = statement.recorded_at
+            bid.statement = statement
             bid.save()
     except IntegrityError:
         _discard_unless_recorded(bid)
@@ -266,7 +271,7 @@ def _accept(tender, actor, spooled, sha256, size, supersedes) -> Bid:
     except BaseException:
         _discard_unless_recorded(bid)
         raise
-    return with_receipt(bid, entry)
+    return with_receipt(bid)
 
 
 def _discard_unless_recorded(bid: Bid) -> None:
@@ -282,11 +287,12 @@ def _discard_unless_recorded(bid: Bid) -> None:
         bid.envelope.delete(save=False)
 
 
-def with_receipt(bid: Bid, entry) -> Bid:
-    """Attach the signed receipt. The bid is already recorded: if signing fails now, the bid
-    stands and its receipt is made again when it is next asked for."""
+def with_receipt(bid: Bid) -> Bid:
+    """Attach the signed receipt (the signed statement: the platform's promise to merge it into
+    the log by the next cadence). The bid is already recorded: if signing fails now, the bid
+    stands and its receipt is made when it is next asked for."""
     try:
-        bid.receipt = make_receipt(entry)
+        bid.receipt = sealedlog.sealed_receipt(bid.statement)
     except Exception:  # noqa: BLE001 - the accepted bid must not be reported as failed
         log.exception("receipt for bid %s could not be made now", bid.public_id)
         return bid
@@ -295,11 +301,40 @@ def with_receipt(bid: Bid, entry) -> Bid:
 
 
 def ensure_receipt(bid: Bid) -> Bid:
+    """The bid with its receipt, completed with the batch proof once the cadence has merged
+    its statement and a checkpoint covers it."""
+    if bid.statement_id is None:  # a bid recorded before sealed statements: as it was
+        return bid
     if bid.receipt is None:
-        from procurement.ledger import get_entry  # noqa: PLC0415
-
-        with_receipt(bid, get_entry(bid.ledger_seq))
+        return with_receipt(bid)
+    completed = sealedlog.complete_receipt(bid.statement, bid.receipt)
+    if completed != bid.receipt:
+        bid.receipt = completed
+        Bid.objects.filter(pk=bid.pk).update(receipt=completed)
+    if bid.withdrawal_statement_id is not None and bid.withdrawal_receipt is not None:
+        done = sealedlog.complete_receipt(bid.withdrawal_statement, bid.withdrawal_receipt)
+        if done != bid.withdrawal_receipt:
+            bid.withdrawal_receipt = done
+            Bid.objects.filter(pk=bid.pk).update(withdrawal_receipt=done)
     return bid
+
+
+def reveal_bids(tender: Tender) -> None:
+    """At closing: make the tender's sealed statements public entries (in statement order) and
+    note each bid's and withdrawal's entry. Runs in the closing's transaction."""
+    revealed = sealedlog.reveal_sealed(tender)
+    if not revealed:
+        return
+    for bid in Bid.objects.filter(tender=tender).only(
+        "pk", "statement_id", "withdrawal_statement_id"
+    ):
+        fields = {}
+        if bid.statement_id in revealed:
+            fields["ledger_seq"] = revealed[bid.statement_id].seq
+        if bid.withdrawal_statement_id in revealed:
+            fields["withdrawal_seq"] = revealed[bid.withdrawal_statement_id].seq
+        if fields:
+            Bid.objects.filter(pk=bid.pk).update(**fields)
 
 
 def _live_bid(tender: Tender, organisation: Organisation, supersedes: str | None) -> Bid | None:
@@ -331,20 +366,20 @@ def withdraw_bid(bid: Bid, *, actor: User | None) -> Bid:
         bid = Bid.objects.select_for_update().get(pk=bid.pk)
         if bid.status != BidStatus.SUBMITTED:
             raise Conflict(_("Only a current bid can be withdrawn."))
-        entry = record_event(
+        statement = record_sealed(
             "BID_WITHDRAWN",
             tender,
             {"bid": str(bid.public_id), "bidder": bid.supplier.code, "supersedes": None},
             actor=actor,
             sealed_until=tender.submission_deadline,
         )
-        if entry.recorded_at >= tender.submission_deadline:
+        if statement.recorded_at >= tender.submission_deadline:
             raise Conflict(_("The submission deadline has passed: bids can no longer change."))
         bid.status = BidStatus.WITHDRAWN
         bid.withdrawn_at = now
-        bid.withdrawal_seq = entry.seq
-        bid.save(update_fields=["status", "withdrawn_at", "withdrawal_seq"])
-    bid.withdrawal_receipt = make_receipt(entry)
+        bid.withdrawal_statement = statement
+        bid.save(update_fields=["status", "withdrawn_at", "withdrawal_statement"])
+    bid.withdrawal_receipt = sealedlog.sealed_receipt(statement)
     Bid.objects.filter(pk=bid.pk).update(withdrawal_receipt=bid.withdrawal_receipt)
     return bid
 

@@ -272,6 +272,54 @@ class LedgerHead(models.Model):
         return f"ledger head @{self.size}"
 
 
+class SealedBatch(models.Model):
+    """One cadence's batch of sealed statements: a perfect Merkle tree of 2^depth slots, the
+    statements at random slots and the other slots filled with pads derived from ``secret``.
+    Only its root goes into the public log (a ``SEALED_BATCH`` entry at ``seq``), so the log
+    grows by one entry per cadence whether none or many bids came."""
+
+    seq = models.BigIntegerField(primary_key=True)  # the SEALED_BATCH entry
+    depth = models.SmallIntegerField()
+    secret = models.BinaryField(max_length=32)  # private: derives the pads
+    root = models.BinaryField(max_length=32)
+
+    class Meta:
+        db_table = "ledger_sealed_batch"
+
+    def __str__(self) -> str:
+        return f"sealed batch @{self.seq}"
+
+
+class SealedStatement(models.Model):
+    """A sealed statement (a bid, a withdrawal): kept off the public log until its subject's
+    sealing ends. Signed at once for its author (a receipt's promise), merged into the next
+    sealed batch by the ledger's cadence, and revealed as a log entry of its own at closing."""
+
+    canonical = models.BinaryField()  # the statement's exact bytes; its leaf hash is batched
+    leaf_hash = models.BinaryField(max_length=32)
+    kind = models.CharField(max_length=40)
+    subject = models.CharField(max_length=120)
+    recorded_at = models.DateTimeField()
+    batch = models.ForeignKey(
+        SealedBatch, null=True, blank=True, on_delete=models.PROTECT, related_name="statements"
+    )
+    slot = models.IntegerField(null=True, blank=True)
+    revealed_seq = models.BigIntegerField(null=True, blank=True, unique=True)
+
+    class Meta:
+        db_table = "ledger_sealed_statement"
+        indexes = [
+            models.Index(fields=["subject", "revealed_seq"], name="sealed_subject_reveal"),
+            models.Index(fields=["id"], condition=Q(batch__isnull=True), name="sealed_pending"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "slot"], name="sealed_batch_slot_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"sealed {self.kind} {self.subject}"
+
+
 class Checkpoint(models.Model):
     """A signed tree head in the C2SP signed-note format."""
 

@@ -297,14 +297,18 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Sealed statements (bids, withdrawals) are merged into the public log by this cadence, in one
+# SEALED_BATCH entry per tick however many came (procurement/sealedlog.py); checkpoints follow it.
+LEDGER_BATCH_SECONDS = int(os.environ.get("LEDGER_BATCH_SECONDS", "60"))
 CELERY_BEAT_SCHEDULE = {
     "close-due-tenders": {
         "task": "tenders.tasks.close_due_tenders",
         "schedule": float(os.environ.get("TENDER_CLOSE_SCAN_SECONDS", "30")),
     },
-    "ledger-checkpoint": {
-        "task": "procurement.tasks.make_checkpoint",
-        "schedule": float(os.environ.get("LEDGER_CHECKPOINT_SECONDS", "60")),
+    # The ledger's cadence: one sealed batch (whether or not bids came) and a checkpoint.
+    "ledger-tick": {
+        "task": "procurement.tasks.ledger_tick",
+        "schedule": float(LEDGER_BATCH_SECONDS),
     },
     "open-ready-tenders": {
         "task": "bidders.tasks.open_ready_tenders",

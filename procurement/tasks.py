@@ -11,6 +11,15 @@ def make_checkpoint() -> int:
     return ledger.make_checkpoint(actor=None).tree_size
 
 
+@shared_task(name="procurement.tasks.ledger_tick")
+def ledger_tick() -> int:
+    """The ledger's cadence: one sealed batch (the same whether none or many bids came), then
+    a checkpoint. Returns the batch's sequence number."""
+    from procurement import sealedlog  # noqa: PLC0415 - the ledger's own second module
+
+    return sealedlog.tick()
+
+
 @shared_task(name="procurement.tasks.run_demo_custodians")
 def run_demo_custodians() -> int:
     """The embedded default's demo custodians: one round of each agent."""

@@ -1079,6 +1079,9 @@ def close_tender(tender: Tender, *, actor: User | None = None) -> bool:
         if tender.status != S.PUBLISHED or now < tender.submission_deadline:
             return False
         _move(tender, S.CLOSED)
+        from bidders.submission import reveal_bids  # noqa: PLC0415 - bids refer to tenders
+
+        reveal_bids(tender)  # the sealed statements become public entries before the closing
         bids = bid_set(tender)
         opening_key = X25519PrivateKey.generate()
         tender.opening_private_key = opening_key.private_bytes_raw()

@@ -194,7 +194,7 @@ def test_an_envelope_is_kept_when_the_commit_outcome_is_unknown(
     assert Path(bid.envelope.path).read_bytes() == body
     again = submit(api_as, user, tender, body)
     assert again.status_code == 200 and again.json()["bid"] == str(bid.public_id)
-    assert again.json()["receipt"]["seq"] == bid.ledger_seq
+    assert again.json()["receipt"]["statement"] == bytes(bid.statement.canonical).decode()
 
 
 def test_an_envelope_stays_when_the_database_cannot_say(tender, make_bidder, monkeypatch):
@@ -209,7 +209,7 @@ def test_an_envelope_stays_when_the_database_cannot_say(tender, make_bidder, mon
         monkeypatch.setattr(Bid.objects, "filter", no_database, raising=False)
         no_database()
 
-    monkeypatch.setattr(submission, "record_event", database_goes_down)
+    monkeypatch.setattr(submission, "record_sealed", database_goes_down)
     with pytest.raises(OperationalError):
         submission._accept(tender, user, *_spool(body), None)
     monkeypatch.undo()
@@ -230,7 +230,11 @@ def test_a_retry_after_the_deadline_gets_the_original_receipt(api_as, tender, ma
     first = submit(api_as, user, tender, body).json()
     close_now(tender)
     again = submit(api_as, user, tender, body)
-    assert again.status_code == 200 and again.json()["receipt"] == first["receipt"]
+    assert again.status_code == 200
+    receipt = again.json()["receipt"]
+    assert receipt["statement"] == first["receipt"]["statement"]
+    assert receipt["receipt_sig"] == first["receipt"]["receipt_sig"]
+    assert receipt["revealed_seq"] == Bid.objects.get(supplier=org).ledger_seq  # completed
     late = submit(api_as, user, tender, seal_bid(tender, org.code))
     assert late.status_code == 409
 

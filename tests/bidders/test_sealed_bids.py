@@ -16,9 +16,9 @@ from django.urls import reverse
 
 from bidders import opening, services, submission
 from bidders.models import Bid, BidStatus
-from procurement import ledger
+from procurement import ledger, sealedlog
 from procurement.clock import db_now
-from procurement.crypto import envelope, signednote
+from procurement.crypto import envelope, sealedproof, signednote
 from procurement.crypto.verifier import Report, check_receipt
 from procurement.exceptions import Conflict, InvalidInput, PermissionDenied
 from procurement.keys import ledger_verifier_key, receipt_verifier_key
@@ -155,12 +155,7 @@ def test_moving_a_drafts_deadline_asks_for_new_statements(make_tender, officer):
 # --- Submission and receipts ----------------------------------------------------------------
 
 
-def test_submit_gives_a_receipt_that_verifies_offline(api_as, tender, make_bidder):
-    user, org = make_bidder()
-    response = submit(api_as, user, tender, seal_bid(tender, org.code))
-    assert response.status_code == 201, response.json()
-    assert response["Cache-Control"] == "no-store"
-    receipt = response.json()["receipt"]
+def _check(receipt) -> Report:
     report = Report()
     check_receipt(
         receipt,
@@ -169,16 +164,44 @@ def test_submit_gives_a_receipt_that_verifies_offline(api_as, tender, make_bidde
         report,
         signednote.parse_verifier_key(receipt_verifier_key()),
     )
+    return report
+
+
+def test_submit_gives_a_receipt_that_verifies_offline(api_as, tender, make_bidder):
+    """At once: the signed statement (a promise). After the cadence's batch and checkpoint:
+    the statement's path to the batch root, the batch entry and its inclusion proof."""
+    user, org = make_bidder()
+    response = submit(api_as, user, tender, seal_bid(tender, org.code))
+    assert response.status_code == 201, response.json()
+    assert response["Cache-Control"] == "no-store"
+    receipt = response.json()["receipt"]
+    assert receipt["v"] == 2 and receipt["batch"] is None and receipt["checkpoint"] is None
+    report = _check(receipt)
     assert not report.failures, report.failures
-    entry = json.loads(receipt["entry"])
-    assert entry["kind"] == "BID_SUBMITTED"
-    assert entry["payload"]["bidder"] == org.code
-    # A receipt whose entry was altered fails the signature.
-    forged = {**receipt, "entry": receipt["entry"].replace(org.code, "someone-else")}
-    report = Report()
-    check_receipt(forged, signednote.parse_verifier_key(ledger_verifier_key()), None, report,
-                  signednote.parse_verifier_key(receipt_verifier_key()))  # fmt: skip
-    assert report.failures
+    assert any("not yet merged" in line for line in report.checks)
+    statement = json.loads(receipt["statement"])
+    assert statement["kind"] == "BID_SUBMITTED"
+    assert statement["payload"]["bidder"] == org.code
+    # A receipt whose statement was altered fails the signature.
+    forged = {**receipt, "statement": receipt["statement"].replace(org.code, "someone-else")}
+    assert _check(forged).failures
+    # The cadence merges it; asking again gives the completed receipt.
+    sealedlog.tick()
+    bid_id = response.json()["bid"]
+    completed = api_as(user).get(reverse("api:bid", args=[bid_id])).json()["receipt"]
+    assert completed["batch"]["depth"] == 10 and completed["checkpoint"]
+    report = _check(completed)
+    assert not report.failures, report.failures
+    assert any("included in the signed tree" in line for line in report.checks)
+    wrong_slot = {
+        **completed,
+        "batch": {**completed["batch"], "slot": completed["batch"]["slot"] ^ 1},
+    }
+    assert _check(wrong_slot).failures
+    tampered = json.loads(completed["batch"]["entry"])
+    tampered["payload"]["root"] = "00" * 32
+    forged = {**completed, "batch": {**completed["batch"], "entry": json.dumps(tampered)}}
+    assert _check(forged).failures
 
 
 def test_before_the_deadline_nobody_sees_who_bid_or_how_many(api, api_as, tender, make_bidder):
@@ -189,8 +212,7 @@ def test_before_the_deadline_nobody_sees_who_bid_or_how_many(api, api_as, tender
     public = ledger.entries_for_subject(tender.ledger_subject, now)
     assert not any(e.kind == "BID_SUBMITTED" for e in public)
     rows = ledger.entries_in_range(0, ledger.tree_size(), now)
-    sealed = [e for e in rows if e.sealed]
-    assert len(sealed) == 2 and all(e.entry is None for e in sealed)
+    assert not any(e.sealed for e in rows)  # not even a sealed placeholder per bid
     record = api.get(reverse("api:tender-opening", args=[tender.reference])).json()
     assert record["bids"] == [] and record["waiting_for"] == []
     page = api.get(reverse("api:ledger-entries"), {"subject": tender.ledger_subject}).json()
@@ -211,10 +233,32 @@ def test_replacing_and_withdrawing(api_as, tender, make_bidder):
     withdrawn = api_as(user).post(reverse("api:bid-withdraw", args=[second.json()["bid"]]))
     assert withdrawn.status_code == 200
     assert withdrawn.json()["status"] == "withdrawn"
-    assert json.loads(withdrawn.json()["withdrawal_receipt"]["entry"])["kind"] == "BID_WITHDRAWN"
+    withdrawal = withdrawn.json()["withdrawal_receipt"]
+    assert json.loads(withdrawal["statement"])["kind"] == "BID_WITHDRAWN"
+    assert not _check(withdrawal).failures
     tender = close_now(tender)
     closing = json.loads(bytes(LedgerEntry.objects.get(kind="TENDER_CLOSED").canonical))
     assert closing["payload"]["bids"] == [] and closing["payload"]["bid_count"] == 0
+    # At closing every statement became a public entry of its own, in statement order, each
+    # with its proof of membership in a sealed batch logged before the closing.
+    revealed = list(
+        LedgerEntry.objects.filter(
+            subject=tender.ledger_subject, kind__in=["BID_SUBMITTED", "BID_WITHDRAWN"]
+        ).order_by("seq")
+    )
+    assert [e.kind for e in revealed] == ["BID_SUBMITTED", "BID_SUBMITTED", "BID_WITHDRAWN"]
+    for entry in revealed:
+        payload = json.loads(bytes(entry.canonical))["payload"]
+        batch = ledger.get_entry(payload["batch_seq"])
+        assert batch.seq < entry.seq < tender.closing_seq
+        sealedproof.check_batch_membership(
+            payload["statement"].encode(),
+            payload["slot"],
+            [bytes.fromhex(p) for p in payload["path"]],
+            json.loads(bytes(batch.canonical)),
+        )
+    assert Bid.objects.get(public_id=first["bid"]).ledger_seq == revealed[0].seq
+    assert Bid.objects.get(public_id=second.json()["bid"]).withdrawal_seq == revealed[2].seq
 
 
 def test_a_supplier_cannot_read_or_list_anothers_bid(api_as, tender, make_bidder):
@@ -597,8 +641,9 @@ def test_a_moved_deadline_keeps_bids_sealed(api_as, tender, make_bidder, officer
         opening_time=old + dt.timedelta(days=5, hours=1),
     )
     after_old_deadline = old + dt.timedelta(hours=1)
+    sealedlog.tick()  # merged in a batch, still not public: only its closing reveals it
     entries = ledger.entries_in_range(0, ledger.tree_size(), after_old_deadline)
-    assert any(e.sealed for e in entries)
+    assert not any(e.kind == "BID_SUBMITTED" for e in entries)
     assert not any(
         e.kind == "BID_SUBMITTED"
         for e in ledger.entries_for_subject(tender.ledger_subject, after_old_deadline)

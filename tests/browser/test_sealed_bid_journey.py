@@ -101,7 +101,10 @@ def test_seal_in_the_browser_and_with_the_cli_then_close_release_and_open(
     )
     with urllib.request.urlopen(request) as response:  # noqa: S310
         assert response.status == 201
-        assert json.load(response)["receipt"]["seq"] > browser_bid.ledger_seq
+        receipt = json.load(response)["receipt"]
+    statement = json.loads(receipt["statement"])
+    assert statement["kind"] == "BID_SUBMITTED" and statement["payload"]["bidder"] == cli_org.code
+    assert statement["time"] > browser_bid.submitted_at.isoformat().replace("+00:00", "Z")
 
     # 3. The deadline passes; the beat scan closes; two custodians release; the worker opens.
     while db_now() < tender.submission_deadline:

@@ -52,7 +52,7 @@ def test_my_bids_receipts_and_withdrawal(client, api_as, tender, make_bidder):
     page = client.get(reverse("my-bids")).content.decode()
     assert tender.reference in page
     receipt = client.get(reverse("bid-receipt", args=[bid]))
-    assert json.loads(receipt.content)["seq"] >= 0
+    assert json.loads(json.loads(receipt.content)["statement"])["kind"] == "BID_SUBMITTED"
     client.force_login(other)
     assert client.get(reverse("bid-receipt", args=[bid])).status_code == 404
     assert client.post(reverse("bid-withdraw", args=[bid])).status_code == 404
@@ -68,7 +68,10 @@ def test_verify_receipt_page(client, api_as, tender, make_bidder):
         reverse("verify-receipt"), {"receipt": json.dumps(receipt)}, HTTP_ACCEPT_LANGUAGE="en"
     ).content.decode()
     assert "The receipt verifies" in page
-    forged = {**receipt, "entry": receipt["entry"].replace('"BID_SUBMITTED"', '"BID_WITHDRAWN"')}
+    forged = {
+        **receipt,
+        "statement": receipt["statement"].replace('"BID_SUBMITTED"', '"BID_WITHDRAWN"'),
+    }
     page = client.post(
         reverse("verify-receipt"), {"receipt": json.dumps(forged)}, HTTP_ACCEPT_LANGUAGE="en"
     ).content.decode()

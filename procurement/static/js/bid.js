@@ -74,14 +74,15 @@ form.addEventListener("submit", async (event) => {
     status.textContent = text.uploading;
     const answer = await upload(sealed.blob, config.live[bidder.value]);
     progress.value = 100;
-    const entry = JSON.parse(answer.receipt.entry);
+    const entry = JSON.parse(answer.receipt.statement ?? answer.receipt.entry);
     let matches = entry.payload.bid === bid && entry.payload.dek_commit === sealed.dekCommit;
     try {
       await verifyReceipt(answer.receipt, config.log_key, config.receipt_key);
     } catch {
       matches = false;
     }
-    document.getElementById("r-seq").textContent = `#${answer.receipt.seq}`;
+    document.getElementById("r-seq").textContent =
+      answer.receipt.seq === undefined ? text.sealedEntry : `#${answer.receipt.seq}`;
     document.getElementById("r-time").textContent = entry.time;
     document.getElementById("r-sha").textContent = answer.envelope_sha256;
     document.getElementById("r-commit").textContent = entry.payload.dek_commit;

@@ -101,6 +101,7 @@ export async function verifyConsistency(first, second, firstRoot, secondRoot, pr
 // A bid receipt: the receipt key's signature over the entry, the checkpoint under the log key,
 // and the entry's inclusion in it. Throws if any of them fails.
 export async function verifyReceipt(receipt, logKey, receiptKey) {
+  if (receipt.v === 2) return verifySealedReceipt(receipt, logKey, receiptKey);
   const entry = te.encode(receipt.entry);
   const signer = parseVerifierKey(receiptKey);
   const key = await subtle.importKey("raw", signer.publicKey, { name: "Ed25519" }, false, ["verify"]);
@@ -109,6 +110,44 @@ export async function verifyReceipt(receipt, logKey, receiptKey) {
   }
   const checkpoint = await openCheckpoint(receipt.checkpoint, parseVerifierKey(logKey));
   await verifyInclusion(receipt.seq, checkpoint.size, await leafHash(entry),
+                        receipt.inclusion_proof.map(fromB64), checkpoint.root);
+  return checkpoint;
+}
+
+function toHex(bytes) {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+// A sealed statement's receipt (version 2, procurement/crypto/sealedproof.py): the receipt key's
+// signature over the statement (the platform's promise) and, once merged, the statement's path to
+// its sealed batch's root, the batch entry and its inclusion under a signed checkpoint. Returns
+// the checkpoint, or null while the statement is not merged yet. Throws if anything fails.
+export async function verifySealedReceipt(receipt, logKey, receiptKey) {
+  const statement = te.encode(receipt.statement);
+  const signer = parseVerifierKey(receiptKey);
+  const key = await subtle.importKey("raw", signer.publicKey, { name: "Ed25519" }, false, ["verify"]);
+  if (!(await subtle.verify("Ed25519", key, fromB64(receipt.receipt_sig), statement))) {
+    throw new Error("the receipt is not signed by the platform's receipt key");
+  }
+  if (!receipt.batch) return null;
+  const batchBytes = te.encode(receipt.batch.entry);
+  const batch = JSON.parse(receipt.batch.entry);
+  const path = receipt.batch.path.map(fromB64);
+  if (batch.kind !== "SEALED_BATCH" || batch.seq !== receipt.batch.seq) {
+    throw new Error("the batch entry is not the receipt's sealed batch");
+  }
+  if (batch.payload.depth !== path.length) throw new Error("the path is not the batch's depth");
+  let node = await leafHash(statement);
+  let slot = receipt.batch.slot;
+  for (const sibling of path) {
+    node = slot % 2 === 1 ? await nodeHash(sibling, node) : await nodeHash(node, sibling);
+    slot = Math.floor(slot / 2);
+  }
+  if (slot !== 0 || toHex(node) !== batch.payload.root) {
+    throw new Error("the statement is not in the sealed batch");
+  }
+  const checkpoint = await openCheckpoint(receipt.checkpoint, parseVerifierKey(logKey));
+  await verifyInclusion(receipt.batch.seq, checkpoint.size, await leafHash(batchBytes),
                         receipt.inclusion_proof.map(fromB64), checkpoint.root);
   return checkpoint;
 }
