@@ -168,7 +168,7 @@ def reveal_sealed(subject) -> dict[int, LedgerEntry]:
     if SealedStatement.objects.filter(subject=subject_text, batch__isnull=True).exists():
         seal_batch()
     statements = (
-        SealedStatement.objects.select_for_update()
+        SealedStatement.objects.select_for_update(of=("self",))
         .filter(subject=subject_text, revealed_seq__isnull=True)
         .select_related("batch")
         .order_by("recorded_at", "id")

@@ -23,11 +23,21 @@ from procurement.models import Checkpoint
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_beat_schedule_has_the_periodic_checkpoint():
-    entry = settings.CELERY_BEAT_SCHEDULE["ledger-checkpoint"]
-    assert entry["task"] == "procurement.tasks.make_checkpoint"
+def test_beat_schedule_has_the_ledger_cadence():
+    entry = settings.CELERY_BEAT_SCHEDULE["ledger-tick"]
+    assert entry["task"] == "procurement.tasks.ledger_tick"
     assert entry["task"] in app.tasks
     assert 0 < entry["schedule"] <= 300
+
+
+@pytest.mark.django_db
+def test_each_tick_appends_one_sealed_batch_and_a_checkpoint(make_org, settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    make_org()
+    first = tasks.ledger_tick.apply().get()
+    second = tasks.ledger_tick.apply().get()
+    assert second == first + 1  # one entry per tick, even with nothing to seal
+    assert ledger.latest_checkpoint().tree_size == second + 1
 
 
 @pytest.mark.django_db
