@@ -1,5 +1,8 @@
 """The standalone verifier against a running portal: it accepts the honest log, and rejects a
-tampered bundle, a forged checkpoint, a rewritten history and a tampered receipt."""
+tampered bundle, a forged checkpoint, a rewritten history and a tampered receipt. On a long log
+it needs a few requests, not one per checkpoint, and a witness resumes from its state; against a
+scripted server on 127.0.0.1 it waits out throttling, fetches only what is new, reports exactly
+what a checkpoint covers, and catches truncation, tampering and rewritten history."""
 
 from __future__ import annotations
 
