@@ -50,6 +50,7 @@ def public_opening(tender, *, with_ciphertexts: bool = False) -> dict:
     number); after closing, the bid set and which custodians have released; after opening,
     the full opening record with the price keys and price ciphertexts."""
     from bidders import opening  # noqa: PLC0415 - opening imports this module's neighbours
+    from tenders import custody  # noqa: PLC0415
     from tenders.models import TenderStatus  # noqa: PLC0415
 
     seats = list(tender.roster.select_related("custodian").order_by("index"))
@@ -71,6 +72,8 @@ def public_opening(tender, *, with_ciphertexts: bool = False) -> dict:
     }
     if tender.opened_at is not None:
         record.update(opening.published_keys(tender))
+    elif closed:
+        record["release_window_ends"] = custody.release_window_end(tender)
     return record
 
 

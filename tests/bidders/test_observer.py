@@ -75,6 +75,7 @@ def test_fifty_bids_look_the_same_as_none(client, api_as, make_tender, make_bidd
 
     # A cadence in which no bid came.
     quiet_before = observe(client, tender)
+    assert observe(client, tender) == quiet_before
     size = ledger.tree_size()
     sealedlog.tick()
     quiet = new_entries(size)

@@ -118,6 +118,10 @@ def test_withholding_is_public_and_a_late_key_is_checked_and_published(
     opened = payload("TENDER_OPENED")
     assert opened["released_by"] == [custodians[0].identity.code, custodians[1].identity.code]
     assert opened["not_released"] == [custodians[2].identity.code]
+    page = api.get(reverse("tender", args=[tender.reference]), HTTP_ACCEPT_LANGUAGE="en")
+    text = page.content.decode()
+    assert f"within the release window: {custodians[2].identity.code}" in text
+    assert f"openingcheck --url http://testserver --tender {tender.reference}" in text
     with django_capture_on_commit_callbacks(execute=True):
         release(tender, custodians[2])  # late: queues the check (in-process in tests)
     checked = payload("LATE_RELEASE_CHECKED")
