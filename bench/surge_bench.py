@@ -305,7 +305,7 @@ def surge(port: int, tender, setup: Setup, envelopes: list[list[bytes]]) -> dict
 
 def report(results: dict, tender, setup: Setup) -> None:
     from bidders.models import Bid, BidStatus
-    from procurement.models import LedgerEntry
+    from procurement.models import LedgerEntry, SealedStatement
     from tenders import services
 
     accepted = results["accepted"]
@@ -318,9 +318,9 @@ def report(results: dict, tender, setup: Setup) -> None:
               f"e.g. {results['failures'][0]}")  # fmt: skip
     ids = {bid for bid, _ in accepted}
     rows = set(Bid.objects.filter(tender=tender).values_list("public_id", flat=True))
-    entries = LedgerEntry.objects.filter(kind="BID_SUBMITTED", subject=tender.ledger_subject)
+    entries = SealedStatement.objects.filter(kind="BID_SUBMITTED", subject=tender.ledger_subject)
     lost = ids - {str(r) for r in rows}
-    print(f"Lost: {len(lost)} (answers 201 without a bid row); ledger BID_SUBMITTED entries: "
+    print(f"Lost: {len(lost)} (answers 201 without a bid row); sealed BID_SUBMITTED statements: "
           f"{entries.count()} for {len(ids)} accepted")  # fmt: skip
     late_ok = sum(1 for s in results["late"] if s == 409)
     after = Bid.objects.filter(tender=tender, submitted_at__gte=tender.submission_deadline)
