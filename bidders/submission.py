@@ -109,6 +109,8 @@ def submit_bid(
     """
     if actor is None or not has_role(actor, Role.SUPPLIER):
         raise PermissionDenied(_("Only a supplier's representative can submit a bid."))
+    if tender.status != TenderStatus.PUBLISHED and not bids_of(actor).filter(tender=tender):
+        raise Conflict(_closed_message())  # nothing to retry: refused before reading the body
     spooled, sha256, size = receive(stream)
     try:
         # The same envelope again from its supplier (a retry after a lost answer, even after

@@ -357,6 +357,9 @@ def content_problem(seq: int, raw: bytes) -> str | None:
     return None
 
 
+REVEALED_KEYS = {"statement", "batch_seq", "slot", "path"}
+
+
 class Recomputation:
     """One pass over the entries: content checks, and the tree continued from ``frontier``
     with its root recorded at each size in ``wanted`` and its right edge kept at ``keep``."""
@@ -374,7 +377,42 @@ class Recomputation:
         self.first_entry: bytes | None = None
         self.served = frontier.size  # the log's size as the source last said
         self.broken = False
+        # Sealed batches seen in this run, and the revealed statements checked against them
+        # (or not: their batch came before this run's start).
+        self.batches: dict[int, dict] = {}
+        self.reveals_checked = self.reveals_unchecked = 0
         self._mark()
+
+    def _batch_or_reveal(self, seq: int, raw: bytes) -> None:
+        """A SEALED_BATCH entry is remembered; a revealed statement must be in the batch it
+        names, a batch logged before it (procurement/crypto/sealedproof.py)."""
+        document = json.loads(raw)
+        payload = document.get("payload")
+        if document.get("kind") == "SEALED_BATCH":
+            self.batches[seq] = document
+            return
+        if not isinstance(payload, dict) or set(payload) != REVEALED_KEYS:
+            return
+        batch_seq = payload["batch_seq"]
+        if type(batch_seq) is not int or not 0 <= batch_seq < seq:
+            self.report.fail(f"entry {seq}: its sealed batch {batch_seq!r} is not before it")
+            return
+        batch = self.batches.get(batch_seq)
+        if batch is None:
+            if batch_seq >= self.start:
+                self.report.fail(f"entry {seq}: entry {batch_seq} is not a sealed batch")
+            else:
+                self.reveals_unchecked += 1
+            return
+        try:
+            path = [bytes.fromhex(p) for p in payload["path"]]
+            sealedproof.check_batch_membership(
+                payload["statement"].encode("utf-8"), payload["slot"], path, batch
+            )
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            self.report.fail(f"entry {seq}: revealed statement not proven sealed: {exc}")
+            return
+        self.reveals_checked += 1
 
     def _mark(self) -> None:
         frontier = rfc9162.Frontier(self.size, self.hashes)
@@ -407,6 +445,8 @@ class Recomputation:
             else:
                 if canonical(raw, size):
                     published += 1
+                    if b'"batch_seq":' in raw or b'"SEALED_BATCH"' in raw:
+                        self._batch_or_reveal(size, raw)
                 else:
                     problem = content_problem(size, raw) or "content is not canonical JSON"
                     fail(f"entry {size}: {problem}")
@@ -612,6 +652,17 @@ def verify(
         "ones hash to their leaves and are canonical, "
         f"{run.sealed} still sealed (leaf hash only)"
     )
+    if run.reveals_checked or run.reveals_unchecked:
+        report.ok(
+            f"{run.reveals_checked} revealed bid statements are each in the sealed batch they "
+            "name, logged before them"
+            + (
+                f"; {run.reveals_unchecked} name a batch before this run's start (a run from "
+                "scratch checks them)"
+                if run.reveals_unchecked
+                else ""
+            )
+        )
 
     accepted: list[tuple[signednote.Checkpoint, str]] = []
     for checkpoint_size in sorted(by_size):

@@ -29,6 +29,7 @@ from procurement import ledger
 from procurement.crypto import entrypages, rfc9162, signednote, verifier
 from procurement.crypto.canonical import canonical_json
 from procurement.keys import ledger_key_name, ledger_verifier_key
+from procurement.models import LedgerEntry
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -59,10 +60,34 @@ def test_verifier_accepts_the_demo_ledger_over_http(live_server, demo_log, tmp_p
     size = ledger.tree_size()
     assert f"VERDICT: the log verifies: {size} entries covered by the newest verified" in out
     assert "3 requests, 0 s waited" in out  # key, checkpoints, one bulk page
+    # The demo's drill tenders were closed: each revealed bid is proven in an earlier batch.
+    revealed = re.search(r"(\d+) revealed bid statements are each in the sealed batch", out)
+    assert revealed and int(revealed.group(1)) >= 3
     bundle = json.loads((tmp_path / "b.json").read_text())
     assert len(bundle["entries"]) == size
     code, out = run("--file", str(tmp_path / "b.json"), "--key", demo_log)
     assert code == 0, out
+
+
+def test_a_bid_revealed_without_its_sealed_batch_is_caught(live_server, demo_log):
+    """An operator who adds a bid at closing that was never in a sealed batch (a late bid
+    dressed as an early one) makes an entry the verifier refuses."""
+    batch = LedgerEntry.objects.filter(kind="SEALED_BATCH").order_by("seq").first()
+    statement = canonical_json(
+        {"v": 1, "kind": "BID_SUBMITTED", "subject": "tender:LATE", "time": "2026-01-01T00:00:00Z",
+         "actor": None, "sealed_until": None, "payload": {"bid": "late"}}
+    ).decode()  # fmt: skip
+    with transaction.atomic():
+        ledger.record_event(
+            "BID_SUBMITTED",
+            "tender:LATE",
+            {"statement": statement, "batch_seq": batch.seq, "slot": 3, "path": ["00" * 32] * 10},
+            actor=None,
+        )
+    ledger.make_checkpoint()
+    code, out = run("--url", live_server.url, "--key", demo_log)
+    assert code == 1, out
+    assert "revealed statement not proven sealed" in out
 
 
 def test_downloaded_verifier_runs_without_django(live_server, demo_log, client, tmp_path):
