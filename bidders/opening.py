@@ -17,7 +17,6 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import re
 import tempfile
 from decimal import Decimal
 from pathlib import Path
@@ -29,7 +28,7 @@ from django.utils.translation import gettext as _
 from bidders.models import Bid, BidStatus, closing_set
 from bidders.submission import SpooledEnvelope, discard
 from procurement.clock import db_now
-from procurement.crypto import envelope
+from procurement.crypto import envelope, pricesheet
 from procurement.exceptions import Conflict, InvalidInput
 from procurement.ledger import make_checkpoint, record_event
 from procurement.models import LedgerEntry, Role, User
@@ -41,43 +40,14 @@ log = logging.getLogger(__name__)
 S = TenderStatus
 
 
-class PriceSheetError(ValueError):
-    pass
-
-
-PRICE_RE = re.compile(r"^[1-9]\d{0,15}(\.\d{1,2})?$|^0\.\d{1,2}$")
+PriceSheetError = pricesheet.PriceSheetError
 
 
 def parse_price_sheet(raw: bytes, tender: Tender) -> tuple[dict, Decimal]:
-    """The price sheet: JSON ``{"currency", "lots": [{"lot": n, "price": "123.45"}], ...}``.
-    Prices are decimal strings (at most 16 digits before the point and 2 after), lots are the
-    tender's lot numbers. Returns the sheet with its total; raises PriceSheetError naming what
-    is wrong. Anything a bidder writes in its own price sheet can only make its own bid invalid.
-    """
-    try:
-        sheet = json.loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise PriceSheetError("the price sheet is not JSON") from exc
-    if not isinstance(sheet, dict) or not isinstance(sheet.get("lots"), list) or not sheet["lots"]:
-        raise PriceSheetError("the price sheet has no lots")
-    if sheet.get("currency") != tender.currency:
-        raise PriceSheetError(f"the price is not in {tender.currency}")
-    numbers = set(tender.lots.values_list("number", flat=True))
-    total, seen = Decimal(0), set()
-    for line in sheet["lots"]:
-        lot = line.get("lot") if isinstance(line, dict) else None
-        if type(lot) is not int or lot not in numbers or lot in seen:
-            raise PriceSheetError("a price line names no lot of this tender, or one twice")
-        seen.add(lot)
-        price = line.get("price")
-        if not isinstance(price, str) or not PRICE_RE.match(price) or Decimal(price) <= 0:
-            raise PriceSheetError(
-                f"lot {lot}: the price must be a positive decimal string, at most 2 decimals"
-            )
-        total += Decimal(price)
-    if total >= Decimal(10) ** 18:
-        raise PriceSheetError("the total price is out of range")
-    return sheet, total
+    """The price sheet under the tender's currency and lots (procurement/crypto/pricesheet.py).
+    Anything a bidder writes in its own price sheet can only make its own bid invalid."""
+    lots = set(tender.lots.values_list("number", flat=True))
+    return pricesheet.parse(raw, currency=tender.currency, lots=lots)
 
 
 def ready_to_open(tender: Tender) -> bool:

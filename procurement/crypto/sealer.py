@@ -25,7 +25,6 @@ import argparse
 import base64
 import binascii
 import json
-import re
 import sys
 import uuid
 from dataclasses import dataclass
@@ -34,12 +33,10 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from procurement.crypto import envelope, keystatement
+from procurement.crypto import envelope, keystatement, pricesheet
 
-# The opening's rule for a price (bidders/opening.py, PRICE_RE): a positive decimal string,
-# at most 16 digits before the point and 2 after, no sign, no exponent, no leading zeros.
-PRICE_RE = re.compile(r"^[1-9]\d{0,15}(\.\d{1,2})?$|^0\.\d{1,2}$")
-CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+# The opening's rule for a price: one module for both (procurement/crypto/pricesheet.py).
+PRICE_RE = pricesheet.PRICE_RE
 
 
 class SealerError(ValueError):
@@ -150,36 +147,14 @@ def resolve_target(
 
 
 def check_price_sheet(raw: bytes, *, currency: str | None = None) -> Decimal:
-    """The price sheet's format (docs/envelope.md, "The price sheet"); return the total.
-    Whether the lots and the currency are the tender's is checked at the opening."""
+    """The price sheet's format, by the opening's own rule (procurement/crypto/pricesheet.py);
+    return the total. Whether the lots are the tender's is checked at the opening."""
     if len(raw) > envelope.MAX_PRICE_LEN:
         raise SealerError(f"the price sheet is over {envelope.MAX_PRICE_LEN} bytes")
     try:
-        sheet = json.loads(raw.decode("utf-8"))
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise SealerError("the price sheet is not UTF-8 JSON") from exc
-    if not isinstance(sheet, dict) or not isinstance(sheet.get("lots"), list) or not sheet["lots"]:
-        raise SealerError('the price sheet has no "lots"')
-    if not isinstance(sheet.get("currency"), str) or not CURRENCY_RE.match(sheet["currency"]):
-        raise SealerError('the price sheet\'s "currency" is not a 3-letter code such as "VND"')
-    if currency is not None and sheet["currency"] != currency:
-        raise SealerError(f"the price sheet is in {sheet['currency']}, the tender in {currency}")
-    total, seen = Decimal(0), set()
-    for line in sheet["lots"]:
-        lot = line.get("lot") if isinstance(line, dict) else None
-        if type(lot) is not int or lot < 1 or lot in seen:
-            raise SealerError("each price line needs its own lot number (an integer from 1)")
-        seen.add(lot)
-        price = line.get("price")
-        if not isinstance(price, str) or not PRICE_RE.match(price) or Decimal(price) <= 0:
-            raise SealerError(
-                f"lot {lot}: the price must be a positive decimal string with at most 2 "
-                f'decimals, such as "41500000000.00"'
-            )
-        total += Decimal(price)
-    if total >= Decimal(10) ** 18:
-        raise SealerError("the total price is out of range")
-    return total
+        return pricesheet.parse(raw, currency=currency)[1]
+    except pricesheet.PriceSheetError as exc:
+        raise SealerError(str(exc)) from exc
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -130,7 +130,7 @@ def test_every_intermediate_value_follows_from_the_inputs():
 
 
 def test_the_price_sheet_is_valid_by_the_openings_rule():
-    from bidders.opening import PRICE_RE  # the opening's own rule, which the sealer mirrors
+    from procurement.crypto.pricesheet import PRICE_RE  # the opening's own rule
 
     assert sealer.PRICE_RE.pattern == PRICE_RE.pattern
     assert sealer.check_price_sheet(VECTOR["price"].encode(), currency="VND") == 41500000000
