@@ -73,9 +73,11 @@ def _keep_the_connection(db):
 @pytest.fixture(scope="module", autouse=True)
 def _report_the_count(request):
     yield
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line(f"schemathesis: {CASES[0]} requests checked (seed {SEED})")
+    plugins = request.config.pluginmanager
+    reporter, capture = plugins.get_plugin("terminalreporter"), plugins.get_plugin("capturemanager")
+    if reporter is not None and capture is not None:
+        with capture.global_and_fixture_disabled():  # past the output capture, into CI's log
+            reporter.write_line(f"\nschemathesis: {CASES[0]} requests checked (seed {SEED})")
 
 
 @pytest.fixture
@@ -139,7 +141,7 @@ def test_api_workflows_conform_to_its_schema(role, role_headers):
     Workflow.headers = role_headers[role]
     Workflow.run(
         settings=settings(
-            max_examples=EXAMPLES,
+            max_examples=5 * EXAMPLES,  # scenarios of up to 6 calls
             stateful_step_count=6,
             deadline=None,
             derandomize=True,
