@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
 
-from tenders.models import Category, Method, Tender, TenderStatus
+from tenders.models import MONEY, Category, Method, Tender, TenderStatus
 
 
 def text_search(queryset, value: str):
@@ -70,11 +70,13 @@ class TenderFilter(django_filters.FilterSet):
         choices=Category.choices, label=_("Category"), distinct=False
     )
     province = django_filters.CharFilter(label=_("Province or city"))
+    # Bounded like the column: PostgreSQL refuses to compare with a numeral beyond its range
+    # (-1e999999 was a 500).
     value_min = django_filters.NumberFilter(
-        field_name="estimated_value", lookup_expr="gte", label=_("Value from")
+        field_name="estimated_value", lookup_expr="gte", label=_("Value from"), **MONEY
     )
     value_max = django_filters.NumberFilter(
-        field_name="estimated_value", lookup_expr="lte", label=_("Value up to")
+        field_name="estimated_value", lookup_expr="lte", label=_("Value up to"), **MONEY
     )
     deadline_after = UtcDateTimeFilter(
         field_name="submission_deadline", lookup_expr="gte", label=_("Deadline from")

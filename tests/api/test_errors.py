@@ -96,6 +96,15 @@ def test_a_moment_outside_the_calendar_is_invalid(api, client, value):
     assert client.get(reverse("tenders"), {"deadline_before": value}).status_code == 200
 
 
+@pytest.mark.parametrize("value", ["-1e999999", "1e999999", "0.001"])
+def test_a_value_filter_beyond_the_columns_range_is_invalid(api, client, value):
+    # PostgreSQL cannot compare a money column with -1e999999 (it was a 500).
+    response = api.get(reverse("api:tenders"), {"value_max": value})
+    assert response.status_code == 400
+    assert error_of(response)["field"] == "value_max"
+    assert client.get(reverse("tenders"), {"value_max": value}).status_code == 200
+
+
 # --- Bodies ---------------------------------------------------------------------------------
 
 
