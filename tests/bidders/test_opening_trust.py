@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 from django.db import OperationalError, connections
 from django.urls import reverse
 
@@ -333,3 +334,13 @@ def test_withdrawn_envelopes_expire_and_each_supplier_has_a_quota(
     live = Bid.objects.get(status=BidStatus.SUBMITTED)
     assert Path(live.envelope.path).exists()
     assert janitor.expire_unopened_envelopes(db_now()) == 0
+
+
+def test_the_janitor_command_reports_what_it_did(tender, settings):
+    root = Path(settings.SEALED_ROOT) / "incoming"
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "cut.part").write_bytes(b"x")
+    out = io.StringIO()
+    call_command("reconcile_sealed_storage", "--min-age", "0", stdout=out)
+    assert "partial files: 1" in out.getvalue()
+    assert not (root / "cut.part").exists()
