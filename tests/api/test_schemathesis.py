@@ -20,6 +20,7 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, seed, settings
 from knox.models import AuthToken
+from rest_framework.throttling import SimpleRateThrottle
 
 from procurement.models import OrganisationKind, Role
 from procurement.wsgi import application
@@ -68,6 +69,14 @@ def _keep_the_connection(db):
     yield
     request_started.connect(close_old_connections)
     request_finished.connect(close_old_connections)
+
+
+@pytest.fixture(autouse=True)
+def _rates_beyond_the_run(monkeypatch):
+    # Thousands of requests a minute from one address: at the real rates most would only meet
+    # the throttle (tested in test_throttles.py), and the sign-in code behind it never.
+    unlimited = dict.fromkeys(SimpleRateThrottle.THROTTLE_RATES, "1000000/minute")
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", unlimited)
 
 
 @pytest.fixture(scope="module", autouse=True)
