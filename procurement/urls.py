@@ -123,6 +123,12 @@ urlpatterns = [
     path("api/v1/", include("api.urls")),
 ]
 
+# Under /api/ errors answer the API's JSON error format; elsewhere Django's pages.
+handler400 = "procurement.errors.bad_request"
+handler403 = "procurement.errors.permission_denied"
+handler404 = "procurement.errors.page_not_found"
+handler500 = "procurement.errors.server_error"
+
 admin.site.site_header = "Minh Bạch"
 admin.site.site_title = "Minh Bạch"
 
@@ -130,9 +136,3 @@ if settings.DEBUG:
     from django.conf.urls.static import static
 
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
-# Under /api/ errors answer the API's JSON error format; elsewhere Django's pages.
-handler400 = "procurement.errors.bad_request"
-handler403 = "procurement.errors.permission_denied"
-handler404 = "procurement.errors.page_not_found"
-handler500 = "procurement.errors.server_error"
-
