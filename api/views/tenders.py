@@ -406,7 +406,7 @@ class CancellationsView(TenderActionView):
         return Response(CancellationOut(proposal).data, status=status.HTTP_201_CREATED)
 
 
-class DecisionIn(serializers.Serializer):
+class CancellationDecisionIn(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=20000)
 
 
@@ -416,12 +416,16 @@ class CancellationDecisionView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=DecisionIn, responses=CancellationOut)
+    @extend_schema(
+        request=CancellationDecisionIn,
+        responses=CancellationOut,
+        operation_id="tenders_cancellations_decide",
+    )
     def post(self, request, reference: str, number: int, decision: str):
         if decision not in ("approve", "reject"):
             raise NotFound(_("No such decision."))
         proposal = selectors.cancellation_of(request.user, reference, number)
-        data = valid(DecisionIn, request)
+        data = valid(CancellationDecisionIn, request)
         if decision == "approve":
             proposal = services.approve_cancellation(proposal, actor=request.user)
         else:
