@@ -17,7 +17,7 @@ import os
 import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
+from django.db import close_old_connections, transaction
 from hypothesis import HealthCheck, seed, settings
 from knox.models import AuthToken
 from rest_framework.throttling import SimpleRateThrottle
@@ -134,6 +134,16 @@ class Workflow(schema.as_state_machine()):
     written to by its reference), as one role."""
 
     headers: dict = {}
+
+    def setup(self):
+        # Each scenario starts from the same data (Hypothesis replays scenarios and expects the
+        # same answers), so its writes are undone when it ends.
+        self.scenario = transaction.atomic()
+        self.scenario.__enter__()
+
+    def teardown(self):
+        transaction.set_rollback(True)
+        self.scenario.__exit__(None, None, None)
 
     def get_call_kwargs(self, case):
         return {"headers": self.headers}
