@@ -19,6 +19,7 @@ from django.db import OperationalError, connections
 from django.urls import reverse
 
 from bidders import janitor, opening, submission
+from bidders import tasks as bid_tasks
 from bidders.models import Bid, BidStatus
 from procurement.clock import db_now
 from procurement.crypto import envelope, openingcheck
@@ -102,7 +103,7 @@ def test_the_outcome_is_the_same_whatever_the_release_order(
 
 
 def test_withholding_is_public_and_a_late_key_is_checked_and_published(
-    api, api_as, tender, make_bidder, custodians, django_capture_on_commit_callbacks
+    api, api_as, tender, make_bidder, custodians, django_capture_on_commit_callbacks, monkeypatch
 ):
     """The custodian whose share is bad withholds until the window has ended (here: at once):
     the bid opens on the others' keys; the ledger names who did not release; when the key
@@ -123,8 +124,13 @@ def test_withholding_is_public_and_a_late_key_is_checked_and_published(
     text = page.content.decode()
     assert f"within the release window: {custodians[2].identity.code}" in text
     assert f"openingcheck --url http://testserver --tender {tender.reference}" in text
+    queued = []
+    monkeypatch.setattr(bid_tasks.check_late_release, "delay", queued.append)
     with django_capture_on_commit_callbacks(execute=True):
-        release(tender, custodians[2])  # late: queues the check (in-process in tests)
+        release(tender, custodians[2])  # late: queues the check
+    late_seat = RosterSeat.objects.get(tender=tender, index=3)
+    assert queued == [late_seat.pk]
+    assert bid_tasks.check_late_release.apply(args=[late_seat.pk]).get()  # as a worker would
     checked = payload("LATE_RELEASE_CHECKED")
     assert checked["index"] == 3 and checked["disagreeing_bids"] == [str(bid.public_id)]
     assert Bid.objects.get(pk=bid.pk).status == BidStatus.OPENED  # no outcome changes

@@ -18,7 +18,9 @@ def test_the_platforms_tasks_tolerate_an_outage():
     assert isinstance(tasks.make_checkpoint._get_current_object(), OutageTolerantTask)
 
 
-def test_queueing_with_the_broker_down_is_logged_not_raised(caplog):
+def test_queueing_with_the_broker_down_is_logged_not_raised(caplog, monkeypatch):
+    # Celery prefers CELERY_BROKER_URL from the environment (CI sets it) to the argument.
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
     app = Celery("outage", broker=CLOSED_PORT, task_cls=OutageTolerantTask)
     app.conf.task_always_eager = False
 
@@ -34,7 +36,8 @@ def test_queueing_with_the_broker_down_is_logged_not_raised(caplog):
     assert "task outage.noop not queued" in record.getMessage()
 
 
-def test_with_the_broker_up_the_task_is_published(caplog):
+def test_with_the_broker_up_the_task_is_published(caplog, monkeypatch):
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
     app = Celery("memory", broker="memory://", task_cls=OutageTolerantTask)
     app.conf.task_always_eager = False
 
