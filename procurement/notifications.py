@@ -4,6 +4,8 @@ platform does not know a reader's language outside a request)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
@@ -97,6 +99,24 @@ def send_emails(ids: list[int]) -> int:
         send_mail(f"Minh Bạch: {texts[0]}"[:150], body, None, [n.user.email])
         sent += 1
     return sent
+
+
+def send_pending_emails(*, older_than_seconds: int = 120, within_days: int = 7) -> int:
+    """The e-mails whose queuing was lost (a broker outage, a killed worker): notifications of
+    the last ``within_days`` still unsent after ``older_than_seconds`` (the queued task has had
+    its chance), oldest first. Run by the beat; at most 500 a run."""
+    now = db_now()
+    ids = list(
+        Notification.objects.filter(
+            emailed_at=None,
+            created_at__lt=now - dt.timedelta(seconds=older_than_seconds),
+            created_at__gte=now - dt.timedelta(days=within_days),
+        )
+        .exclude(user__email="")
+        .order_by("created_at", "id")
+        .values_list("pk", flat=True)[:500]
+    )
+    return send_emails(ids) if ids else 0
 
 
 def unread_count(user) -> int:

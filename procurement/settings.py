@@ -314,6 +314,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "bidders.tasks.open_ready_tenders",
         "schedule": float(os.environ.get("TENDER_OPEN_SCAN_SECONDS", "30")),
     },
+    "pending-notification-emails": {
+        "task": "procurement.tasks.send_pending_notification_emails",
+        "schedule": float(os.environ.get("PENDING_EMAILS_SCAN_SECONDS", "300")),
+    },
     "sealed-storage-janitor": {
         "task": "bidders.tasks.reconcile_sealed_storage",
         "schedule": float(os.environ.get("SEALED_JANITOR_SECONDS", "900")),

@@ -33,3 +33,11 @@ def send_notification_emails(ids: list[int]) -> int:
     from procurement.notifications import send_emails  # noqa: PLC0415 - avoids an import cycle
 
     return send_emails(ids)
+
+
+@shared_task(name="procurement.tasks.send_pending_notification_emails")
+def send_pending_notification_emails() -> int:
+    """Beat: send the e-mails whose queuing was lost (a broker outage or a killed worker)."""
+    from procurement.notifications import send_pending_emails  # noqa: PLC0415 - see above
+
+    return send_pending_emails()

@@ -3,12 +3,18 @@ dropped (issue 10 §6), and the periodic scans find the work again."""
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 
+import pytest
 from celery import Celery
+from django.core import mail
+from django.db import transaction
 
-from procurement import tasks
+from procurement import notifications, tasks
 from procurement.celery import OutageTolerantTask
+from procurement.clock import db_now
+from procurement.models import Notification
 
 CLOSED_PORT = "redis://127.0.0.1:1/0"
 
@@ -48,3 +54,18 @@ def test_with_the_broker_up_the_task_is_published(caplog, monkeypatch):
     result = noop.delay([3])
     assert result is not None and result.id
     assert not [r for r in caplog.records if r.name == "procurement.celery"]
+
+
+@pytest.mark.django_db
+def test_emails_whose_queuing_was_lost_are_sent_by_the_beat(make_user):
+    """The notification is in the database (the portal shows it); its e-mail task was lost
+    with the broker. The beat's scan sends it once, and only once."""
+    reader = make_user(email="doc@example.vn")
+    with transaction.atomic():
+        (note,) = notifications.notify([reader], "report_submitted", {"tender": "MB-2026-1"})
+    fresh = tasks.send_pending_notification_emails.apply().get()
+    assert fresh == 0 and mail.outbox == []  # its own task may still be on its way
+    Notification.objects.filter(pk=note.pk).update(created_at=db_now() - dt.timedelta(minutes=10))
+    assert tasks.send_pending_notification_emails.apply().get() == 1
+    assert [m.to for m in mail.outbox] == [["doc@example.vn"]]
+    assert tasks.send_pending_notification_emails.apply().get() == 0
