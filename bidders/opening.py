@@ -59,56 +59,81 @@ class StoredEnvelopeError(OSError):
     fault, never the bid's."""
 
 
-def _check_stored(bid: Bid) -> None:
-    """The stored file must be exactly the envelope whose SHA-256 the ledger recorded."""
-    digest = hashlib.sha256()
-    with bid.envelope.open("rb") as stream:
-        while piece := stream.read(1024 * 1024):
-            digest.update(piece)
-    if digest.hexdigest() != bid.envelope_sha256:
-        raise StoredEnvelopeError(f"bid {bid.public_id}: the stored envelope is damaged")
+class _HashingReader:
+    """Reads the stored envelope once, for decryption and for its SHA-256 together: the
+    file must be exactly the envelope the ledger recorded (``check``), or the platform's
+    storage damaged it and no ruling on the bid may follow."""
+
+    def __init__(self, stream) -> None:
+        self.stream, self.digest = stream, hashlib.sha256()
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.stream.read(size)
+        self.digest.update(data)
+        return data
+
+    def check(self, bid: Bid) -> None:
+        while self.read(1024 * 1024):  # what decryption did not need, e.g. unread documents
+            pass
+        if self.digest.hexdigest() != bid.envelope_sha256:
+            raise StoredEnvelopeError(f"bid {bid.public_id}: the stored envelope is damaged")
 
 
 def _open_one(bid: Bid, keys: dict, *, with_price: bool, with_docs: bool) -> dict:
-    """Decrypt one envelope outside any transaction; return what to record."""
-    _check_stored(bid)
-    with bid.envelope.open("rb") as stream:
-        header = envelope.read_header(stream)
-        dek = envelope.recover_dek(header, keys)
-        chunk = header.core["chunk"]
-        price_ct = stream.read(header.docs_offset - header.price_offset)
-        result: dict = {"dek_commit": header.core["dek_commit"]}
-        if with_price:  # a two-envelope tender's prices stay sealed at the technical opening
-            price_key = envelope.part_key(dek, header.h, b"price")
-            price = envelope.decrypt_price(
-                price_key, header.h, price_ct, header.core["price_len"], chunk
-            )
-            result["price_key"] = price_key.hex()
-            result["price"] = price
-            result["price_sha256"] = hashlib.sha256(price).hexdigest()
-        if with_docs:
-            docs_key = envelope.part_key(dek, header.h, b"docs")
-            digest = hashlib.sha256()
-            incoming = Path(settings.SEALED_ROOT) / "incoming"
-            incoming.mkdir(parents=True, exist_ok=True)
-            # On the storage's own disk, so storing it is a rename, not a second copy.
-            spool = SpooledEnvelope(
-                tempfile.NamedTemporaryFile(dir=incoming, suffix=".part", delete=False)  # noqa: SIM115
-            )
-            try:
-                for piece in envelope.decrypt_part(
-                    docs_key, header.h, b"docs", stream, header.core["docs_len"], chunk
-                ):
-                    digest.update(piece)
-                    spool.write(piece)
-                if stream.read(1):
-                    raise envelope.EnvelopeError("length", "bytes after the end of the envelope")
-            except BaseException:
-                discard(spool)  # no partial plaintext left behind
-                raise
-            spool.seek(0)
-            result["docs"] = spool
-            result["docs_sha256"] = digest.hexdigest()
+    """Decrypt one envelope outside any transaction, reading it once; return what to record.
+    A failure counts against the bid only if the stored bytes are the recorded ones."""
+    with bid.envelope.open("rb") as stored:
+        stream = _HashingReader(stored)
+        try:
+            result = _decrypt(stream, keys, with_price=with_price, with_docs=with_docs)
+        except envelope.EnvelopeError:
+            stream.check(bid)  # damaged storage is an OSError, retried; else the bid's fault
+            raise
+        try:
+            stream.check(bid)
+        except StoredEnvelopeError:
+            if "docs" in result:
+                discard(result["docs"])
+            raise
+    return result
+
+
+def _decrypt(stream, keys: dict, *, with_price: bool, with_docs: bool) -> dict:
+    header = envelope.read_header(stream)
+    dek = envelope.recover_dek(header, keys)
+    chunk = header.core["chunk"]
+    price_ct = stream.read(header.docs_offset - header.price_offset)
+    result: dict = {"dek_commit": header.core["dek_commit"]}
+    if with_price:  # a two-envelope tender's prices stay sealed at the technical opening
+        price_key = envelope.part_key(dek, header.h, b"price")
+        price_len = header.core["price_len"]
+        price = envelope.decrypt_price(price_key, header.h, price_ct, price_len, chunk)
+        result["price_key"] = price_key.hex()
+        result["price"] = price
+        result["price_sha256"] = hashlib.sha256(price).hexdigest()
+    if with_docs:
+        docs_key = envelope.part_key(dek, header.h, b"docs")
+        digest = hashlib.sha256()
+        incoming = Path(settings.SEALED_ROOT) / "incoming"
+        incoming.mkdir(parents=True, exist_ok=True)
+        # On the storage's own disk, so storing it is a rename, not a second copy.
+        spool = SpooledEnvelope(
+            tempfile.NamedTemporaryFile(dir=incoming, suffix=".part", delete=False)  # noqa: SIM115
+        )
+        try:
+            for piece in envelope.decrypt_part(
+                docs_key, header.h, b"docs", stream, header.core["docs_len"], chunk
+            ):
+                digest.update(piece)
+                spool.write(piece)
+            if stream.read(1):
+                raise envelope.EnvelopeError("length", "bytes after the end of the envelope")
+        except BaseException:
+            discard(spool)  # no partial plaintext left behind
+            raise
+        spool.seek(0)
+        result["docs"] = spool
+        result["docs_sha256"] = digest.hexdigest()
     return result
 
 
@@ -393,13 +418,8 @@ def opening_record(tender: Tender, *, with_ciphertexts: bool = False) -> dict:
                 price_sha256=bid.price_sha256,
                 core_sha256=bid.core_sha256,
             )
-            if with_ciphertexts:
-                _h, price_ct, price_len, chunk = price_ciphertext(bid)
-                item.update(
-                    price_ct=base64.b64encode(price_ct).decode(), price_len=price_len, chunk=chunk
-                )
         if with_ciphertexts and tender.opened_at and bid.invalid_reason != UNREADABLE_REASON:
-            item.update(public_shares(bid))
+            item.update(public_parts(bid, with_price=bool(bid.price_key)))
         if bid.docs_sha256:
             item["docs_sha256"] = bid.docs_sha256
         bids.append(item)
@@ -412,15 +432,24 @@ def opening_record(tender: Tender, *, with_ciphertexts: bool = False) -> dict:
     }
 
 
-def public_shares(bid: Bid) -> dict:
+def public_parts(bid: Bid, *, with_price: bool) -> dict:
     """What anyone needs, with the published custodian keys, to re-open every share of a bid
-    and re-derive its key: the core exactly as sealed and the sealed shares."""
+    and re-derive its key (the core exactly as sealed and the sealed shares) and, once its
+    price is read out, to re-check it (the price ciphertext): one read of the envelope."""
     with bid.envelope.open("rb") as stream:
         header = envelope.read_header(stream)
-    return {
-        "core": base64.b64encode(header.core_bytes).decode(),
-        "sealed_shares": [base64.b64encode(share).decode() for share in header.sealed_shares],
-    }
+        parts = {
+            "core": base64.b64encode(header.core_bytes).decode(),
+            "sealed_shares": [base64.b64encode(share).decode() for share in header.sealed_shares],
+        }
+        if with_price:
+            price_ct = stream.read(header.docs_offset - header.price_offset)
+            parts.update(
+                price_ct=base64.b64encode(price_ct).decode(),
+                price_len=header.core["price_len"],
+                chunk=header.core["chunk"],
+            )
+    return parts
 
 
 def published_keys(tender: Tender) -> dict:
@@ -449,11 +478,3 @@ def published_keys(tender: Tender) -> dict:
                 }  # fmt: skip
             )
     return record
-
-
-def price_ciphertext(bid: Bid) -> tuple[bytes, bytes, int, int]:
-    """(h, price_ct, price_len, chunk) of an opened bid: public, with its price key."""
-    with bid.envelope.open("rb") as stream:
-        header = envelope.read_header(stream)
-        price_ct = stream.read(header.docs_offset - header.price_offset)
-    return header.h, price_ct, header.core["price_len"], header.core["chunk"]

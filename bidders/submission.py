@@ -21,7 +21,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import DatabaseError, IntegrityError, transaction
-from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from bidders.models import Bid, BidStatus, envelope_path
@@ -115,27 +114,27 @@ def submit_bid(
     try:
         # The same envelope again from its supplier (a retry after a lost answer, even after
         # the deadline): the original bid and receipt, nothing new.
-        original = _same_envelope(tender, actor, sha256, spooled)
-        if original is not None:
-            return original
+        known = Bid.objects.select_related("tender", "supplier").filter(envelope_sha256=sha256)
+        known = known.first()
+        if known is not None and _is_retry(known, tender, actor):
+            return _original(known, spooled)
         if tender.status != TenderStatus.PUBLISHED:
             raise Conflict(_closed_message())
-        return _accept(tender, actor, spooled, sha256, size, supersedes)
+        return _accept(tender, actor, spooled, sha256, size, supersedes, known=known is not None)
     finally:
         discard(spooled)
 
 
-def _same_envelope(tender: Tender, actor: User, sha256: str, spooled) -> Bid | None:
-    """The bid this exact envelope already is, if ``actor`` represents its supplier; its
-    stored copy is restored if the platform lost or damaged it (the bytes are the ones whose
-    SHA-256 the ledger recorded, so the copy is provably the original)."""
-    bid = (
-        Bid.objects.select_related("tender", "supplier")
-        .filter(envelope_sha256=sha256, tender=tender)
-        .first()
-    )
-    if bid is None or not has_role(actor, Role.SUPPLIER, bid.supplier):
-        return None
+def _is_retry(bid: Bid, tender: Tender, actor: User) -> bool:
+    """This exact envelope is already ``bid``, on this tender, of a supplier ``actor``
+    represents: a retry (after a lost answer, even after the deadline)."""
+    return bid.tender_id == tender.pk and has_role(actor, Role.SUPPLIER, bid.supplier)
+
+
+def _original(bid: Bid, spooled) -> Bid:
+    """The original bid and receipt for a retry; its stored copy is restored if the platform
+    lost or damaged it (the bytes are the ones whose SHA-256 the ledger recorded, so the copy
+    is provably the original)."""
     if bid.status in (BidStatus.WITHDRAWN, BidStatus.SUPERSEDED):
         raise Conflict(_("This envelope was withdrawn or replaced; seal a new one."))
     if bid.status == BidStatus.SUBMITTED and not _stored_intact(bid):
@@ -182,7 +181,9 @@ def _restore(bid: Bid, spooled) -> None:
     log.warning("bid %s: stored envelope restored from its supplier's copy", bid.public_id)
 
 
-def _accept(tender, actor, spooled, sha256, size, supersedes) -> Bid:
+def _accept(tender, actor, spooled, sha256, size, supersedes, *, known: bool) -> Bid:
+    """``known``: an envelope with these very bytes is already recorded (someone else's, or
+    on another tender)."""
     try:
         header = envelope.read_header(spooled)
         organisation = _organisation(actor, header.core["bidder"])
@@ -205,7 +206,7 @@ def _accept(tender, actor, spooled, sha256, size, supersedes) -> Bid:
         ) from None
     except (ValueError, TypeError, AttributeError):
         raise InvalidInput(_("The envelope's bid id is not a UUID."), field="envelope") from None
-    if Bid.objects.filter(Q(public_id=bid_id) | Q(envelope_sha256=sha256)).exists():
+    if known or Bid.objects.filter(public_id=bid_id).exists():
         raise Conflict(_("This envelope has already been submitted; seal a new one."))
     sent = Bid.objects.filter(tender=tender, supplier=organisation).count()
     if sent >= settings.BID_ENVELOPES_PER_TENDER:

@@ -97,9 +97,10 @@ def _batch_leaves(batch: SealedBatch) -> list[bytes]:
     return leaves
 
 
-def batch_path(statement: SealedStatement) -> list[bytes]:
-    """The statement's siblings from its leaf up to the batch root."""
-    levels = _levels(_batch_leaves(statement.batch))
+def batch_path(statement: SealedStatement, levels: list[list[bytes]] | None = None) -> list[bytes]:
+    """The statement's siblings from its leaf up to the batch root (``levels``: the batch's
+    tree, when the caller already built it for another statement of the same batch)."""
+    levels = levels or _levels(_batch_leaves(statement.batch))
     index, path = statement.slot, []
     for level in levels[:-1]:
         path.append(level[index ^ 1])
@@ -173,8 +174,10 @@ def reveal_sealed(subject) -> dict[int, LedgerEntry]:
         .select_related("batch")
         .order_by("recorded_at", "id")
     )
-    revealed = {}
+    revealed, trees = {}, {}
     for statement in statements:
+        if statement.batch_id not in trees:  # one tree per batch, however many bids it holds
+            trees[statement.batch_id] = _levels(_batch_leaves(statement.batch))
         entry = ledger.record_event(
             statement.kind,
             subject_text,
@@ -182,7 +185,7 @@ def reveal_sealed(subject) -> dict[int, LedgerEntry]:
                 "statement": bytes(statement.canonical).decode("utf-8"),
                 "batch_seq": statement.batch_id,
                 "slot": statement.slot,
-                "path": [p.hex() for p in batch_path(statement)],
+                "path": [p.hex() for p in batch_path(statement, trees[statement.batch_id])],
             },
             actor=None,
         )

@@ -626,7 +626,8 @@ def _record_amendment(
         changes["enquiry_end"]["new"] = _stringify(cutoff)
     tender.content_sha256 = content_sha256(tender)
     tender.save()
-    # Bids already in the ledger stay sealed until the deadline as it now stands.
+    # Bids are sealed statements, revealed at closing whenever it comes; this hold keeps the
+    # sealed ledger entries of bids recorded before sealed statements existed sealed too.
     hold_seal(tender, tender.submission_deadline)
     number = tender.amendments.count() + 1
     entry = record_event(
