@@ -60,7 +60,7 @@ def database_url(count: int) -> str:
 
 
 def prepare(count: int) -> dict:
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "procurement.settings"}
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "api.site.settings"}
     bench_url = database_url(count)
     if bench_url:
         env["DATABASE_URL"] = bench_url
@@ -181,7 +181,7 @@ def free_port() -> int:
 def load(env: dict, seconds: float, clients: int) -> None:
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "procurement.wsgi", "-w", "2", "--threads", "2",
+        [sys.executable, "-m", "gunicorn", "api.site.wsgi", "-w", "2", "--threads", "2",
          "-b", f"127.0.0.1:{port}", "--log-level", "warning"],
         cwd=ROOT,
         env={**env, "API_THROTTLE_ANON": "1000000/minute", "API_THROTTLE_USER": "1000000/minute"},

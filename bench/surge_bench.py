@@ -85,7 +85,7 @@ def main() -> None:
     env = {
         **os.environ,
         "DATABASE_URL": url,
-        "DJANGO_SETTINGS_MODULE": "procurement.settings",
+        "DJANGO_SETTINGS_MODULE": "api.site.settings",
         "API_THROTTLE_ANON": "1000000/minute",
         "API_THROTTLE_USER": "1000000/minute",
         "DEMO_CUSTODIANS": "0",
@@ -110,7 +110,7 @@ def main() -> None:
 
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "procurement.wsgi", "-w", str(args.workers),
+        [sys.executable, "-m", "gunicorn", "api.site.wsgi", "-w", str(args.workers),
          "--threads", str(args.threads), "-b", f"127.0.0.1:{port}", "--log-level", "warning",
          "--timeout", "120"],
         cwd=ROOT, env=env,

@@ -1,1 +1,2 @@
-"""Minh Bạch: the Django project and the shared kernel (accounts, roles, the public ledger)."""
+"""Minh Bạch's kernel: accounts, organisations, roles, the public ledger and pure crypto. It
+imports no other package of the project (docs/architecture.md)."""

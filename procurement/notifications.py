@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
@@ -53,8 +54,6 @@ def notify(users, kind: str, params: dict, link: str = "") -> list[Notification]
     )
     ids = [n.pk for n in made if n.pk is not None]
     if ids:
-        from procurement.tasks import send_notification_emails  # noqa: PLC0415 - task module
-
         transaction.on_commit(lambda: send_notification_emails.delay(ids))
     return made
 
@@ -123,3 +122,16 @@ def unread_count(user) -> int:
     if user is None or not user.is_authenticated:
         return 0
     return Notification.objects.filter(user=user, read_at=None).count()
+
+
+# The e-mail tasks live here, beside what they send, so that queuing them needs no import of
+# ``procurement.tasks`` (which re-exports them for Celery's discovery).
+@shared_task(name="procurement.tasks.send_notification_emails")
+def send_notification_emails(ids: list[int]) -> int:
+    return send_emails(ids)
+
+
+@shared_task(name="procurement.tasks.send_pending_notification_emails")
+def send_pending_notification_emails() -> int:
+    """Beat: send the e-mails whose queuing was lost (a broker outage or a killed worker)."""
+    return send_pending_emails()

@@ -8,7 +8,6 @@ from pathlib import Path
 
 from django.contrib.auth import views as auth_views
 from django.core.paginator import Paginator
-from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
@@ -17,31 +16,9 @@ from procurement import ledger
 from procurement.clock import db_now
 from procurement.exceptions import NotFound
 from procurement.keys import ledger_verifier_key
-from procurement.models import LedgerEntry, Organisation, OrganisationKind
-from tenders.models import Tender, TenderStatus
+from procurement.models import LedgerEntry
 
 PAGE_SIZE = 50
-
-
-@require_safe
-def home(request):
-    counts = dict.fromkeys(OrganisationKind.values, 0)
-    for row in Organisation.objects.values("kind").annotate(n=Count("id")).order_by():
-        counts[row["kind"]] = row["n"]
-    checkpoint = ledger.latest_checkpoint()
-    now = db_now()
-    open_now = Tender.objects.filter(status=TenderStatus.PUBLISHED, submission_deadline__gt=now)
-    return render(
-        request,
-        "home.html",
-        {
-            "counts": counts,
-            "checkpoint": checkpoint,
-            "ledger_size": checkpoint.tree_size,
-            "open_count": open_now.count(),
-            "closing_soon": open_now.select_related("agency").order_by("submission_deadline")[:10],
-        },
-    )
 
 
 class LoginView(auth_views.LoginView):

@@ -23,7 +23,7 @@ from knox.models import AuthToken
 from rest_framework.throttling import SimpleRateThrottle
 
 from procurement.models import OrganisationKind, Role
-from procurement.wsgi import application
+from api.site.wsgi import application
 
 # A few minutes of requests: its own CI step runs it (.ci/run), not every local test run.
 if not os.environ.get("RUN_SCHEMATHESIS"):

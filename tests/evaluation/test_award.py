@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def eager_celery():
     """Run the e-mail task in-process (CI's real worker cannot see this test's transaction)."""
-    from procurement.celery import app
+    from api.site.celery import app
 
     old = app.conf.task_always_eager
     app.conf.task_always_eager = True

@@ -12,7 +12,7 @@ from django.core import mail
 from django.db import transaction
 
 from procurement import notifications, tasks
-from procurement.celery import OutageTolerantTask
+from api.site.celery import OutageTolerantTask
 from procurement.clock import db_now
 from procurement.models import Notification
 
@@ -35,10 +35,10 @@ def test_queueing_with_the_broker_down_is_logged_not_raised(caplog, monkeypatch)
         return ids
 
     started = time.monotonic()
-    with caplog.at_level("WARNING", logger="procurement.celery"):
+    with caplog.at_level("WARNING", logger="api.site.celery"):
         assert noop.delay([1, 2]) is None
     assert time.monotonic() - started < 10
-    (record,) = [r for r in caplog.records if r.name == "procurement.celery"]
+    (record,) = [r for r in caplog.records if r.name == "api.site.celery"]
     assert "task outage.noop not queued" in record.getMessage()
 
 
@@ -53,7 +53,7 @@ def test_with_the_broker_up_the_task_is_published(caplog, monkeypatch):
 
     result = noop.delay([3])
     assert result is not None and result.id
-    assert not [r for r in caplog.records if r.name == "procurement.celery"]
+    assert not [r for r in caplog.records if r.name == "api.site.celery"]
 
 
 @pytest.mark.django_db

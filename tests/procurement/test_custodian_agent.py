@@ -14,7 +14,7 @@ from knox.models import AuthToken
 from bidders import opening
 from procurement.clock import db_now
 from procurement.crypto.custodian import Agent, AgentError, main
-from procurement.demo_custodians import InProcessOpener
+from api.site.demo_custodians import InProcessOpener
 from procurement.keys import ledger_verifier_key
 from procurement.models import LedgerEntry, Role
 from tenders import custody

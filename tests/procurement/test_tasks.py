@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from procurement import ledger, tasks
-from procurement.celery import app
+from api.site.celery import app
 from procurement.models import Checkpoint
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -74,12 +74,12 @@ def real_worker(**extra_env):
     env = {
         **os.environ,
         "DATABASE_URL": _database_url(),
-        "DJANGO_SETTINGS_MODULE": "procurement.settings",
+        "DJANGO_SETTINGS_MODULE": "api.site.settings",
         **extra_env,
     }
     worker = subprocess.Popen(
         [
-            sys.executable, "-m", "celery", "-A", "procurement.celery", "worker",
+            sys.executable, "-m", "celery", "-A", "api.site.celery", "worker",
             "--pool=solo", "--concurrency=1", "--without-gossip", "--without-mingle",
             "--without-heartbeat", "-Q", queue, "--loglevel=INFO",
         ],

@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from api.site import views as site_views
 from bidders import bid_views
 from bidders import views as supplier_views
 from evaluation import views as evaluation_views
@@ -13,7 +14,7 @@ from tenders import open_data
 from tenders import views as tender_views
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", site_views.home, name="home"),
     path("tenders/", tender_views.search, name="tenders"),
     path("tenders/<str:reference>/", tender_views.detail, name="tender"),
     path("tenders/<str:reference>/ask/", tender_views.ask, name="tender-ask"),

@@ -104,7 +104,7 @@ def ensure_agent(username: str, organisation_code: str) -> Agent:
             demo=True,
         )
         (folder / "DEMO-ONLY.txt").write_text(
-            "Demo custodian key folder. Its passphrase is public (procurement/demo_custodians.py)."
+            "Demo custodian key folder. Its passphrase is public (api/site/demo_custodians.py)."
             "\nNever use a demo custodian for a real tender.\n"
         )
     agent = Agent(folder, PASSPHRASE, opener=InProcessOpener())

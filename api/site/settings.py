@@ -17,7 +17,7 @@ from csp.constants import NONCE as CSP_NONCE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("MINHBACH_VAR_DIR", BASE_DIR / "var"))
 
 ENVIRONMENT = os.environ.get("DJANGO_ENV", "development")
@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "tenders.apps.TendersConfig",
     "bidders.apps.BiddersConfig",
     "evaluation.apps.EvaluationConfig",
+    "api.site.apps.SiteConfig",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -93,8 +94,8 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-ROOT_URLCONF = "procurement.urls"
-WSGI_APPLICATION = "procurement.wsgi.application"
+ROOT_URLCONF = "api.site.urls"
+WSGI_APPLICATION = "api.site.wsgi.application"
 
 TEMPLATES = [
     {
@@ -361,7 +362,7 @@ if PRODUCTION and DEMO_CUSTODIANS:
     raise ImproperlyConfigured("DEMO_CUSTODIANS cannot run in production (their keys are public)")
 if DEMO_CUSTODIANS:
     CELERY_BEAT_SCHEDULE["demo-custodians"] = {
-        "task": "procurement.tasks.run_demo_custodians",
+        "task": "api.site.tasks.run_demo_custodians",
         "schedule": float(os.environ.get("DEMO_CUSTODIANS_SECONDS", "10")),
     }
 

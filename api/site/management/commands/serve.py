@@ -23,7 +23,7 @@ class Command(BaseCommand):
         if settings.CELERY_TASK_ALWAYS_EAGER and not no_beat:
             from celery import beat
 
-            from procurement.celery import app
+            from api.site.celery import app
 
             # Register every app's tasks now: beat runs a task in-process only if it knows it
             # (an unknown name would be sent to a broker that does not exist here).

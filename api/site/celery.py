@@ -1,4 +1,4 @@
-"""The Celery application. Workers start with ``celery -A procurement.celery worker``."""
+"""The Celery application. Workers start with ``celery -A api.site.celery worker``."""
 
 import logging
 import os
@@ -6,7 +6,7 @@ import os
 from celery import Celery, Task
 from kombu.exceptions import OperationalError
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "procurement.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "api.site.settings")
 
 logger = logging.getLogger(__name__)
 

@@ -201,7 +201,7 @@ def _seat_and_publish(tender, officer, roster: list[str], *, lead: dt.timedelta,
     """Seat the demo custodians, have them sign, and publish, with the deadline taken from the
     database clock after the slow steps. A machine slower than ``lead`` gets another try with
     room for twice what the statements took, instead of a draft left behind."""
-    from procurement import demo_custodians
+    from api.site import demo_custodians
     from procurement.clock import db_now
     from procurement.exceptions import InvalidInput
     from tenders import custody
@@ -235,7 +235,7 @@ def demo_tenders(say: Say = _quiet) -> None:
     interrupted run is completed and published, never skipped."""
     from decimal import Decimal
 
-    from procurement import demo_custodians
+    from api.site import demo_custodians
     from tenders import custody
     from tenders import services as tender_services
     from tenders.models import LegalRegime, TenderStatus
@@ -331,7 +331,7 @@ def _drill_tender(title: str, seconds: float, *, draft=None, say: Say = _quiet, 
     complete instead of making another."""
     from decimal import Decimal
 
-    from procurement import demo_custodians
+    from api.site import demo_custodians
     from tenders import custody
     from tenders import services as tender_services
     from tenders.models import LegalRegime
@@ -387,10 +387,10 @@ def _opened_drill(title: str, bids: list[tuple[str, str, str]], *, say: Say, **f
     import json
     import time
 
+    from api.site import demo_custodians
     from bidders import opening, submission
     from bidders.models import Bid, BidStatus
     from bidders.sealing import seal_for
-    from procurement import demo_custodians
     from tenders import services as tender_services
     from tenders.models import TenderStatus
 

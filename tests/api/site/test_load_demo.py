@@ -12,8 +12,8 @@ from django.core.management import call_command
 from bidders import sealing
 from bidders.models import Bid
 from evaluation import award
-from procurement import demo_custodians
-from procurement.management.commands import load_demo
+from api.site import demo_custodians
+from api.site.management.commands import load_demo
 from tenders import services as tender_services
 from tenders.models import Amendment, Tender
 
