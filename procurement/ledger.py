@@ -116,8 +116,8 @@ def _write(entry: tuple, nodes: list[tuple[int, int, bytes]], head: _Head) -> No
     placeholders = ", ".join(["(%s, %s, %s)"] * len(nodes))
     insert_nodes = f'INSERT INTO merkle_node ("level", "index", "hash") VALUES {placeholders}'  # noqa: S608
     update_head = "UPDATE ledger_head SET size = %s, chain_hash = %s, frontier = %s WHERE id = 1"
-    node_params = [value for node in nodes for value in node]
-    head_params = [head.size, head.chain_hash, b"".join(head.frontier)]
+    node_params: list[int | bytes] = [value for node in nodes for value in node]
+    head_params: list[int | bytes] = [head.size, head.chain_hash, b"".join(head.frontier)]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
@@ -405,12 +405,11 @@ def entry_page(
     if start < 0 or end < start:
         raise InvalidInput(_("“start” must be between 0 and “end”."), field="start")
     size = tree_size()  # rows below the head are committed: the head moves in their transaction
-    rows = (
+    rows = list(
         LedgerEntry.objects.filter(seq__gte=start, seq__lt=min(end, size))
         .order_by("seq")
         .values_list("seq", "leaf_hash", "canonical", "subject", "sealed_until")
     )
-    rows = list(rows)
     held = {subject for _s, _l, _c, subject, until in rows if until is not None}
     holds = (
         dict(SealHold.objects.filter(subject__in=held).values_list("subject", "until"))
@@ -488,7 +487,7 @@ def make_receipt(entry: LedgerEntry) -> dict:
     else:
         checkpoint = Checkpoint.objects.order_by("-tree_size").first()
         covers = checkpoint is not None and checkpoint.tree_size > entry.seq
-        size = checkpoint.tree_size if covers else tree_size()
+        size = checkpoint.tree_size if checkpoint is not None and covers else tree_size()
         if size <= entry.seq:  # pragma: no cover - the entry is committed
             raise LedgerError("receipt asked for before its entry was committed")
         root, path = _with_nodes(

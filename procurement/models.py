@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import ClassVar
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.validators import RegexValidator
@@ -13,8 +14,8 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 
-class AccountManager(UserManager):
-    def get_by_natural_key(self, username: str) -> User:
+class AccountManager(UserManager["User"]):
+    def get_by_natural_key(self, username: str | None) -> User:
         # Sign-in ignores case: “Officer” typed by a phone's keyboard is the account “officer”.
         # At most one account matches, by the constraint on the lower-cased username.
         return self.get(username__iexact=username)
@@ -30,7 +31,7 @@ class User(AbstractUser):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     full_name = models.CharField(_("full name"), max_length=200, blank=True)
 
-    objects = AccountManager()
+    objects: ClassVar[AccountManager] = AccountManager()
 
     class Meta(AbstractUser.Meta):
         constraints = [
@@ -200,6 +201,9 @@ class LedgerEntry(models.Model):
     leaf_hash = models.BinaryField(max_length=32)
     chain_hash = models.BinaryField(max_length=32)
     sealed_until = models.DateTimeField(null=True, blank=True)
+    # Not a column: set on an entry just appended by this process (procurement.ledger), the
+    # tree as the entry left it, (size, root, inclusion path), for its receipt.
+    tree_after: tuple[int, bytes, list[bytes]]
 
     class Meta:
         db_table = "ledger_entry"

@@ -14,15 +14,20 @@
 from __future__ import annotations
 
 from functools import cached_property
+from typing import Any
 
 from django.core.paginator import Paginator
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from rest_framework.pagination import PageNumberPagination
 
 COUNT_CAP = 1_000
 
 
 class CappedPaginator(Paginator):
+    # A queryset, not any sequence: the capped count needs order_by().
+    object_list: QuerySet[Any]
+
     @cached_property
     def count(self) -> int:
         # Without ORDER BY the database stops after COUNT_CAP + 1 matches instead of sorting
@@ -40,13 +45,14 @@ class CappedPaginator(Paginator):
         # Past the cap the count is a floor, not the total: never cut a page short by it.
         if not self.capped and top + self.orphans >= self.count:
             top = self.count
-        rows = self.object_list[bottom:top]
+        rows: QuerySet[Any] | list[Any] = self.object_list[bottom:top]
         if self.capped and connection.vendor == "postgresql":
             with transaction.atomic(), connection.cursor() as cursor:
                 for setting in ("enable_bitmapscan", "enable_seqscan", "enable_sort"):
                     cursor.execute(f"SET LOCAL {setting} = off")
                 rows = list(rows)
-        return self._get_page(rows, number, self)
+        # Django's page-class hook, which django-stubs does not declare.
+        return self._get_page(rows, number, self)  # type: ignore[attr-defined]
 
 
 class CappedPagination(PageNumberPagination):

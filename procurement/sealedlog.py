@@ -89,10 +89,18 @@ def _levels(leaves: list[bytes]) -> list[list[bytes]]:
     return levels
 
 
+def _batch_of(statement: SealedStatement) -> SealedBatch:
+    if statement.batch is None:
+        raise LedgerError(f"sealed statement {statement.pk} is in no batch yet")
+    return statement.batch
+
+
 def _batch_leaves(batch: SealedBatch) -> list[bytes]:
     secret = bytes(batch.secret)
     leaves = [_pad(secret, slot) for slot in range(1 << batch.depth)]
     for slot, leaf in SealedStatement.objects.filter(batch=batch).values_list("slot", "leaf_hash"):
+        if slot is None:  # set with the batch, in one statement (seal_batch)
+            raise LedgerError(f"a statement of batch {batch.seq} has no slot")
         leaves[slot] = bytes(leaf)
     return leaves
 
@@ -100,8 +108,10 @@ def _batch_leaves(batch: SealedBatch) -> list[bytes]:
 def batch_path(statement: SealedStatement, levels: list[list[bytes]] | None = None) -> list[bytes]:
     """The statement's siblings from its leaf up to the batch root (``levels``: the batch's
     tree, when the caller already built it for another statement of the same batch)."""
-    levels = levels or _levels(_batch_leaves(statement.batch))
     index, path = statement.slot, []
+    if index is None:
+        raise LedgerError(f"sealed statement {statement.pk} is in no batch yet")
+    levels = levels or _levels(_batch_leaves(_batch_of(statement)))
     for level in levels[:-1]:
         path.append(level[index ^ 1])
         index >>= 1
@@ -177,7 +187,7 @@ def reveal_sealed(subject) -> dict[int, LedgerEntry]:
     revealed, trees = {}, {}
     for statement in statements:
         if statement.batch_id not in trees:  # one tree per batch, however many bids it holds
-            trees[statement.batch_id] = _levels(_batch_leaves(statement.batch))
+            trees[statement.batch_id] = _levels(_batch_leaves(_batch_of(statement)))
         entry = ledger.record_event(
             statement.kind,
             subject_text,
@@ -228,7 +238,7 @@ def complete_receipt(statement: SealedStatement, receipt: dict) -> dict:
     batch_entry = ledger.get_entry(statement.batch_id)
     receipt["batch"] = {
         "seq": statement.batch_id,
-        "depth": statement.batch.depth,
+        "depth": _batch_of(statement).depth,
         "slot": statement.slot,
         "path": [base64.b64encode(p).decode() for p in batch_path(statement)],
         "entry": bytes(batch_entry.canonical).decode("utf-8"),

@@ -32,6 +32,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -150,7 +151,7 @@ class Agent:
 
     # HTTP
 
-    def api(self, method: str, path: str, body: dict | None = None) -> object:
+    def api(self, method: str, path: str, body: dict | None = None) -> Any:  # decoded JSON
         url = f"{self.config['url']}/api/v1/{path}"
         if not url.startswith(("http://", "https://")):
             raise AgentError(f"not an http(s) URL: {url}")

@@ -46,6 +46,7 @@ from typing import BinaryIO
 import pyshamir
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes, hpke
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
@@ -441,7 +442,7 @@ class Opened:
     docs_sha256: str
 
 
-def recover_dek(header: Header, private_keys: dict[int, object]) -> bytes:
+def recover_dek(header: Header, private_keys: dict[int, X25519PrivateKey]) -> bytes:
     """Open the sealed shares of every released key (``{index: key}``), combine them and check
     the commitment.
 
@@ -479,7 +480,9 @@ def recover_dek(header: Header, private_keys: dict[int, object]) -> bytes:
     return dek
 
 
-def open_envelope(stream: BinaryIO, private_keys: dict[int, object], docs_out: BinaryIO) -> Opened:
+def open_envelope(
+    stream: BinaryIO, private_keys: dict[int, X25519PrivateKey], docs_out: BinaryIO
+) -> Opened:
     """Open a whole envelope, writing the documents to ``docs_out`` piece by piece."""
     header = read_header(stream)
     dek = recover_dek(header, private_keys)

@@ -89,9 +89,10 @@ def verify_statement(
     if not isinstance(statement, dict) or canonical_json(statement).decode() != text:
         raise KeySetError(f"statement {index} is not canonical JSON")
     custodian = statement.get("custodian")
-    identity = identities.get(custodian)
-    if identity is None:
+    # Not a string: unknown (a list or an object would not even be a valid dict key).
+    if not isinstance(custodian, str) or custodian not in identities:
         raise KeySetError(f"statement {index} is from an unknown custodian {custodian!r}")
+    identity = identities[custodian]
     try:
         identity.verify(signature, text.encode())
     except InvalidSignature as exc:

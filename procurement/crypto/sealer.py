@@ -97,7 +97,8 @@ def resolve_target(
         for place, seat in enumerate(roster, start=1):
             if not isinstance(seat, dict) or not {"statement", "signature"} <= set(seat):
                 raise SealerError(f"roster place {place} has no signed statement")
-            pinned = identities.get(seat.get("custodian"))
+            custodian = seat.get("custodian")
+            pinned = identities.get(custodian) if isinstance(custodian, str) else None
             named = seat.get("identity_key")
             if pinned is not None and named is not None:
                 ours = base64.b64encode(pinned.public_bytes_raw()).decode()

@@ -45,6 +45,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 
@@ -168,7 +169,7 @@ class HttpSource:
                 raise Unavailable(f"{url}: {exc}") from exc
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def get(self, path: str, **params) -> object:
+    def get(self, path: str, **params) -> Any:  # decoded JSON
         try:
             return json.loads(self.fetch(path, **params))
         except ValueError as exc:
@@ -308,7 +309,8 @@ def _fast_canonical() -> Callable[[bytes, int], bool]:
     Calls CPython's C scanner and encoder directly: through ``json``'s Python wrappers the
     same check costs a third more. Elsewhere it falls back to the wrappers."""
     make_encoder = getattr(json.encoder, "c_make_encoder", None)
-    scan = _DECODER.scan_once
+    # Set by JSONDecoder.__init__ (the C scanner), not declared in typeshed.
+    scan = _DECODER.scan_once  # type: ignore[attr-defined]
     if make_encoder is None:  # pragma: no cover - not CPython
 
         def chunks(document: object, _level: int) -> list[str]:
@@ -692,7 +694,8 @@ def verify(
     if state is not None:
         _check_state(state, resumed, source, run, accepted, by_size, report)
     still_sealed: dict[int, bytes] = {}
-    if resumed and state.sealed and run.served >= state.size:  # a shrunk log is refused above
+    # A shrunk log is refused above.
+    if resumed and state is not None and state.sealed and run.served >= state.size:
         still_sealed = check_opened(source, state.sealed, report)
     if not accepted:
         report.fail("no checkpoint signed by the log key covers this log")

@@ -83,6 +83,29 @@ def test_key_sets_that_must_be_refused(roster):
         )  # noqa: E501
 
 
+def test_a_custodian_that_is_not_a_name_is_refused_as_unknown(roster):
+    # Given a signed, canonical statement whose custodian is a list or an object (not a name)
+    identities, tender_keys, _ = roster
+    for custodian in (["kiem-toan-nha-nuoc"], {"code": "kiem-toan-nha-nuoc"}):
+        statement = keystatement.make_statement(
+            tender=TENDER, deadline=DEADLINE, custodian=custodian, index=1,
+            public_key=tender_keys[0].public_key(), identity=identities[NAMES[0]],
+        )  # fmt: skip
+        # When it is checked, directly or as a key-set document's roster place in the sealer
+        # Then it is an unknown custodian (it used to escape as a TypeError: unhashable)
+        with pytest.raises(KeySetError, match="unknown custodian"):
+            keystatement.verify_statement(
+                statement, identities=pinned(identities), tender=TENDER, deadline=DEADLINE,
+                index=1,
+            )  # fmt: skip
+        from procurement.crypto import sealer
+
+        document = {"tender": TENDER, "deadline": DEADLINE, "threshold": 1,
+                    "roster": [dict(statement, custodian=custodian)]}  # fmt: skip
+        with pytest.raises(KeySetError, match="unknown custodian"):
+            sealer.resolve_target(document, pinned(identities))
+
+
 def test_the_cli_sealer_seals_what_the_custodians_can_open(roster, tmp_path):
     identities, tender_keys, signed = roster
     (tmp_path / "keyset.json").write_text(json.dumps(signed))
