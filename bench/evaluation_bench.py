@@ -80,8 +80,8 @@ def database(count: int, members: int) -> None:
     from django.test.utils import CaptureQueriesContext
 
     from bidders.models import Bid, BidStatus
-    from evaluation import award, examination, publication
-    from evaluation import services as committee
+    from evaluation import publication
+    from evaluation.services import award, committee, examination
     from procurement import services
     from procurement.clock import db_now
     from procurement.models import OrganisationKind, Role

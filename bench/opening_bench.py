@@ -19,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from evaluation.services import closing, release
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
@@ -54,13 +56,12 @@ def run(count: int, docs_len: int) -> None:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
     from surge_bench import Setup
 
-    from bidders import opening, submission
     from bidders.models import Bid
     from bidders.sealing import seal_for
+    from bidders.services import submission
+    from evaluation.services import opening
     from procurement.clock import db_now
     from procurement.crypto import envelope, keystatement
-    from tenders import custody
-    from tenders import services as tender_services
 
     setup = Setup(count)
     tender = setup.tender(seconds=3 + count * 0.5)
@@ -75,7 +76,7 @@ def run(count: int, docs_len: int) -> None:
         submission.submit_bid(tender, actor=user, stream=io.BytesIO(body))
     while db_now() < tender.submission_deadline:
         time.sleep(0.1)
-    tender_services.close_tender(tender)
+    closing.close_tender(tender)
     tender.refresh_from_db()
     opening_key = X25519PublicKey.from_public_bytes(base64.b64decode(tender.opening_public_key))
     releases = []
@@ -87,11 +88,11 @@ def run(count: int, docs_len: int) -> None:
         )  # fmt: skip
         releases.append((user, signed))
     total = sum(Bid.objects.filter(tender=tender).values_list("envelope_size", flat=True))
-    custody.release_key(tender, actor=releases[0][0], signed=releases[0][1])
+    release.release_key(tender, actor=releases[0][0], signed=releases[0][1])
 
     # The k-th release starts the opening (Celery; eager here, so it runs inside this call).
     started = time.perf_counter()
-    custody.release_key(tender, actor=releases[1][0], signed=releases[1][1])
+    release.release_key(tender, actor=releases[1][0], signed=releases[1][1])
     tender.refresh_from_db()
     if tender.status != "opened":
         opening.open_tender(tender)

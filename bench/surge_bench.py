@@ -31,6 +31,8 @@ import time
 import urllib.parse
 from pathlib import Path
 
+from evaluation.services import closing as closing_services
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 DB_NAME = "minhbach_surge"
@@ -154,12 +156,12 @@ class Setup:
         from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
         from knox.models import AuthToken
 
-        from bidders import services as supplier_services
+        from bidders.services import registration as supplier_services
         from procurement import services
         from procurement.models import OrganisationKind, Role
-        from tenders import custody
         from tenders.models import LegalRegime
         from tenders.regimes import install_drill
+        from tenders.services import custody
 
         self.regime = install_drill(LegalRegime)
         self.agency = services.create_organisation(
@@ -203,7 +205,8 @@ class Setup:
 
         from procurement.clock import db_now
         from procurement.crypto import keystatement
-        from tenders import custody, services
+        from tenders import services
+        from tenders.services import custody
 
         deadline = db_now() + dt.timedelta(seconds=seconds)
         tender = services.create_tender(
@@ -306,7 +309,6 @@ def surge(port: int, tender, setup: Setup, envelopes: list[list[bytes]]) -> dict
 def report(results: dict, tender, setup: Setup) -> None:
     from bidders.models import Bid, BidStatus
     from procurement.models import LedgerEntry, SealedStatement
-    from tenders import services
 
     accepted = results["accepted"]
     print(f"\nAccepted {len(accepted)} bids in {results['seconds']:.1f} s: "
@@ -326,7 +328,7 @@ def report(results: dict, tender, setup: Setup) -> None:
     after = Bid.objects.filter(tender=tender, submitted_at__gte=tender.submission_deadline)
     print(f"Late attempts: {len(results['late'])}, refused {late_ok}; bids recorded at or after "
           f"the deadline: {after.count()}")  # fmt: skip
-    services.close_tender(tender)
+    closing_services.close_tender(tender)
     tender.refresh_from_db()
     closing = json.loads(bytes(LedgerEntry.objects.get(seq=tender.closing_seq).canonical))
     live = Bid.objects.filter(tender=tender, status=BidStatus.SUBMITTED).count()

@@ -9,7 +9,7 @@ import io
 import uuid
 
 from procurement.crypto import envelope
-from tenders import custody
+from tenders.services import custody
 
 
 def seal_for(

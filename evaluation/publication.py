@@ -14,15 +14,15 @@ from django.core.cache import cache
 
 from bidders.models import Bid
 from evaluation import scoring
-from evaluation.award import published_report
-from evaluation.commitments import commitment
-from evaluation.examination import (
+from evaluation.models import Clarification, EvaluationRun, Examination, Report, ReportStatus
+from evaluation.services.award import published_report
+from evaluation.services.commitments import commitment
+from evaluation.services.examination import (
     adjusted,
     answer_content,
     examination_content,
     question_content,
 )
-from evaluation.models import Clarification, EvaluationRun, Examination, Report, ReportStatus
 from procurement.models import LedgerEntry
 from tenders.models import Tender
 

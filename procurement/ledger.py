@@ -24,8 +24,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Q
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from procurement.clock import db_now
@@ -43,6 +45,7 @@ from procurement.models import (
     Checkpoint,
     LedgerEntry,
     LedgerHead,
+    LedgerProjection,
     MerkleNode,
     SealHold,
     User,
@@ -221,7 +224,59 @@ def record_event(
     head, now = _locked_head()
     if head.size == 0 and kind != GENESIS:
         _append(head, now, GENESIS, "ledger", genesis_payload(), None, None)
-    return _append(head, now, kind, subject_text, payload, actor_text, sealed_until)
+    entry = _append(head, now, kind, subject_text, payload, actor_text, sealed_until)
+    _project_after_commit()
+    return entry
+
+
+# --- Projections of the ledger ------------------------------------------------------------
+# A projection (the OCDS releases) is a read model built from the entries, in ``seq`` order,
+# with a watermark (LedgerProjection). Services never call it: the kernel runs the projectors
+# named in settings.LEDGER_PROJECTORS once each writing transaction has committed, and a beat
+# scan catches up whatever a crash left behind. Names, not imports: the kernel imports no app.
+
+
+def run_projections() -> None:
+    for path in settings.LEDGER_PROJECTORS:
+        import_string(path)()
+
+
+def _project_after_commit() -> None:
+    connection_ = transaction.get_connection()
+    if any(callback is run_projections for _, callback, _ in connection_.run_on_commit):
+        return  # once per transaction, however many entries it appends
+    transaction.on_commit(run_projections, robust=True)
+
+
+def advance_projection(name: str, project: Callable[[LedgerEntry], None], *, batch: int) -> int:
+    """Feed the next ``batch`` entries after the watermark of projection ``name`` to
+    ``project``, in ``seq`` order, and move the watermark past them, in one transaction (the
+    watermark's row lock serialises concurrent projectors). ``project`` sees every entry,
+    sealed ones too, and must publish only what is public (``unsealed``). Returns how many
+    entries were projected."""
+    with transaction.atomic():
+        LedgerProjection.objects.get_or_create(name=name)
+        state = LedgerProjection.objects.select_for_update().get(name=name)
+        now = db_now()
+        done = 0
+        for entry in LedgerEntry.objects.filter(seq__gt=state.seq).order_by("seq")[:batch]:
+            project(entry)
+            state.seq = entry.seq
+            done += 1
+        if done:
+            state.updated_at = now
+            state.save(update_fields=["seq", "updated_at"])
+    return done
+
+
+def projection_watermark(name: str) -> int:
+    """The last ledger seq that projection ``name`` has projected (0: none yet)."""
+    return LedgerProjection.objects.filter(name=name).values_list("seq", flat=True).first() or 0
+
+
+def reset_projection(name: str) -> None:
+    """Start projection ``name`` again from the first entry (its rebuild clears its own rows)."""
+    LedgerProjection.objects.update_or_create(name=name, defaults={"seq": 0, "updated_at": None})
 
 
 # --- Reading the tree -----------------------------------------------------------------------

@@ -360,3 +360,15 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} → {self.user_id}"
+
+
+class LedgerProjection(models.Model):
+    """How far a projection of the ledger (such as the OCDS releases) has read it: every entry
+    up to ``seq`` is projected, none after. Readers of a projection serve up to it."""
+
+    name = models.CharField(max_length=40, primary_key=True)
+    seq = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} @{self.seq}"

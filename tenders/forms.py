@@ -254,7 +254,7 @@ class RosterForm(forms.Form):
 
     def __init__(self, *args, tender=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        from tenders import custody  # noqa: PLC0415
+        from tenders.services import custody  # noqa: PLC0415
 
         eligible = custody.eligible_identities(tender) if tender is not None else []
         english = get_language() == "en"

@@ -656,3 +656,8 @@ class OcdsRelease(models.Model):
 
     def __str__(self) -> str:
         return self.release_id
+
+
+def new_ocid(reference: str) -> str:
+    """The Open Contracting ID of a tender: the publisher's registered prefix and the reference."""
+    return f"{settings.OCDS_OCID_PREFIX}-{reference}"

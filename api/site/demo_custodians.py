@@ -88,7 +88,7 @@ def _token_valid(user: User, token: str | None) -> bool:
 def ensure_agent(username: str, organisation_code: str) -> Agent:
     """The demo custodian's agent, set up on first use: key folder, API token, and its
     identity registered (through the same service as a real custodian's)."""
-    from tenders import custody  # noqa: PLC0415 - tenders depends on the kernel, not back
+    from tenders.services import custody  # noqa: PLC0415 - tenders depends on the kernel, not back
 
     user = User.objects.get(username=username)
     organisation = Organisation.objects.get(code=organisation_code)

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "tenders.apps.TendersConfig",
     "bidders.apps.BiddersConfig",
     "evaluation.apps.EvaluationConfig",
+    "api.opendata.apps.OpenDataConfig",
     "api.site.apps.SiteConfig",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -301,9 +302,12 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Sealed statements (bids, withdrawals) are merged into the public log by this cadence, in one
 # SEALED_BATCH entry per tick however many came (procurement/sealedlog.py); checkpoints follow it.
 LEDGER_BATCH_SECONDS = int(os.environ.get("LEDGER_BATCH_SECONDS", "60"))
+# Read models built from the ledger after each commit, in seq order, each with its watermark
+# (procurement/ledger.py "Projections"). Dotted paths: the kernel imports no app.
+LEDGER_PROJECTORS = ["api.opendata.projector.project"]
 CELERY_BEAT_SCHEDULE = {
     "close-due-tenders": {
-        "task": "tenders.tasks.close_due_tenders",
+        "task": "evaluation.tasks.close_due_tenders",
         "schedule": float(os.environ.get("TENDER_CLOSE_SCAN_SECONDS", "30")),
     },
     # The ledger's cadence: one sealed batch (whether or not bids came) and a checkpoint.
@@ -312,7 +316,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(LEDGER_BATCH_SECONDS),
     },
     "open-ready-tenders": {
-        "task": "bidders.tasks.open_ready_tenders",
+        "task": "evaluation.tasks.open_ready_tenders",
         "schedule": float(os.environ.get("TENDER_OPEN_SCAN_SECONDS", "30")),
     },
     "pending-notification-emails": {
@@ -322,6 +326,11 @@ CELERY_BEAT_SCHEDULE = {
     "sealed-storage-janitor": {
         "task": "bidders.tasks.reconcile_sealed_storage",
         "schedule": float(os.environ.get("SEALED_JANITOR_SECONDS", "900")),
+    },
+    # Open data catches up with the ledger (each commit projects at once; this is the net).
+    "project-open-data": {
+        "task": "api.opendata.tasks.project_open_data",
+        "schedule": float(os.environ.get("OCDS_PROJECTION_SCAN_SECONDS", "30")),
     },
     "evaluation-deadlines": {
         "task": "evaluation.tasks.track_deadlines",
@@ -408,7 +417,7 @@ OCDS_PUBLISHER_NAME = os.environ.get("OCDS_PUBLISHER_NAME", "Minh Bạch")
 OCDS_CONTACT_EMAIL = os.environ.get("OCDS_CONTACT_EMAIL", "")
 OCDS_LICENSE = os.environ.get("OCDS_LICENSE", "https://creativecommons.org/licenses/by/4.0/")
 # Path or URL of the OCDS 1.1 release schema, for compiling records with OCP's ocdsmerge.
-# Unset: the merge rules of OCDS 1.1.5 built into tenders/ocds.py are used (no network needed).
+# Unset: the merge rules of OCDS 1.1.5 built into api/opendata/ocds.py are used (no network needed).
 OCDS_RELEASE_SCHEMA = os.environ.get("OCDS_RELEASE_SCHEMA", "")
 
 # --- Content Security Policy (django-csp 4) ---------------------------------------------

@@ -4,19 +4,22 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from api.opendata import views as open_data
 from api.site import views as site_views
-from bidders import bid_views
-from bidders import views as supplier_views
-from evaluation import views as evaluation_views
-from evaluation import web as evaluation_web
-from procurement import views
-from tenders import open_data
-from tenders import views as tender_views
+from bidders.views import bids as bid_views
+from bidders.views import suppliers as supplier_views
+from evaluation.views import cancellation as cancellation_views
+from evaluation.views import committee as evaluation_views
+from evaluation.views import pages as evaluation_web
+from procurement.views import accounts as account_views
+from procurement.views import ledger as ledger_views
+from tenders.views import public as tender_views
+from tenders.views import workspace as workspace_views
 
 urlpatterns = [
     path("", site_views.home, name="home"),
     path("tenders/", tender_views.search, name="tenders"),
-    path("tenders/<str:reference>/", tender_views.detail, name="tender"),
+    path("tenders/<str:reference>/", site_views.tender_page, name="tender"),
     path("tenders/<str:reference>/ask/", tender_views.ask, name="tender-ask"),
     path("agencies/<slug:code>/", tender_views.agency, name="agency"),
     path("suppliers/register/", supplier_views.register, name="supplier-register"),
@@ -42,7 +45,7 @@ urlpatterns = [
     path("workspace/clarifications/", evaluation_web.my_clarifications, name="my-clarifications"),
     path("workspace/reviews/", evaluation_web.reviews, name="reviews"),
     path("workspace/approvals/", evaluation_web.approvals, name="approvals"),
-    path("workspace/cancellations/", tender_views.cancellations, name="cancellations"),
+    path("workspace/cancellations/", cancellation_views.cancellations, name="cancellations"),
     path("workspace/notifications/", evaluation_web.notifications, name="notifications"),
     path(
         "workspace/<str:reference>/evaluation/",
@@ -86,38 +89,38 @@ urlpatterns = [
         name="committee-declare",
     ),
     path("ledger/verify-receipt/", bid_views.verify_receipt, name="verify-receipt"),
-    path("workspace/", tender_views.workspace, name="workspace"),
-    path("workspace/new/", tender_views.create, name="workspace-create"),
-    path("workspace/<str:reference>/", tender_views.manage, name="workspace-tender"),
-    path("workspace/<str:reference>/edit/", tender_views.edit, name="workspace-edit"),
-    path("workspace/<str:reference>/roster/", tender_views.roster, name="workspace-roster"),
-    path("workspace/<str:reference>/publish/", tender_views.publish, name="workspace-publish"),
-    path("workspace/<str:reference>/amend/", tender_views.amend, name="workspace-amend"),
-    path("workspace/<str:reference>/documents/", tender_views.upload, name="workspace-upload"),
-    path("workspace/<str:reference>/cancel/", tender_views.cancel, name="workspace-cancel"),
+    path("workspace/", workspace_views.workspace, name="workspace"),
+    path("workspace/new/", workspace_views.create, name="workspace-create"),
+    path("workspace/<str:reference>/", workspace_views.manage, name="workspace-tender"),
+    path("workspace/<str:reference>/edit/", workspace_views.edit, name="workspace-edit"),
+    path("workspace/<str:reference>/roster/", workspace_views.roster, name="workspace-roster"),
+    path("workspace/<str:reference>/publish/", workspace_views.publish, name="workspace-publish"),
+    path("workspace/<str:reference>/amend/", workspace_views.amend, name="workspace-amend"),
+    path("workspace/<str:reference>/documents/", workspace_views.upload, name="workspace-upload"),
+    path("workspace/<str:reference>/cancel/", cancellation_views.cancel, name="workspace-cancel"),
     path(
         "workspace/<str:reference>/cancellations/",
-        tender_views.propose_cancellation,
+        cancellation_views.propose_cancellation,
         name="workspace-propose-cancellation",
     ),
     path(
         "workspace/<str:reference>/cancellations/<int:number>/",
-        tender_views.cancellation,
+        cancellation_views.cancellation,
         name="workspace-cancellation",
     ),
     path(
         "workspace/<str:reference>/questions/<int:number>/answer/",
-        tender_views.answer,
+        workspace_views.answer,
         name="workspace-answer",
     ),
     path("ocds/releases/", open_data.feed, name="ocds-feed"),
     path("ocds/releases/<str:ocid>/", open_data.release_package, name="ocds-releases"),
     path("ocds/records/<str:ocid>/", open_data.record_package, name="ocds-record"),
     path("ocds/extension/<str:name>", open_data.extension_file, name="ocds-extension"),
-    path("ledger/", views.ledger_page, name="ledger"),
-    path("ledger/<int:seq>/", views.ledger_entry_page, name="ledger-entry"),
-    path("ledger/minhbach-verify.pyz", views.verifier_download, name="ledger-verifier"),
-    path("accounts/login/", views.LoginView.as_view(), name="login"),
+    path("ledger/", ledger_views.ledger_page, name="ledger"),
+    path("ledger/<int:seq>/", ledger_views.ledger_entry_page, name="ledger-entry"),
+    path("ledger/minhbach-verify.pyz", ledger_views.verifier_download, name="ledger-verifier"),
+    path("accounts/login/", account_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),

@@ -1,15 +1,25 @@
-"""The home page: what is open now and the ledger's size."""
+"""The shell's pages: the home page (what is open now, the ledger's size) and the public tender
+page, which reads every phase (the tender, its questions, the opening, the outcome)."""
 
 from __future__ import annotations
 
 from django.db.models import Count
 from django.shortcuts import render
+from django.utils.translation import get_language
 from django.views.decorators.http import require_safe
 
+from evaluation import selectors as evaluation_selectors
+from evaluation.services.committee import member_of
+from evaluation.services.examination import conflicted
+from evaluation.views import pages as evaluation_web
 from procurement import ledger
 from procurement.clock import db_now
-from procurement.models import Organisation, OrganisationKind
+from procurement.models import LedgerEntry, Organisation, OrganisationKind, Role
+from procurement.permissions import has_role
+from tenders import classification, selectors
+from tenders.forms import QuestionForm
 from tenders.models import Tender, TenderStatus
+from tenders.views.public import amendment_rows, tender_or_404
 
 
 @require_safe
@@ -29,5 +39,48 @@ def home(request):
             "ledger_size": checkpoint.tree_size,
             "open_count": open_now.count(),
             "closing_soon": open_now.select_related("agency").order_by("submission_deadline")[:10],
+        },
+    )
+
+
+# The tender page lists the latest ledger entries; the ledger page has them all.
+PAGE_ENTRIES = 100
+
+
+@require_safe
+def tender_page(request, reference: str):
+    tender = tender_or_404(request, reference)
+    now = db_now()
+    code = classification.lookup(tender.classification_scheme, tender.classification_code)
+    return render(
+        request,
+        "tenders/detail.html",
+        {
+            "tender": tender,
+            "now": now,
+            "classification": code.label(get_language()) if code else "",
+            "lots": tender.lots.prefetch_related("items"),
+            "documents": tender.documents.select_related("superseded_by"),
+            "amendments": amendment_rows(tender),
+            "questions": selectors.public_questions(tender),
+            "entries": ledger.entries_for_subject(tender.ledger_subject, now, latest=PAGE_ENTRIES),
+            "entries_total": ledger.unsealed(
+                LedgerEntry.objects.filter(subject=tender.ledger_subject), now
+            ).count(),
+            "can_ask": tender.accepts_questions_at(now) and has_role(request.user, Role.SUPPLIER),
+            "question_form": QuestionForm(),
+            "is_officer": has_role(request.user, Role.OFFICER, tender.agency),
+            "seats": tender.roster.select_related("custodian__organisation").order_by("index"),
+            "opening": evaluation_selectors.public_opening(tender),
+            "can_bid": tender.is_open_at(now) and has_role(request.user, Role.SUPPLIER),
+            "outcome": evaluation_web.outcome(tender, request.user),
+            "can_follow_evaluation": tender.closing_seq is not None
+            and not conflicted(tender, request.user)
+            and (
+                has_role(request.user, Role.OFFICER, tender.agency)
+                or has_role(request.user, Role.APPROVER, tender.agency)
+                or has_role(request.user, Role.AUDITOR)
+                or member_of(tender, request.user) is not None
+            ),
         },
     )

@@ -14,8 +14,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.inputs import valid
-from bidders import opening, selectors, submission
 from bidders.models import Bid
+from bidders.services import submission
+from evaluation import selectors as evaluation_selectors
+from evaluation.services import opening
 from tenders import selectors as tender_selectors
 
 NO_STORE = {"Cache-Control": "no-store"}
@@ -181,7 +183,7 @@ class OpeningView(APIView):
         """The opening record: every bid with its price, the price key and the price
         ciphertext (so anyone can re-check the read-out), and which custodians released."""
         tender = tender_selectors.tender_by_reference(request.user, reference)
-        return Response(selectors.public_opening(tender, with_ciphertexts=True))
+        return Response(evaluation_selectors.public_opening(tender, with_ciphertexts=True))
 
 
 class DocumentsView(APIView):
@@ -190,7 +192,7 @@ class DocumentsView(APIView):
     @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
     def get(self, request, bid_id):
         """An opened bid's documents: the tender's evaluators and auditors only."""
-        bid = selectors.opened_bid_for_evaluation(request.user, bid_id)
+        bid = evaluation_selectors.opened_bid_for_evaluation(request.user, bid_id)
         response = FileResponse(
             bid.documents.open("rb"),
             as_attachment=True,

@@ -12,7 +12,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.inputs import valid
-from evaluation import complaints, contracts
 from evaluation.models import (
     Attachment,
     Award,
@@ -22,6 +21,7 @@ from evaluation.models import (
     ContractAmendment,
     Remedy,
 )
+from evaluation.services import complaints, contracts
 from procurement.exceptions import NotFound
 from tenders import selectors
 

@@ -11,10 +11,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.inputs import valid
+from evaluation.services import release
 from procurement.models import CustodianIdentity
 from procurement.selectors import organisation_by_code
-from tenders import custody, selectors
+from tenders import selectors
 from tenders.models import RosterSeat
+from tenders.services import custody
 
 
 class IdentityOut(serializers.ModelSerializer):
@@ -180,5 +182,5 @@ class ReleaseView(APIView):
     def post(self, request, reference: str):
         """Release your per-tender key after closing, wrapped to the opening's public key."""
         tender = selectors.tender_by_reference(request.user, reference)
-        seat = custody.release_key(tender, actor=request.user, signed=valid(ReleaseIn, request))
+        seat = release.release_key(tender, actor=request.user, signed=valid(ReleaseIn, request))
         return Response(PublicSeatOut(seat).data)

@@ -9,8 +9,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.inputs import valid
-from evaluation import services
 from evaluation.models import CommitteeMember
+from evaluation.services import committee as services
 from procurement.models import User
 from tenders import selectors
 

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.inputs import valid
-from evaluation import award, examination, publication
+from evaluation import publication
 from evaluation.models import (
     Award,
     Clarification,
@@ -22,6 +22,7 @@ from evaluation.models import (
     Report,
     ScoreSheet,
 )
+from evaluation.services import award, examination
 from procurement.exceptions import NotFound
 from tenders import selectors
 

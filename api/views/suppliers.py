@@ -13,8 +13,9 @@ from rest_framework.views import APIView
 from api.inputs import valid
 from api.throttles import ScopedRateThrottle
 from api.views.tenders import ReasonIn
-from bidders import selectors, services
+from bidders import selectors
 from bidders.models import Debarment, SupplierProfile, SupplierStatus
+from bidders.services import registration as services
 from procurement.selectors import organisation_by_code
 
 

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.inputs import valid
+from evaluation.services import cancellation as cancelling
 from procurement.exceptions import NotFound
 from procurement.paging import CappedPagination
 from procurement.selectors import organisation_by_code
@@ -90,7 +91,7 @@ class QuestionOut(serializers.ModelSerializer):
     salt = serializers.SerializerMethodField(
         help_text="published with the answer: SHA-256 of the canonical JSON of "
         '{"content": {"text": text}, "salt": salt} is the text_commitment of the ledger entry '
-        "CLARIFICATION_REQUESTED"
+        "QUESTION_ASKED"
     )
 
     class Meta:
@@ -375,7 +376,7 @@ class CancelView(TenderActionView):
 
     def act(self, tender, request, data):
         return _detail(
-            services.cancel_tender(
+            cancelling.cancel_tender(
                 tender, actor=request.user, reason=data["reason"], ground=data.get("ground", "")
             )
         )
@@ -400,7 +401,7 @@ class CancellationsView(TenderActionView):
         return super().post(request, reference)
 
     def act(self, tender, request, data):
-        proposal = services.propose_cancellation(
+        proposal = cancelling.propose_cancellation(
             tender, actor=request.user, ground=data.get("ground", ""), reason=data["reason"]
         )
         return Response(CancellationOut(proposal).data, status=status.HTTP_201_CREATED)
@@ -427,9 +428,9 @@ class CancellationDecisionView(APIView):
         proposal = selectors.cancellation_of(request.user, reference, number)
         data = valid(CancellationDecisionIn, request)
         if decision == "approve":
-            proposal = services.approve_cancellation(proposal, actor=request.user)
+            proposal = cancelling.approve_cancellation(proposal, actor=request.user)
         else:
-            proposal = services.reject_cancellation(
+            proposal = cancelling.reject_cancellation(
                 proposal, actor=request.user, reason=data.get("reason", "")
             )
         return Response(CancellationOut(proposal).data)

@@ -22,8 +22,8 @@ from hypothesis import HealthCheck, seed, settings
 from knox.models import AuthToken
 from rest_framework.throttling import SimpleRateThrottle
 
-from procurement.models import OrganisationKind, Role
 from api.site.wsgi import application
+from procurement.models import OrganisationKind, Role
 
 # A few minutes of requests: its own CI step runs it (.ci/run), not every local test run.
 if not os.environ.get("RUN_SCHEMATHESIS"):

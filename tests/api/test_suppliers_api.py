@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from bidders import services
 from bidders.models import Debarment, SupplierProfile
+from bidders.services import registration as services
 from procurement.models import LedgerEntry, OrganisationKind, Role
 from tests.conftest import PASSWORD
 

@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
+from evaluation.services import cancellation as cancelling
 from procurement.models import LedgerEntry, OrganisationKind, Role
 from tenders import services
 from tenders.models import Amendment, Question, Tender, TenderDocument
@@ -281,7 +282,7 @@ def test_filters_and_ordering(api, make_tender, officer):
         title="Đường làng",
     )
     dear = make_tender(publish=True, title="Cầu lớn", days=60)
-    services.cancel_tender(cheap, actor=officer, reason="Đã mua qua gói thầu khác")
+    cancelling.cancel_tender(cheap, actor=officer, reason="Đã mua qua gói thầu khác")
     url = reverse("api:tenders")
 
     def refs(**params):

@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from bidders import services
 from bidders.sealing import seal_for
+from bidders.services import registration as services
 from procurement.crypto import envelope
 from tests.conftest import PASSWORD
 

@@ -17,7 +17,8 @@ from procurement.models import Checkpoint, LedgerEntry
 from tests.bidders.sealing import seal_bid
 from tests.bidders.test_sealed_bids import submit
 
-pytestmark = pytest.mark.django_db
+# Releases are projected once each service commits, as in production: real transactions.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 # What differs between two identical page views anyway: CSP nonces, CSRF tokens, the clock.
 VOLATILE = re.compile(

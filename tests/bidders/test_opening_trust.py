@@ -18,13 +18,14 @@ from django.core.management import call_command
 from django.db import OperationalError, connections
 from django.urls import reverse
 
-from bidders import janitor, opening, submission
-from bidders import tasks as bid_tasks
 from bidders.models import Bid, BidStatus
+from bidders.services import janitor, submission
+from evaluation import tasks as evaluation_tasks
+from evaluation.services import opening
+from evaluation.services import release as releasing
 from procurement.clock import db_now
 from procurement.crypto import envelope, openingcheck
 from procurement.models import LedgerEntry
-from tenders import custody
 from tenders.models import RosterSeat, Tender
 from tests.bidders.sealing import seal_bid
 from tests.bidders.test_sealed_bids import close_now, submit
@@ -55,7 +56,7 @@ def with_bad_share(tender, code: str, position: int) -> bytes:
 
 
 def release(tender, custodian):
-    return custody.release_key(tender, actor=custodian.user, signed=custodian.release(tender))
+    return releasing.release_key(tender, actor=custodian.user, signed=custodian.release(tender))
 
 
 def payload(kind: str) -> dict:
@@ -125,12 +126,12 @@ def test_withholding_is_public_and_a_late_key_is_checked_and_published(
     assert f"within the release window: {custodians[2].identity.code}" in text
     assert f"openingcheck --url http://testserver --tender {tender.reference}" in text
     queued = []
-    monkeypatch.setattr(bid_tasks.check_late_release, "delay", queued.append)
+    monkeypatch.setattr(evaluation_tasks.check_late_release, "delay", queued.append)
     with django_capture_on_commit_callbacks(execute=True):
         release(tender, custodians[2])  # late: queues the check
     late_seat = RosterSeat.objects.get(tender=tender, index=3)
     assert queued == [late_seat.pk]
-    assert bid_tasks.check_late_release.apply(args=[late_seat.pk]).get()  # as a worker would
+    assert evaluation_tasks.check_late_release.apply(args=[late_seat.pk]).get()  # as a worker would
     checked = payload("LATE_RELEASE_CHECKED")
     assert checked["index"] == 3 and checked["disagreeing_bids"] == [str(bid.public_id)]
     assert Bid.objects.get(pk=bid.pk).status == BidStatus.OPENED  # no outcome changes
@@ -157,7 +158,7 @@ def test_the_key_set_rule(tender, custodians, settings):
     tender = close_now(tender)
     for custodian in custodians:
         release(tender, custodian)
-    ends = custody.release_window_end(tender)
+    ends = opening.release_window_end(tender)
     seats = {s.index: s for s in tender.roster.all()}
 
     def at(**offsets):
@@ -168,13 +169,13 @@ def test_the_key_set_rule(tender, custodians, settings):
         return tender
 
     before, after = ends - dt.timedelta(seconds=1), ends + dt.timedelta(seconds=1)
-    keys = custody.opening_keys(at(s1=-300, s2=-200, s3=-100), before)
+    keys = opening.opening_keys(at(s1=-300, s2=-200, s3=-100), before)
     assert keys.indices == [1, 2, 3] and keys.fixed_at == ends - dt.timedelta(seconds=100)
-    assert custody.opening_keys(at(s1=-300, s2=-200, s3=+100), before) is None
-    keys = custody.opening_keys(tender, after)
+    assert opening.opening_keys(at(s1=-300, s2=-200, s3=+100), before) is None
+    keys = opening.opening_keys(tender, after)
     assert keys.indices == [1, 2] and [s.index for s in keys.late] == [3]
     assert keys.fixed_at == ends
-    keys = custody.opening_keys(at(s1=+50, s2=-200, s3=+100), after)
+    keys = opening.opening_keys(at(s1=+50, s2=-200, s3=+100), after)
     assert keys.indices == [1, 2] and [s.index for s in keys.late] == [3]  # ledger order
 
 

@@ -14,8 +14,11 @@ from django.core import management
 from django.db import connection
 from django.urls import reverse
 
-from bidders import opening, services, submission
 from bidders.models import Bid, BidStatus
+from bidders.services import registration as services
+from bidders.services import submission
+from evaluation.services import cancellation as cancelling
+from evaluation.services import closing, opening
 from procurement import ledger, sealedlog
 from procurement.clock import db_now
 from procurement.crypto import envelope, sealedproof, signednote
@@ -23,9 +26,9 @@ from procurement.crypto.verifier import Report, check_receipt
 from procurement.exceptions import Conflict, InvalidInput, PermissionDenied
 from procurement.keys import ledger_verifier_key, receipt_verifier_key
 from procurement.models import LedgerEntry, OrganisationKind, Role
-from tenders import custody
 from tenders import services as tender_services
 from tenders.models import Tender
+from tenders.services import custody
 from tests.bidders.sealing import MARKER, price_sheet, seal_bid
 
 pytestmark = pytest.mark.django_db
@@ -50,7 +53,7 @@ def close_now(tender) -> Tender:
     """Move the deadline into the past (as time passing would) and let the beat scan close."""
     past = db_now() - dt.timedelta(seconds=1)
     Tender.objects.filter(pk=tender.pk).update(submission_deadline=past, opening_time=past)
-    assert tender_services.close_tender(tender)
+    assert closing.close_tender(tender)
     tender.refresh_from_db()
     return tender
 
@@ -565,7 +568,7 @@ def test_two_envelopes_open_prices_only_for_compliant_bids(
     assert all("price_total" not in b and b["docs_sha256"] for b in record["bids"])
     assert not Bid.objects.exclude(price_key="").exists()
     # The committee examines the technical parts first: the first bid fails.
-    from evaluation import services as committee
+    from evaluation.services import committee
     from tests.evaluation.flow import examine
 
     member = make_user((Role.EVALUATOR, officer.memberships.get().organisation))
@@ -619,7 +622,7 @@ def test_cancelled_tenders_never_open(api_as, tender, make_bidder, custodians, o
     user, org = make_bidder()
     submit(api_as, user, tender, seal_bid(tender, org.code))
     tender = close_now(tender)
-    tender_services.cancel_tender(tender, actor=officer, reason="Hủy do thay đổi nhu cầu")
+    cancelling.cancel_tender(tender, actor=officer, reason="Hủy do thay đổi nhu cầu")
     response = api_as(custodians[0].user).post(
         reverse("api:tender-key-releases", args=[tender.reference]),
         custodians[0].release(tender),

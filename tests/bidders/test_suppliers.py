@@ -7,8 +7,9 @@ import json
 
 import pytest
 
-from bidders import selectors, services
+from bidders import selectors
 from bidders.models import Debarment, SupplierProfile
+from bidders.services import registration as services
 from procurement.exceptions import Conflict, InvalidInput, PermissionDenied
 from procurement.models import LedgerEntry, Membership, Organisation, Role
 from procurement.permissions import has_role

@@ -11,12 +11,13 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from bidders import submission
-from bidders import tasks as bid_tasks
+from bidders.services import submission
+from evaluation import tasks as evaluation_tasks
+from evaluation.services import closing, release
 from procurement.clock import db_now
 from procurement.models import CustodianIdentity, LedgerEntry, Role
-from tenders import custody
 from tenders import services as tender_services
+from tenders.services import custody
 from tests.bidders.sealing import price_sheet, seal_bid
 from tests.conftest import PASSWORD
 from tests.tenders.fixtures import LOTS, tender_fields
@@ -81,15 +82,15 @@ def test_a_custodian_keeps_its_keys_in_the_browser(
     submission.submit_bid(tender, actor=user, stream=io.BytesIO(body))
     while db_now() < tender.submission_deadline + dt.timedelta(seconds=1.2):
         time.sleep(0.3)
-    assert tender_services.close_tender(tender)
+    assert closing.close_tender(tender)
 
     fresh.goto(f"{live_server.url}/workspace/custody/")
     fresh.click("button[data-action=release]")
     expect(fresh.locator("#custody-status")).to_have_class("ok", timeout=20_000)
     released = LedgerEntry.objects.filter(kind="KEY_RELEASED", subject=tender.ledger_subject)
     assert released.count() == 1
-    custody.release_key(tender, actor=custodians[0].user, signed=custodians[0].release(tender))
-    bid_tasks.open_ready_tenders()
+    release.release_key(tender, actor=custodians[0].user, signed=custodians[0].release(tender))
+    evaluation_tasks.open_ready_tenders()
     tender.refresh_from_db()
     assert tender.status == "opened"
     fresh_context.close()

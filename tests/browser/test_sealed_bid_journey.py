@@ -17,11 +17,10 @@ from django.urls import reverse
 from knox.models import AuthToken
 from playwright.sync_api import expect
 
-from bidders import tasks as bid_tasks
 from bidders.models import Bid
+from evaluation import tasks as evaluation_tasks
+from evaluation.services import release
 from procurement.clock import db_now
-from tenders import custody
-from tenders import tasks as tender_tasks
 from tests.bidders.sealing import MARKER
 from tests.conftest import PASSWORD
 
@@ -109,11 +108,11 @@ def test_seal_in_the_browser_and_with_the_cli_then_close_release_and_open(
     # 3. The deadline passes; the beat scan closes; two custodians release; the worker opens.
     while db_now() < tender.submission_deadline:
         time.sleep(0.5)
-    assert tender_tasks.close_due_tenders() == 1
+    assert evaluation_tasks.close_due_tenders() == 1
     tender.refresh_from_db()
     for custodian in custodians[:2]:
-        custody.release_key(tender, actor=custodian.user, signed=custodian.release(tender))
-    bid_tasks.open_ready_tenders()
+        release.release_key(tender, actor=custodian.user, signed=custodian.release(tender))
+    evaluation_tasks.open_ready_tenders()
     tender.refresh_from_db()
     assert tender.status == "opened"
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from django.urls import reverse
 
-from bidders import opening
+from evaluation.services import opening
 from procurement.models import Role
 from tests.bidders.sealing import price_sheet, seal_bid
 from tests.bidders.test_sealed_bids import close_now, release_all, submit

@@ -9,8 +9,8 @@ import json
 import pytest
 from django.urls import reverse
 
-from bidders import opening
 from evaluation.models import CommitteeMember, Declaration
+from evaluation.services import opening
 from procurement.models import LedgerEntry, OrganisationKind, Role
 from tests.bidders.sealing import MARKER, seal_bid
 from tests.bidders.test_sealed_bids import close_now, release_all, submit

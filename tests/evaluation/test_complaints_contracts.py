@@ -13,8 +13,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils.timezone import localdate
 
-from evaluation import complaints
 from evaluation.models import Award, Complaint, Contract
+from evaluation.services import complaints
 from procurement.clock import db_now
 from procurement.models import LedgerEntry, OrganisationKind, Role
 from tests.evaluation.flow import (

@@ -12,13 +12,12 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.timezone import localdate
 
-from evaluation import complaints
-from evaluation import services as committee
 from evaluation.models import Award, Complaint, Contract, Report, ScoreSheet
+from evaluation.services import cancellation as cancelling
+from evaluation.services import committee, complaints
 from procurement.clock import db_now
 from procurement.exceptions import Conflict
 from procurement.models import LedgerEntry, Role
-from tenders import services as tender_services
 from tests.bidders.sealing import seal_bid
 from tests.bidders.test_sealed_bids import submit
 from tests.evaluation.flow import (
@@ -217,10 +216,10 @@ def test_contract_dates_and_a_tender_with_a_contract_cannot_be_cancelled(
     # and the platform's own cancellation on a complaint.
     reason = "Hợp đồng đã ký nhưng đề nghị hủy thầu để kiểm tra."
     with translation.override("en"), pytest.raises(Conflict, match="contract"):
-        tender_services.propose_cancellation(t, actor=officer, ground="scope_changed",
+        cancelling.propose_cancellation(t, actor=officer, ground="scope_changed",
                                              reason=reason)  # fmt: skip
     with translation.override("en"), pytest.raises(Conflict, match="contract"):
-        tender_services.cancel_tender(t, actor=None, reason=reason)
+        cancelling.cancel_tender(t, actor=None, reason=reason)
 
 
 def test_reviewers_do_not_decide_where_they_took_part(
@@ -270,8 +269,8 @@ def test_a_conflicted_officer_follows_nothing_and_bad_form_numbers_are_not_error
 def test_missed_clarification_and_debriefing_deadlines_are_marked_publicly(
     api_as, two_bids, officer, approver
 ):
-    from evaluation import award, examination
     from evaluation.models import Clarification, Debrief
+    from evaluation.services import award, examination
 
     t, member = two_bids.tender, two_bids.members[0]
     user = two_bids.bidders[0][0]
@@ -426,7 +425,7 @@ def test_malformed_ids_and_nul_characters_get_a_message_not_an_error(client, two
 
 
 def test_the_tender_page_lists_the_latest_ledger_entries(client, two_bids, settings):
-    from tenders import views
+    from api.site import views
 
     t = two_bids.tender
     from procurement import ledger

@@ -56,7 +56,7 @@ def test_from_opening_to_a_completed_contract_in_the_portal(
                     {"user": str(m.public_id)})  # fmt: skip
     tender = close_now(tender)
     release_all(api_as, tender, custodians, count=2)
-    from bidders import opening
+    from evaluation.services import opening
 
     assert opening.open_tender(tender)
     for m in (m1, m2):

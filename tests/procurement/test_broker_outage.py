@@ -11,8 +11,8 @@ from celery import Celery
 from django.core import mail
 from django.db import transaction
 
-from procurement import notifications, tasks
 from api.site.celery import OutageTolerantTask
+from procurement import notifications, tasks
 from procurement.clock import db_now
 from procurement.models import Notification
 

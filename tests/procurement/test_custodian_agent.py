@@ -11,14 +11,14 @@ import pytest
 from django.urls import reverse
 from knox.models import AuthToken
 
-from bidders import opening
+from api.site.demo_custodians import InProcessOpener
+from evaluation.services import closing, opening, release
 from procurement.clock import db_now
 from procurement.crypto.custodian import Agent, AgentError, main
-from api.site.demo_custodians import InProcessOpener
 from procurement.keys import ledger_verifier_key
 from procurement.models import LedgerEntry, Role
-from tenders import custody
 from tenders import services as tender_services
+from tenders.services import custody
 from tests.tenders.fixtures import LOTS, tender_fields
 
 pytestmark = pytest.mark.django_db
@@ -78,7 +78,7 @@ def test_agent_states_then_releases_only_after_its_own_clock_and_a_verified_clos
     assert key_file["pk"] == tender.roster.get(index=2).public_key
 
     time.sleep(2.1)
-    assert tender_services.close_tender(tender)
+    assert closing.close_tender(tender)
     tender.refresh_from_db()
     # Its own clock says the deadline has not passed: it waits, whatever the platform says.
     agent.clock = lambda: tender.submission_deadline - dt.timedelta(seconds=30)
@@ -87,7 +87,7 @@ def test_agent_states_then_releases_only_after_its_own_clock_and_a_verified_clos
     assert "key released" in agent.step()[0]
     assert tender.roster.get(index=2).released_at is not None
     # The second key comes from a test custodian.
-    response_ok = custody.release_key(
+    response_ok = release.release_key(
         tender, actor=custodians[0].user, signed=custodians[0].release(tender)
     )
     assert response_ok.released_at
@@ -106,7 +106,7 @@ def test_agent_refuses_a_closing_earlier_than_its_key_was_made_for(
     from tenders.models import Tender
 
     Tender.objects.filter(pk=tender.pk).update(submission_deadline=db_now(), opening_time=db_now())
-    assert tender_services.close_tender(tender)
+    assert closing.close_tender(tender)
     agent.clock = lambda: dt.datetime.now(dt.UTC)
     assert "waiting" in agent.step()[0]
     agent.clock = lambda: dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)
@@ -125,7 +125,7 @@ def test_agent_catches_a_log_that_rewrote_its_history(
     state = {"size": 3, "root": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}
     (tmp_path / "agent" / "witness.json").write_text(json.dumps(state))
     time.sleep(2.1)
-    tender_services.close_tender(tender)
+    closing.close_tender(tender)
     agent.clock = lambda: dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)
     assert "not consistent" in agent.step()[0]
     assert tender.roster.get(index=2).released_at is None

@@ -16,8 +16,9 @@ import pytest
 from django.conf import settings
 from django.db import connection, transaction
 
-from procurement import ledger, tasks
 from api.site.celery import app
+from evaluation.services import closing, release
+from procurement import ledger, tasks
 from procurement.models import Checkpoint
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -129,11 +130,9 @@ def test_a_real_worker_signs_a_checkpoint(make_org):
 @pytest.mark.celery_worker
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_opens_the_bids(make_drill_tender, make_bidder, custodians, settings):
-    from bidders import submission
-    from bidders import tasks as bid_tasks
     from bidders.models import Bid
-    from tenders import custody
-    from tenders import services as tender_services
+    from bidders.services import submission
+    from evaluation import tasks as evaluation_tasks
     from tests.bidders.sealing import price_sheet, seal_bid
 
     tender = make_drill_tender(seconds=2)
@@ -141,13 +140,13 @@ def test_a_real_worker_opens_the_bids(make_drill_tender, make_bidder, custodians
     body = seal_bid(tender, org.code, price=price_sheet(tender, "777000000"))
     submission.submit_bid(tender, actor=user, stream=io.BytesIO(body))
     time.sleep(2.1)
-    assert tender_services.close_tender(tender)
+    assert closing.close_tender(tender)
     tender.refresh_from_db()
     for custodian in custodians[:2]:
-        custody.release_key(tender, actor=custodian.user, signed=custodian.release(tender))
+        release.release_key(tender, actor=custodian.user, signed=custodian.release(tender))
     with real_worker(SEALED_ROOT=str(settings.SEALED_ROOT)) as worker:
-        bid_tasks.open_tender.apply_async(args=[tender.pk], queue=worker["queue"])
+        evaluation_tasks.open_tender.apply_async(args=[tender.pk], queue=worker["queue"])
         opened = _wait(lambda: Bid.objects.filter(tender=tender, status="opened").exists())
     assert opened, worker["output"]
     assert str(Bid.objects.get(tender=tender).price_total) == "777000000.00"
-    assert "bidders.tasks.open_tender" in worker["output"]
+    assert "evaluation.tasks.open_tender" in worker["output"]

@@ -12,9 +12,10 @@ from django.utils import timezone
 
 from procurement.crypto import keystatement
 from procurement.models import OrganisationKind, Role
-from tenders import custody, services
+from tenders import services
 from tenders.models import LegalRegime
 from tenders.regimes import install_drill, install_presets
+from tenders.services import custody
 
 
 @pytest.fixture

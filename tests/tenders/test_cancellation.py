@@ -9,9 +9,9 @@ import json
 import pytest
 from django.urls import reverse
 
+from evaluation.services import cancellation as cancelling
 from procurement.exceptions import Conflict, InvalidInput, PermissionDenied
 from procurement.models import LedgerEntry, OrganisationKind, Role
-from tenders import services
 from tenders.models import (
     FOUR_EYES_CANCELLATION,
     TRANSITIONS,
@@ -112,7 +112,7 @@ def test_a_trivial_reason_is_refused(make_tender, officer, reason):
     tender = make_tender(publish=True)
     before = state(tender)
     with pytest.raises(InvalidInput) as refused:
-        services.cancel_tender(tender, actor=officer, reason=reason)
+        cancelling.cancel_tender(tender, actor=officer, reason=reason)
     assert refused.value.field == "reason"
     assert state(tender) == before
 
@@ -121,10 +121,10 @@ def test_before_the_opening_an_officer_cancels_with_an_optional_ground(make_tend
     tender = make_tender(publish=True)
     before = state(tender)
     with pytest.raises(InvalidInput) as refused:
-        services.cancel_tender(tender, actor=officer, reason=REASON, ground="because")
+        cancelling.cancel_tender(tender, actor=officer, reason=REASON, ground="because")
     assert refused.value.field == "ground"
     assert state(tender) == before
-    services.cancel_tender(tender, actor=officer, reason=REASON, ground=GROUND)
+    cancelling.cancel_tender(tender, actor=officer, reason=REASON, ground=GROUND)
     tender.refresh_from_db()
     assert (tender.status, tender.cancellation_ground) == ("cancelled", GROUND)
     (entry,) = entries("TENDER_CANCELLED")
@@ -139,7 +139,7 @@ def test_after_the_opening_an_officer_alone_cannot_cancel(make_tender, officer, 
     tender = at(make_tender(publish=True), status)
     before = state(tender)
     with pytest.raises(Conflict, match="propose the cancellation"):
-        services.cancel_tender(tender, actor=officer, reason=REASON, ground=GROUND)
+        cancelling.cancel_tender(tender, actor=officer, reason=REASON, ground=GROUND)
     assert state(tender) == before
 
 
@@ -148,13 +148,13 @@ def test_a_proposal_needs_a_ground_of_the_regime_and_a_real_reason(opened, offic
     for ground, reason, field in [("", REASON, "ground"), ("funding_unavailable", REASON, "ground"),
                                   (GROUND, "0", "reason")]:  # fmt: skip
         with pytest.raises(InvalidInput) as refused:
-            services.propose_cancellation(opened, actor=officer, ground=ground, reason=reason)
+            cancelling.propose_cancellation(opened, actor=officer, ground=ground, reason=reason)
         assert refused.value.field == field
     assert state(opened) == before
 
 
 def test_proposal_then_approval_by_another_person(opened, cast):
-    proposal = services.propose_cancellation(
+    proposal = cancelling.propose_cancellation(
         opened, actor=cast["officer"], ground=GROUND, reason=REASON
     )
     opened.refresh_from_db()
@@ -163,9 +163,9 @@ def test_proposal_then_approval_by_another_person(opened, cast):
     assert proposed["payload"] == {"proposal": 1, "ground": GROUND, "reason": REASON}
     assert proposed["actor"] == cast["officer"].ledger_subject
     with pytest.raises(Conflict, match="already awaiting approval"):
-        services.propose_cancellation(opened, actor=cast["officer"], ground=GROUND, reason=REASON)
+        cancelling.propose_cancellation(opened, actor=cast["officer"], ground=GROUND, reason=REASON)
 
-    services.approve_cancellation(proposal, actor=cast["approver"])
+    cancelling.approve_cancellation(proposal, actor=cast["approver"])
     opened.refresh_from_db()
     assert (opened.status, opened.cancellation_reason, opened.cancellation_ground) == (
         "cancelled", REASON, GROUND)  # fmt: skip
@@ -177,42 +177,42 @@ def test_proposal_then_approval_by_another_person(opened, cast):
     assert (proposal.status, proposal.decided_by, proposal.decision_seq) == (
         "approved", cast["approver"], cancelled["seq"])  # fmt: skip
     with pytest.raises(Conflict, match="already been decided"):
-        services.approve_cancellation(proposal, actor=cast["approver"])
+        cancelling.approve_cancellation(proposal, actor=cast["approver"])
 
 
 def test_the_proposer_cannot_decide_even_as_an_approver(opened, cast):
     proposer = cast["officer_approver"]
-    proposal = services.propose_cancellation(opened, actor=proposer, ground=GROUND, reason=REASON)
+    proposal = cancelling.propose_cancellation(opened, actor=proposer, ground=GROUND, reason=REASON)
     before = state(opened)
     with pytest.raises(PermissionDenied, match="cannot decide"):
-        services.approve_cancellation(proposal, actor=proposer)
+        cancelling.approve_cancellation(proposal, actor=proposer)
     with pytest.raises(PermissionDenied):
-        services.reject_cancellation(proposal, actor=proposer, reason=REASON)
+        cancelling.reject_cancellation(proposal, actor=proposer, reason=REASON)
     assert state(opened) == before
 
 
 def test_a_rejection_keeps_the_tender_and_allows_a_new_proposal(opened, cast):
-    proposal = services.propose_cancellation(
+    proposal = cancelling.propose_cancellation(
         opened, actor=cast["officer"], ground=GROUND, reason=REASON
     )
     with pytest.raises(InvalidInput):
-        services.reject_cancellation(proposal, actor=cast["approver"], reason="no")
+        cancelling.reject_cancellation(proposal, actor=cast["approver"], reason="no")
     rejection = "Phạm vi dự án không thay đổi, gói thầu vẫn cần thiết."
-    services.reject_cancellation(proposal, actor=cast["approver"], reason=rejection)
+    cancelling.reject_cancellation(proposal, actor=cast["approver"], reason=rejection)
     opened.refresh_from_db()
     assert opened.status == "opened"
     (entry,) = entries("TENDER_CANCELLATION_REJECTED")
     assert entry["payload"] == {"proposal": 1, "reason": rejection}
-    second = services.propose_cancellation(
+    second = cancelling.propose_cancellation(
         opened, actor=cast["officer"], ground="all_bids_non_responsive", reason=REASON
     )
     assert second.number == 2
 
 
 def test_the_platform_still_cancels_an_awarded_tender_on_a_decided_complaint(make_tender):
-    # evaluation.complaints carries out a cancellation remedy with actor=None in one step.
+    # evaluation.services.complaints carries out a cancellation remedy with actor=None in one step.
     tender = at(make_tender(publish=True), TenderStatus.AWARDED)
-    services.cancel_tender(tender, actor=None, reason="Hủy thầu theo kiến nghị số 1. / "
+    cancelling.cancel_tender(tender, actor=None, reason="Hủy thầu theo kiến nghị số 1. / "
                            "Cancelled on complaint 1.")  # fmt: skip
     tender.refresh_from_db()
     assert tender.status == "cancelled"
@@ -247,7 +247,7 @@ def test_propose_role_matrix(cast, api, api_as, opened, who, code):
      ("approver", 200)],
 )  # fmt: skip
 def test_approve_role_matrix(cast, api, api_as, opened, who, code):
-    services.propose_cancellation(opened, actor=cast["officer_approver"], ground=GROUND,
+    cancelling.propose_cancellation(opened, actor=cast["officer_approver"], ground=GROUND,
                                   reason=REASON)  # fmt: skip
     before = state(opened)
     response = client_for(who, cast, api, api_as).post(
@@ -268,7 +268,7 @@ def test_approve_role_matrix(cast, api, api_as, opened, who, code):
      ("approver", 200)],
 )  # fmt: skip
 def test_reject_role_matrix(cast, api, api_as, opened, who, code):
-    services.propose_cancellation(opened, actor=cast["officer_approver"], ground=GROUND,
+    cancelling.propose_cancellation(opened, actor=cast["officer_approver"], ground=GROUND,
                                   reason=REASON)  # fmt: skip
     before = state(opened)
     response = client_for(who, cast, api, api_as).post(
@@ -294,7 +294,7 @@ def test_the_api_cancel_endpoint_refuses_after_the_opening_and_lists_proposals(
     )
     assert response.status_code == 409
     assert state(opened) == before
-    services.propose_cancellation(opened, actor=cast["officer"], ground=GROUND, reason=REASON)
+    cancelling.propose_cancellation(opened, actor=cast["officer"], ground=GROUND, reason=REASON)
     listed = api.get(reverse("api:tender-cancellations", args=[opened.reference])).json()
     assert [(p["number"], p["ground"], p["status"]) for p in listed] == [(1, GROUND, "proposed")]
     bad = api_as(cast["approver"]).post(
@@ -344,7 +344,7 @@ def test_web_officer_proposes_and_another_approver_decides(client, cast, opened)
 
 
 def test_web_decision_page_is_closed_to_other_agencies(client, cast, opened):
-    services.propose_cancellation(opened, actor=cast["officer"], ground=GROUND, reason=REASON)
+    cancelling.propose_cancellation(opened, actor=cast["officer"], ground=GROUND, reason=REASON)
     decision = reverse("workspace-cancellation", args=[opened.reference, 1])
     for who in ("other_approver", "supplier", "evaluator"):
         client.force_login(cast[who])

@@ -12,6 +12,7 @@ from procurement.exceptions import Conflict, InvalidInput, PermissionDenied
 from procurement.models import LedgerEntry, Role
 from tenders import services
 from tenders.models import TenderDocument
+from tenders.services import documents
 
 pytestmark = pytest.mark.django_db
 
@@ -58,7 +59,7 @@ def test_bad_files_are_refused_and_nothing_is_stored(make_tender, officer, uploa
 
 
 def test_oversize_files_are_refused(make_tender, officer, monkeypatch):
-    monkeypatch.setattr(services, "MAX_DOCUMENT_BYTES", 1000)
+    monkeypatch.setattr(documents, "MAX_DOCUMENT_BYTES", 1000)
     with pytest.raises(InvalidInput, match="larger than"):
         services.add_document(make_tender(), actor=officer, title="x", upload=pdf())
 

@@ -10,9 +10,11 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from evaluation import tasks
+from evaluation.services import cancellation as cancelling
 from procurement.exceptions import Conflict, InvalidInput, NotFound, PermissionDenied
 from procurement.models import LedgerEntry, OrganisationKind, Role
-from tenders import services, tasks
+from tenders import services
 from tenders.models import TRANSITIONS, Amendment, Question, Tender, TenderStatus
 from tests.tenders.fixtures import LOTS, seat_custodians, tender_fields
 
@@ -268,11 +270,11 @@ def test_questions_are_answered_to_everybody_without_naming_the_asker(
 ):
     tender = make_tender(publish=True)
     question = services.ask_question(tender, actor=supplier, text="Có chấp nhận thép tương đương?")
-    (asked,) = entries("CLARIFICATION_REQUESTED")
+    (asked,) = entries("QUESTION_ASKED")
     assert asked["actor"] is None
     assert str(supplier.public_id) not in json.dumps(asked)
     services.answer_question(question, actor=officer, answer="Có, nếu đạt TCVN.")
-    (answered,) = entries("CLARIFICATION_ANSWERED")
+    (answered,) = entries("QUESTION_ANSWERED")
     assert answered["payload"]["answer"] == "Có, nếu đạt TCVN."
     assert str(supplier.public_id) not in json.dumps(answered)
     with pytest.raises(Conflict, match="already been answered"):
@@ -320,14 +322,14 @@ def test_cancel_needs_a_reason_and_is_final(make_tender, officer):
     tender = make_tender(publish=True)
     for trivial in (" ", "0", "Hết nhu cầu"):  # a public reason says something
         with pytest.raises(InvalidInput):
-            services.cancel_tender(tender, actor=officer, reason=trivial)
-    services.cancel_tender(tender, actor=officer, reason="Không còn nhu cầu mua sắm gói thầu này")
+            cancelling.cancel_tender(tender, actor=officer, reason=trivial)
+    cancelling.cancel_tender(tender, actor=officer, reason="Không còn nhu cầu mua sắm gói thầu này")
     tender.refresh_from_db()
     assert tender.status == "cancelled"
     (entry,) = entries("TENDER_CANCELLED")
     assert entry["payload"] == {"reason": "Không còn nhu cầu mua sắm gói thầu này"}
     with pytest.raises(Conflict):
-        services.cancel_tender(tender, actor=officer, reason="Hủy lần nữa vì không còn nhu cầu")
+        cancelling.cancel_tender(tender, actor=officer, reason="Hủy lần nữa vì không còn nhu cầu")
     with pytest.raises(Conflict):
         services.publish_tender(tender, actor=officer)
 

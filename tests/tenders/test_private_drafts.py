@@ -12,12 +12,14 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from evaluation.services import cancellation as cancelling
 from procurement.crypto.canonical import canonical_json
 from procurement.models import LedgerEntry
 from tenders import services
 from tenders.models import DraftEvent
 
-pytestmark = pytest.mark.django_db
+# Releases are projected once each service commits, as in production: real transactions.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 PDF = b"%PDF-1.7\n" + b"z" * 500
 
@@ -84,7 +86,7 @@ def test_an_anonymous_observer_sees_nothing_of_a_draft(api, client, make_tender,
 def test_cancelling_a_draft_discloses_its_history_with_the_cancellation(api, make_tender, officer):
     tender = make_tender(roster=False)
     assert subject_entries(api, tender) == []
-    services.cancel_tender(tender, actor=officer, reason="Dự án bị hoãn sang năm ngân sách sau.")
+    cancelling.cancel_tender(tender, actor=officer, reason="Dự án bị hoãn sang năm ngân sách sau.")
     assert kinds(subject_entries(api, tender)) == ["TENDER_DRAFTED", "TENDER_CANCELLED"]
 
 
@@ -104,7 +106,7 @@ def test_questions_are_committed_with_a_salt_the_answer_reveals(
     question = services.ask_question(tender, actor=supplier, text=text)
     (asked,) = [
         json.loads(e["entry"]) for e in subject_entries(api, tender)
-        if e["kind"] == "CLARIFICATION_REQUESTED"
+        if e["kind"] == "QUESTION_ASKED"
     ]  # fmt: skip
     commitment = asked["payload"]["text_commitment"]
     assert set(asked["payload"]) == {"question", "text_commitment"}
@@ -117,7 +119,7 @@ def test_questions_are_committed_with_a_salt_the_answer_reveals(
     services.answer_question(question, actor=officer, answer="Có, nếu đạt TCVN.")
     (answered,) = [
         json.loads(e["entry"]) for e in subject_entries(api, tender)
-        if e["kind"] == "CLARIFICATION_ANSWERED"
+        if e["kind"] == "QUESTION_ANSWERED"
     ]  # fmt: skip
     salt = answered["payload"]["salt"]
     (row,) = api.get(reverse("api:tender-questions", args=[tender.reference])).json()

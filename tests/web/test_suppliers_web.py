@@ -8,8 +8,8 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from bidders import services
 from bidders.models import SupplierProfile
+from bidders.services import registration as services
 from procurement.models import Role
 from procurement.permissions import has_role
 from tests.conftest import PASSWORD

@@ -118,7 +118,7 @@ def test_officer_takes_a_tender_from_draft_to_cancelled_in_the_web_ui(
     assert "Core i5, 16 GB." in page
     assert "Yêu cầu kỹ thuật" in page
     assert tender.documents.get().sha256 in page
-    assert "TENDER_AMENDED" in page and "CLARIFICATION_ANSWERED" in page
+    assert "TENDER_AMENDED" in page and "QUESTION_ANSWERED" in page
     assert supplier.username not in page
 
     # Cancel with a public reason.

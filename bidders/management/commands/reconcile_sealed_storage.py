@@ -3,7 +3,7 @@ after a crash or a restore, before the workers start again."""
 
 from django.core.management.base import BaseCommand
 
-from bidders import janitor
+from bidders.services import janitor
 
 
 class Command(BaseCommand):

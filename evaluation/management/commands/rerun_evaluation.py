@@ -9,8 +9,8 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from evaluation import scoring
-from evaluation.award import record_sha256
 from evaluation.publication import public_evaluation
+from evaluation.services.award import record_sha256
 from procurement.models import LedgerEntry
 from tenders.models import Tender
 

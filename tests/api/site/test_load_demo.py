@@ -9,11 +9,11 @@ import time
 import pytest
 from django.core.management import call_command
 
-from bidders import sealing
-from bidders.models import Bid
-from evaluation import award
 from api.site import demo_custodians
 from api.site.management.commands import load_demo
+from bidders import sealing
+from bidders.models import Bid
+from evaluation.services import award
 from tenders import services as tender_services
 from tenders.models import Amendment, Tender
 

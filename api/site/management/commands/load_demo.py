@@ -15,6 +15,8 @@ from collections.abc import Callable
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from evaluation.services import cancellation as cancelling
+from evaluation.services import closing
 from procurement import code_release, ledger, services
 from procurement.models import Membership, Organisation, OrganisationKind, Role, User
 
@@ -167,8 +169,8 @@ DEMO_TENDERS = [
 
 def demo_suppliers() -> None:
     """The demo suppliers are registered and approved, as real ones would be."""
-    from bidders import services as supplier_services
     from bidders.models import SupplierProfile
+    from bidders.services import registration as supplier_services
 
     for username, _full_name, code, roles in USERS:
         if Role.SUPPLIER not in roles:
@@ -204,8 +206,8 @@ def _seat_and_publish(tender, officer, roster: list[str], *, lead: dt.timedelta,
     from api.site import demo_custodians
     from procurement.clock import db_now
     from procurement.exceptions import InvalidInput
-    from tenders import custody
     from tenders import services as tender_services
+    from tenders.services import custody
 
     if not tender.roster.exists():
         custody.set_roster(tender, actor=officer, custodians=roster, threshold=2)
@@ -236,10 +238,10 @@ def demo_tenders(say: Say = _quiet) -> None:
     from decimal import Decimal
 
     from api.site import demo_custodians
-    from tenders import custody
     from tenders import services as tender_services
     from tenders.models import LegalRegime, TenderStatus
     from tenders.regimes import install_presets
+    from tenders.services import custody
 
     install_presets(LegalRegime)
     regime = LegalRegime.objects.get(code="vn-2025")
@@ -332,10 +334,10 @@ def _drill_tender(title: str, seconds: float, *, draft=None, say: Say = _quiet, 
     from decimal import Decimal
 
     from api.site import demo_custodians
-    from tenders import custody
     from tenders import services as tender_services
     from tenders.models import LegalRegime
     from tenders.regimes import install_drill
+    from tenders.services import custody
 
     regime = install_drill(LegalRegime)
     agency = Organisation.objects.get(code="so-gtvt-ha-noi")
@@ -375,10 +377,9 @@ def _replace(tender, say: Say) -> None:
     """A drill an interrupted run left where the loader cannot finish it (bids missing after
     its deadline, an evaluation cut short) is cancelled, publicly and with the reason, by the
     platform; the caller makes a new one."""
-    from tenders import services as tender_services
 
     say(f"  {tender.reference}: left unfinished by an interrupted run; cancelled and replaced.")
-    tender_services.cancel_tender(tender, actor=None, reason=REPLACED_REASON)
+    cancelling.cancel_tender(tender, actor=None, reason=REPLACED_REASON)
 
 
 def _opened_drill(title: str, bids: list[tuple[str, str, str]], *, say: Say, **fields):
@@ -388,9 +389,10 @@ def _opened_drill(title: str, bids: list[tuple[str, str, str]], *, say: Say, **f
     import time
 
     from api.site import demo_custodians
-    from bidders import opening, submission
     from bidders.models import Bid, BidStatus
     from bidders.sealing import seal_for
+    from bidders.services import submission
+    from evaluation.services import opening
     from tenders import services as tender_services
     from tenders.models import TenderStatus
 
@@ -433,7 +435,7 @@ def _opened_drill(title: str, bids: list[tuple[str, str, str]], *, say: Say, **f
     grace = dt.timedelta(seconds=demo_custodians.GRACE_SECONDS + 0.5)
     while db_clock() < tender.submission_deadline + grace:
         time.sleep(0.2)
-    tender_services.close_tender(tender)
+    closing.close_tender(tender)
     for _round in range(PUBLISH_ATTEMPTS):
         demo_custodians.run_round()
         opening.open_tender(tender)
@@ -445,8 +447,8 @@ def _opened_drill(title: str, bids: list[tuple[str, str, str]], *, say: Say, **f
 
 
 def _committee(tender, *usernames, declare: bool = False) -> None:
-    from evaluation import services as evaluation_services
     from evaluation.models import CommitteeMember, Declaration
+    from evaluation.services import committee as evaluation_services
 
     officer = User.objects.get(username="officer")
     for username in usernames:
@@ -463,7 +465,7 @@ def _evaluate_and_award(tender) -> None:
     examination (one bid fails, with its reason), a clarification answered, independent scores,
     the engine run, the report, and approval by the agency's approver."""
     from bidders.models import Bid
-    from evaluation import award, examination
+    from evaluation.services import award, examination
 
     first, second = (User.objects.get(username=u) for u in ("evaluator", "evaluator-2"))
     bids = list(Bid.objects.filter(tender=tender).order_by("ledger_seq"))

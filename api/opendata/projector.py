@@ -1,0 +1,93 @@
+"""The OCDS projection of the ledger: each public ledger entry that changes a contracting
+process becomes one release, in ``seq`` order, with a watermark (``LedgerProjection`` "ocds").
+
+Services only record ledger entries; they never build open data. The kernel runs ``project``
+once each writing transaction has committed (``settings.LEDGER_PROJECTORS``), the beat runs it
+every ``OCDS_PROJECTION_SCAN_SECONDS`` to catch up after a crash, and ``manage.py
+project_open_data`` runs it by hand. The feed serves releases up to the watermark only, and
+releases are written in ledger order under the watermark's lock, so a reader following the
+feed never skips one.
+
+Which entries make releases, and with which OCDS tags, is the table ``RELEASES`` below: the one
+place that maps the ledger's vocabulary onto OCDS's.
+"""
+
+from __future__ import annotations
+
+from api.opendata import ocds
+from procurement import ledger
+from procurement.models import LedgerEntry
+from tenders.models import OcdsRelease, Tender
+
+NAME = "ocds"
+BATCH = 500
+_COMPLAINT = ("complaint", ["tenderUpdate"])
+
+# Entry kind -> (release event, OCDS release tags). The event names the release id:
+# ``{ocid}-{event}-{seq}``.
+RELEASES: dict[str, tuple[str, list[str]]] = {
+    "TENDER_PUBLISHED": ("tender", ["planning", "tender"]),
+    "TENDER_AMENDED": ("amendment", ["tenderAmendment"]),
+    "QUESTION_ANSWERED": ("enquiry", ["tenderUpdate"]),
+    "TENDER_CANCELLED": ("cancellation", ["tenderCancellation"]),
+    "TENDER_CLOSED": ("closing", ["tenderUpdate"]),
+    "TENDER_OPENED": ("opening", ["tenderUpdate"]),
+    "TENDER_AWARDED": ("award", ["award"]),
+    "TENDER_UNSUCCESSFUL": ("unsuccessful", ["tenderUpdate"]),
+    "TENDER_REEVALUATION": ("reevaluation", ["awardUpdate"]),
+    "COMPLAINT_FILED": _COMPLAINT,
+    "COMPLAINT_ANSWERED": _COMPLAINT,
+    "COMPLAINT_ESCALATED": _COMPLAINT,
+    "COMPLAINT_DECIDED": _COMPLAINT,
+    "COMPLAINT_WITHDRAWN": _COMPLAINT,
+    "COMPLAINT_DEADLINE_MISSED": _COMPLAINT,
+    "COMPLAINT_CLOSED": _COMPLAINT,
+    "CONTRACT_SIGNED": ("contract", ["contract"]),
+    "CONTRACT_AMENDED": ("contract-amendment", ["contractAmendment"]),
+    "CONTRACT_COMPLETED": ("contract-implementation", ["implementation"]),
+    "CONTRACT_TERMINATED": ("contract-contractTermination", ["contractTermination"]),
+}
+
+
+def _tender_of(entry: LedgerEntry) -> Tender | None:
+    prefix, _, reference = entry.subject.partition(":")
+    if prefix != "tender":
+        return None
+    return Tender.objects.select_related("agency", "regime").filter(reference=reference).first()
+
+
+def project_entry(entry: LedgerEntry) -> None:
+    """The release of one entry, if it makes one. Tenders never published (a cancelled draft)
+    have no public releases."""
+    if entry.kind not in RELEASES:
+        return
+    tender = _tender_of(entry)
+    if tender is None or tender.published_at is None:
+        return
+    if OcdsRelease.objects.filter(ledger_seq=entry.seq).exists():
+        return  # projected before the watermark moved (written with its entry, before 0007)
+    event, tag = RELEASES[entry.kind]
+    data = ocds.build_release(tender, event=event, tag=tag, entry=entry)
+    OcdsRelease.objects.create(
+        tender=tender,
+        ocid=data["ocid"],
+        release_id=data["id"],
+        date=entry.recorded_at,
+        tag=tag,
+        ledger_seq=entry.seq,
+        data=data,
+    )
+
+
+def project(*, batch: int = BATCH, until_done: bool = True) -> int:
+    """Project the entries after the watermark. Returns how many entries were read."""
+    total = 0
+    while True:
+        done = ledger.advance_projection(NAME, project_entry, batch=batch)
+        total += done
+        if done < batch or not until_done:
+            return total
+
+
+def watermark() -> int:
+    return ledger.projection_watermark(NAME)
