@@ -31,7 +31,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from procurement.clock import db_now
-from procurement.crypto import rfc9162, signednote
+from procurement.crypto import entrykinds, rfc9162, signednote
 from procurement.crypto.canonical import canonical_json
 from procurement.exceptions import InvalidInput, LedgerError, NotFound
 from procurement.keys import (
@@ -220,6 +220,10 @@ def record_event(
         raise LedgerError(f"invalid entry kind {kind!r}")
     if not isinstance(payload, dict):
         raise LedgerError("payload must be a dict")
+    try:
+        entrykinds.check(kind, payload)
+    except entrykinds.EntryKindError as exc:
+        raise LedgerError(str(exc)) from None
     subject_text, actor_text = _subject_of(subject), _actor_of(actor)
     head, now = _locked_head()
     if head.size == 0 and kind != GENESIS:

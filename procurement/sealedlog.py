@@ -37,7 +37,7 @@ from django.db import connection, transaction
 
 from procurement import ledger
 from procurement.clock import db_now
-from procurement.crypto import rfc9162
+from procurement.crypto import entrykinds, rfc9162
 from procurement.crypto.canonical import canonical_json
 from procurement.exceptions import LedgerError
 from procurement.keys import ledger_verifier_key, receipt_signing_key, receipt_verifier_key
@@ -59,6 +59,12 @@ def record_sealed(
         raise LedgerError("record_sealed must be called inside the service's transaction")
     if not ledger.KIND_RE.match(kind) or not isinstance(payload, dict):
         raise LedgerError(f"invalid sealed statement {kind!r}")
+    try:
+        declared = entrykinds.check(kind, payload)
+    except entrykinds.EntryKindError as exc:
+        raise LedgerError(str(exc)) from None
+    if declared.visibility != "sealed":
+        raise LedgerError(f"{kind} is not a sealed statement (procurement/crypto/entrykinds.py)")
     subject_text = ledger._subject_of(subject)
     now = db_now()
     canonical = canonical_json(

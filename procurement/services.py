@@ -131,7 +131,7 @@ def save_account(user: User, *, actor: User | None) -> User:
     if actor is not None:
         require_role(actor, ADMIN)
     with transaction.atomic():
-        stored = User.objects.select_for_update().get(pk=user.pk)
+        stored = User.objects.select_for_update(of=("self",)).get(pk=user.pk)
         if user.username != stored.username:
             _require_free_username(user)
         changed = {
@@ -154,7 +154,7 @@ def update_organisation(
     if unknown:
         raise InvalidInput(_("These fields cannot be changed: %s") % ", ".join(sorted(unknown)))
     with transaction.atomic():
-        organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
+        organisation = Organisation.objects.select_for_update(of=("self",)).get(pk=organisation.pk)
         before = {name: getattr(organisation, name) for name in changes}
         for name, value in changes.items():
             setattr(organisation, name, value.strip())
@@ -184,7 +184,7 @@ def grant_membership(
             field="role",
         )
     with transaction.atomic():
-        membership, created = Membership.objects.select_for_update().get_or_create(
+        membership, created = Membership.objects.select_for_update(of=("self",)).get_or_create(
             user=user, organisation=organisation, role=role
         )
         if not created and membership.is_active:
@@ -205,7 +205,7 @@ def revoke_membership(membership: Membership, *, actor: User | None) -> Membersh
     if actor is not None:
         require_role(actor, ADMIN)
     with transaction.atomic():
-        membership = Membership.objects.select_for_update().get(pk=membership.pk)
+        membership = Membership.objects.select_for_update(of=("self",)).get(pk=membership.pk)
         if not membership.is_active:
             raise Conflict(_("This role was already revoked."))
         membership.is_active = False

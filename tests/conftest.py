@@ -15,11 +15,31 @@ from django.utils import translation
 from rest_framework.test import APIClient
 
 from procurement import services
+from procurement.crypto import entrykinds
 from procurement.models import Organisation, OrganisationKind, User
 
 pytest_plugins = ["tests.tenders.fixtures", "tests.bidders.sealing"]
 
 PASSWORD = "Correct-Horse-42"
+
+
+def register_test_kinds() -> None:
+    """Entry kinds that exist only in the tests of the ledger itself (the platform's own are
+    declared in procurement/crypto/entrykinds.py, and record_event refuses any other)."""
+    for name, optional, visibility in [
+        ("TEST_EVENT", ["i", "n"], "public"),
+        ("OPEN_EVENT", ["x", "title"], "public"),
+        ("TEST_SEALED", ["bidder"], "public"),  # a legacy sealed ledger entry (sealed_until)
+    ]:
+        if name not in entrykinds.KINDS:
+            entrykinds.register(
+                entrykinds.EntryKind(
+                    name, "tests", "test", frozenset(), frozenset(optional), visibility, ""
+                )
+            )
+
+
+register_test_kinds()
 _counter = itertools.count(1)
 
 

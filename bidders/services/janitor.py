@@ -96,8 +96,8 @@ def expire_unopened_envelopes(moment: dt.datetime) -> int:
     removed = 0
     for tender_id in sorted(set(expired.values_list("tender_id", flat=True)))[:100]:
         with transaction.atomic():
-            tender = Tender.objects.select_for_update().get(pk=tender_id)
-            bids = list(expired.select_for_update().filter(tender=tender))
+            tender = Tender.objects.select_for_update(of=("self",)).get(pk=tender_id)
+            bids = list(expired.select_for_update(of=("self",)).filter(tender=tender))
             if not bids:
                 continue
             record_event(

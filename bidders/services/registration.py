@@ -174,7 +174,7 @@ def _decide(
     if required and not text:
         raise InvalidInput(_("Give the reason."), field="reason")
     profile = (
-        SupplierProfile.objects.select_for_update()
+        SupplierProfile.objects.select_for_update(of=("self",))
         .select_related("organisation")
         .get(pk=profile.pk)
     )

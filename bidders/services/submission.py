@@ -157,7 +157,10 @@ def _stored_intact(bid: Bid) -> bool:
 
 def _restore(bid: Bid, spooled) -> None:
     with transaction.atomic():
-        bid = Bid.objects.select_for_update().select_related("tender").get(pk=bid.pk)
+        # The tender first, then the bid (the services' order): closing cannot slip in between
+        # reading closing_seq and recording the entry sealed or public.
+        tender = Tender.objects.select_for_update(of=("self",)).get(pk=bid.tender_id)
+        bid = Bid.objects.select_for_update(of=("self",)).get(pk=bid.pk)
         if bid.status != BidStatus.SUBMITTED or _stored_intact(bid):
             return
         name = bid.envelope.name or envelope_path(bid, "envelope.epb1")
@@ -168,16 +171,16 @@ def _restore(bid: Bid, spooled) -> None:
         saved = storage.save(name, spooled)
         Bid.objects.filter(pk=bid.pk).update(envelope=saved)
         restored = {"bid": str(bid.public_id), "envelope_sha256": bid.envelope_sha256}
-        if bid.tender.closing_seq is None:  # before closing, as sealed as the bid itself
+        if tender.closing_seq is None:  # before closing, as sealed as the bid itself
             record_sealed(
                 "ENVELOPE_RESTORED",
-                bid.tender,
+                tender,
                 restored,
                 actor=None,
-                sealed_until=bid.tender.submission_deadline,
+                sealed_until=tender.submission_deadline,
             )
         else:
-            record_event("ENVELOPE_RESTORED", bid.tender, restored, actor=None)
+            record_event("ENVELOPE_RESTORED", tender, restored, actor=None)
     log.warning("bid %s: stored envelope restored from its supplier's copy", bid.public_id)
 
 
@@ -231,7 +234,7 @@ def _accept(tender, actor, spooled, sha256, size, supersedes, *, known: bool) ->
     bid.envelope.save("envelope.epb1", spooled, save=False)
     try:
         with transaction.atomic():
-            locked = Tender.objects.select_for_update().get(pk=tender.pk)
+            locked = Tender.objects.select_for_update(of=("self",)).get(pk=tender.pk)
             now = db_now()
             if locked.status != TenderStatus.PUBLISHED or now >= locked.submission_deadline:
                 raise Conflict(_closed_message())
@@ -342,7 +345,7 @@ def reveal_bids(tender: Tender) -> None:
 
 def _live_bid(tender: Tender, organisation: Organisation, supersedes: str | None) -> Bid | None:
     live = (
-        Bid.objects.select_for_update()
+        Bid.objects.select_for_update(of=("self",))
         .filter(tender=tender, supplier=organisation, status=BidStatus.SUBMITTED)
         .first()
     )
@@ -362,11 +365,11 @@ def withdraw_bid(bid: Bid, *, actor: User | None) -> Bid:
     if not has_role(actor, Role.SUPPLIER, bid.supplier):
         raise NotFound(_("No such bid."))
     with transaction.atomic():
-        tender = Tender.objects.select_for_update().get(pk=bid.tender_id)
+        tender = Tender.objects.select_for_update(of=("self",)).get(pk=bid.tender_id)
         now = db_now()
         if tender.status != TenderStatus.PUBLISHED or now >= tender.submission_deadline:
             raise Conflict(_("The submission deadline has passed: bids can no longer change."))
-        bid = Bid.objects.select_for_update().get(pk=bid.pk)
+        bid = Bid.objects.select_for_update(of=("self",)).get(pk=bid.pk)
         if bid.status != BidStatus.SUBMITTED:
             raise Conflict(_("Only a current bid can be withdrawn."))
         statement = record_sealed(

@@ -290,8 +290,8 @@ def _approver(report: Report, actor: User | None) -> User:
 
 
 def _locked_report(report: Report) -> tuple[Report, Tender]:
-    tender = Tender.objects.select_for_update().get(pk=report.tender_id)
-    report = Report.objects.select_for_update().get(pk=report.pk)
+    tender = Tender.objects.select_for_update(of=("self",)).get(pk=report.tender_id)
+    report = Report.objects.select_for_update(of=("self",)).get(pk=report.pk)
     if report.status != ReportStatus.SUBMITTED:
         raise Conflict(_("This report is not awaiting approval."))
     return report, tender
@@ -441,7 +441,7 @@ def request_debrief(tender: Tender, *, actor: User | None, question: str) -> Deb
         raise PermissionDenied(_("Only the tender's bidders may ask for a debriefing."))
     question = clean_text(question, "question", required=True, limit=TEXT_LIMIT)
     with transaction.atomic():
-        tender = Tender.objects.select_for_update().get(pk=tender.pk)
+        tender = Tender.objects.select_for_update(of=("self",)).get(pk=tender.pk)
         if approved_report(tender) is None:
             raise Conflict(_("A debriefing is asked for after the result is published."))
         now = db_now()
@@ -467,7 +467,7 @@ def answer_debrief(tender: Tender, debrief_id: int, *, actor: User | None, answe
     answer = clean_text(answer, "answer", required=True, limit=TEXT_LIMIT)
     with transaction.atomic():
         d = (
-            Debrief.objects.select_for_update()
+            Debrief.objects.select_for_update(of=("self",))
             .select_related("tender", "supplier")
             .filter(tender=tender, pk=debrief_id)
             .first()

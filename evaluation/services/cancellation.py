@@ -160,7 +160,7 @@ def _decider(proposal: CancellationProposal, actor: User) -> None:
 
 def _lock_pending(proposal: CancellationProposal) -> tuple[Tender, CancellationProposal]:
     tender = lock_tender(proposal.tender)
-    proposal = CancellationProposal.objects.select_for_update().get(pk=proposal.pk)
+    proposal = CancellationProposal.objects.select_for_update(of=("self",)).get(pk=proposal.pk)
     if proposal.status != CancellationStatus.PROPOSED:
         raise Conflict(_("This cancellation proposal has already been decided."))
     return tender, proposal

@@ -28,17 +28,20 @@ def appoint(tender: Tender, *, actor: User | None, user: User, expert: bool = Fa
     """The agency's officer appoints a member: one of the agency's evaluators, or an outside
     expert (an evaluator of another agency). Never a representative of a bidder."""
     require_role(actor, Role.OFFICER, tender.agency)
-    if tender.status in (S.DRAFT, S.CANCELLED, S.UNSUCCESSFUL, S.AWARDED, S.CONTRACTED):
-        raise Conflict(_("A committee is appointed between publication and award."))
-    if expert:
-        if not has_role(user, Role.EVALUATOR):
-            raise InvalidInput(_("An outside expert must hold the evaluator role."), field="user")
-    elif not has_role(user, Role.EVALUATOR, tender.agency):
-        raise InvalidInput(_("Members are evaluators of the procuring agency."), field="user")
-    if user == actor or has_role(user, Role.SUPPLIER):
-        raise InvalidInput(_("This person cannot sit on the committee."), field="user")
     with transaction.atomic():
-        tender = Tender.objects.select_for_update().get(pk=tender.pk)
+        # The status is checked under the lock: a cancellation or an award cannot slip in.
+        tender = Tender.objects.select_for_update(of=("self",)).get(pk=tender.pk)
+        if tender.status in (S.DRAFT, S.CANCELLED, S.UNSUCCESSFUL, S.AWARDED, S.CONTRACTED):
+            raise Conflict(_("A committee is appointed between publication and award."))
+        if expert:
+            if not has_role(user, Role.EVALUATOR):
+                raise InvalidInput(
+                    _("An outside expert must hold the evaluator role."), field="user"
+                )
+        elif not has_role(user, Role.EVALUATOR, tender.agency):
+            raise InvalidInput(_("Members are evaluators of the procuring agency."), field="user")
+        if user == actor or has_role(user, Role.SUPPLIER):
+            raise InvalidInput(_("This person cannot sit on the committee."), field="user")
         if CommitteeMember.objects.filter(tender=tender, user=user).exists():
             raise Conflict(_("This person is already on the committee."))
         member = CommitteeMember.objects.create(
@@ -61,8 +64,12 @@ def declare(tender: Tender, *, actor: User | None, conflict: bool, statement: st
     if len(statement) > STATEMENT_LIMIT:
         raise InvalidInput(_("The statement is too long."), field="statement")
     with transaction.atomic():
+        # The tender first, then the member's row (the services' order, see deadlines.py): the
+        # closing and the status are read under the lock, and a declaration that removes a
+        # member waits for a committee decision in progress.
+        tender = Tender.objects.select_for_update(of=("self",)).get(pk=tender.pk)
         member = (
-            CommitteeMember.objects.select_for_update()
+            CommitteeMember.objects.select_for_update(of=("self",))
             .filter(tender=tender, user=actor, removed_at__isnull=True)
             .first()
         )
@@ -80,7 +87,7 @@ def declare(tender: Tender, *, actor: User | None, conflict: bool, statement: st
         member.declared_at = now
         if conflict:
             member.removed_at = now
-        member.save()
+        member.save(update_fields=["declaration", "statement", "declared_at", "removed_at"])
         record_event(
             "CONFLICT_DECLARED",
             tender,

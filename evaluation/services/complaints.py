@@ -124,7 +124,11 @@ def file_complaint(
     complainant = _complainant(tender, actor, subject)
     text = clean_text(text, "text", required=True, limit=TEXT_LIMIT)
     with transaction.atomic():
-        tender = Tender.objects.select_for_update().select_related("regime").get(pk=tender.pk)
+        tender = (
+            Tender.objects.select_for_update(of=("self",))
+            .select_related("regime")
+            .get(pk=tender.pk)
+        )
         now = db_now()
         _window(tender, subject, now)
         regime = tender.regime
@@ -161,8 +165,12 @@ def file_complaint(
 
 
 def _locked(complaint: Complaint) -> tuple[Complaint, Tender]:
-    tender = Tender.objects.select_for_update().select_related("regime").get(pk=complaint.tender_id)
-    return Complaint.objects.select_for_update().get(pk=complaint.pk), tender
+    tender = (
+        Tender.objects.select_for_update(of=("self",))
+        .select_related("regime")
+        .get(pk=complaint.tender_id)
+    )
+    return Complaint.objects.select_for_update(of=("self",)).get(pk=complaint.pk), tender
 
 
 def answer(complaint: Complaint, *, actor: User | None, upheld: bool, text: str,

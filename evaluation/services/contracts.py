@@ -53,8 +53,12 @@ def sign_contract(
     if not uploads:
         raise InvalidInput(_("Attach the signed contract."), field="files")
     with transaction.atomic():
-        tender = Tender.objects.select_for_update().get(pk=tender.pk)
-        award = Award.objects.select_for_update().select_related("supplier", "lot").get(pk=award.pk)
+        tender = Tender.objects.select_for_update(of=("self",)).get(pk=tender.pk)
+        award = (
+            Award.objects.select_for_update(of=("self",))
+            .select_related("supplier", "lot")
+            .get(pk=award.pk)
+        )
         now = db_now()
         report = approved_report(tender)
         if award.status != AwardStatus.ACTIVE or tender.status != S.AWARDED or report is None:
@@ -107,7 +111,11 @@ def sign_contract(
 
 def _locked(contract: Contract, actor: User | None) -> Contract:
     require_role(actor, Role.OFFICER, contract.tender.agency)
-    contract = Contract.objects.select_for_update().select_related("tender").get(pk=contract.pk)
+    contract = (
+        Contract.objects.select_for_update(of=("self",))
+        .select_related("tender")
+        .get(pk=contract.pk)
+    )
     if contract.status != ContractStatus.ACTIVE:
         raise Conflict(_("This contract is closed."))
     return contract

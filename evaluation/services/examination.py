@@ -68,7 +68,7 @@ def acting_member(tender: Tender, user: User | None) -> CommitteeMember:
 
 def locked_for_work(tender: Tender) -> Tender:
     """Lock the tender for a committee decision: between opening and the report."""
-    tender = Tender.objects.select_for_update().get(pk=tender.pk)
+    tender = Tender.objects.select_for_update(of=("self",)).get(pk=tender.pk)
     if tender.status not in (S.OPENED, S.EVALUATING):
         raise Conflict(_("The evaluation of this tender is not open."))
     if Report.objects.filter(tender=tender, status=ReportStatus.SUBMITTED).exists():
@@ -309,7 +309,7 @@ def answer_clarification(tender: Tender, number: int, *, actor: User | None, ans
     answer = clean_text(answer, "answer", required=True, limit=TEXT_LIMIT)
     with transaction.atomic():
         c = (
-            Clarification.objects.select_for_update()
+            Clarification.objects.select_for_update(of=("self",))
             .select_related("bid__supplier", "tender")
             .filter(tender=tender, number=number)
             .first()

@@ -155,7 +155,7 @@ def open_tender(tender: Tender) -> bool:
     for bid in Bid.objects.filter(tender=tender, status=BidStatus.SUBMITTED).order_by("ledger_seq"):
         _open_and_record(tender, bid, keys, with_price=not two_envelope)
     with transaction.atomic():
-        tender = Tender.objects.select_for_update().get(pk=tender.pk)
+        tender = Tender.objects.select_for_update(of=("self",)).get(pk=tender.pk)
         if tender.status != S.CLOSED:
             return False
         now = db_now()
@@ -226,7 +226,7 @@ def check_late_release(seat: RosterSeat) -> bool:
         except envelope.EnvelopeError:
             disagreeing.append(str(bid.public_id))
     with transaction.atomic():
-        Tender.objects.select_for_update().get(pk=tender.pk)
+        Tender.objects.select_for_update(of=("self",)).get(pk=tender.pk)
         if _late_checked(tender, seat.index):
             return False
         record_event(
@@ -269,7 +269,7 @@ def _open_and_record(tender: Tender, bid: Bid, keys: dict, *, with_price: bool) 
             _record_invalid(tender, bid, str(exc))
             return
     with transaction.atomic():
-        bid = Bid.objects.select_for_update().get(pk=bid.pk)
+        bid = Bid.objects.select_for_update(of=("self",)).get(pk=bid.pk)
         if bid.status != BidStatus.SUBMITTED:
             discard(result["docs"])
             return
@@ -296,7 +296,7 @@ def _apply_price(bid: Bid, sheet: dict, total: Decimal, result: dict, payload: d
 
 def _record_invalid(tender: Tender, bid: Bid, reason: str, *, kind: str = "BID_INVALID") -> None:
     with transaction.atomic():
-        bid = Bid.objects.select_for_update().get(pk=bid.pk)
+        bid = Bid.objects.select_for_update(of=("self",)).get(pk=bid.pk)
         if bid.status != BidStatus.SUBMITTED:
             return
         bid.status = BidStatus.INVALID
@@ -336,7 +336,7 @@ def open_financial(
 
     require_role(actor, Role.OFFICER, tender.agency)
     with transaction.atomic():
-        tender = Tender.objects.select_for_update().get(pk=tender.pk)
+        tender = Tender.objects.select_for_update(of=("self",)).get(pk=tender.pk)
         if tender.envelope_procedure != EnvelopeProcedure.TWO:
             raise Conflict(_("This tender opens prices together with the documents."))
         if tender.status not in (S.OPENED, S.EVALUATING):
@@ -345,7 +345,9 @@ def open_financial(
             raise Conflict(_("The financial parts of this tender have already been opened."))
         bids = {
             str(b.public_id): b
-            for b in Bid.objects.select_for_update().filter(tender=tender, status=BidStatus.OPENED)
+            for b in Bid.objects.select_for_update(of=("self",)).filter(
+                tender=tender, status=BidStatus.OPENED
+            )
         }
         expected = technically_compliant(tender)
         if compliant is None:

@@ -29,7 +29,7 @@ def release_key(tender: Tender, *, actor: User | None, signed: dict) -> RosterSe
     against the seat and the closing, unwraps the key to check it matches the published one,
     and keeps it wrapped; opening starts once k keys are in."""
     with transaction.atomic():
-        tender = Tender.objects.select_for_update().get(pk=tender.pk)
+        tender = Tender.objects.select_for_update(of=("self",)).get(pk=tender.pk)
         seat = seat_for(tender, actor)
         if tender.status == S.PUBLISHED or tender.closing_seq is None:
             raise Conflict(_("The tender has not closed: no key may be released before."))

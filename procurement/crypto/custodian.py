@@ -40,7 +40,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
-from procurement.crypto import keystatement, rfc9162, signednote
+from procurement.crypto import entrykinds, keystatement, rfc9162, signednote
 
 DEFAULT_GRACE = 120
 SCRYPT = {"n": 2**15, "r": 8, "p": 1}
@@ -281,7 +281,10 @@ class Agent:
             raise AgentError(f"the closing entry is not in the signed log: {exc}") from None
         entry = json.loads(raw)
         payload = entry.get("payload", {})
-        if entry.get("kind") != "TENDER_CLOSED" or entry.get("subject") != f"tender:{reference}":
+        if (
+            entry.get("kind") != entrykinds.TENDER_CLOSED
+            or entry.get("subject") != f"tender:{reference}"
+        ):
             raise AgentError("the entry given as the closing is not this tender's closing")
         deadline = parse_time(payload["submission_deadline"])
         if deadline < statement_deadline:

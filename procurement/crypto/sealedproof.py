@@ -26,7 +26,7 @@ import json
 
 from cryptography.exceptions import InvalidSignature
 
-from procurement.crypto import rfc9162, signednote
+from procurement.crypto import entrykinds, rfc9162, signednote
 
 
 def root_from_path(leaf: bytes, slot: int, path: list[bytes]) -> bytes:
@@ -47,7 +47,7 @@ def _time(text: str) -> dt.datetime:
 def check_batch_membership(statement: bytes, slot: int, path: list[bytes], batch: dict) -> None:
     """Raise ValueError unless ``statement`` is at ``slot`` of the batch entry ``batch`` (the
     parsed SEALED_BATCH entry) and was made no later than the batch."""
-    if batch.get("kind") != "SEALED_BATCH":
+    if batch.get("kind") != entrykinds.SEALED_BATCH:
         raise ValueError("the batch entry is not a SEALED_BATCH entry")
     payload = batch.get("payload") or {}
     if payload.get("depth") != len(path):

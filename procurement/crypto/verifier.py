@@ -49,7 +49,7 @@ from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 
-from procurement.crypto import entrypages, rfc9162, sealedproof, signednote
+from procurement.crypto import entrykinds, entrypages, rfc9162, sealedproof, signednote
 
 PAGE = 1000  # checkpoints per request (the server's maximum)
 BULK = 10_000  # entries per bulk request (the server's maximum)
@@ -390,7 +390,7 @@ class Recomputation:
         names, a batch logged before it (procurement/crypto/sealedproof.py)."""
         document = json.loads(raw)
         payload = document.get("payload")
-        if document.get("kind") == "SEALED_BATCH":
+        if document.get("kind") == entrykinds.SEALED_BATCH:
             self.batches[seq] = document
             return
         if not isinstance(payload, dict) or set(payload) != REVEALED_KEYS:
@@ -514,7 +514,7 @@ def check_genesis(first_entry: bytes | None, vkey: str, report: Report) -> None:
         document = json.loads(first_entry)
     except ValueError:
         return  # reported with the other contents
-    if not isinstance(document, dict) or document.get("kind") != "GENESIS":
+    if not isinstance(document, dict) or document.get("kind") != entrykinds.GENESIS:
         report.fail("entry 0 is not the genesis entry")
     elif document.get("payload", {}).get("verifier_key") != vkey:
         report.fail("the genesis entry names a different log key")

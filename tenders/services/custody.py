@@ -63,7 +63,7 @@ def register_identity(
             raise Conflict(_("This identity key is already registered."))
         now = db_now()
         old = (
-            CustodianIdentity.objects.select_for_update()
+            CustodianIdentity.objects.select_for_update(of=("self",))
             .filter(user=actor, organisation=organisation, revoked_at__isnull=True)
             .first()
         )
@@ -175,7 +175,7 @@ def set_roster(tender: Tender, *, actor: User | None, custodians: list[str], thr
             field="custodians",
         )
     with transaction.atomic():
-        tender = Tender.objects.select_for_update().get(pk=tender.pk)
+        tender = Tender.objects.select_for_update(of=("self",)).get(pk=tender.pk)
         if tender.status != S.DRAFT:
             raise Conflict(_("The roster is fixed once the tender is published."))
         tender.roster.all().delete()
@@ -215,7 +215,7 @@ def reset_statements(tender: Tender) -> None:
 
 def seat_for(tender: Tender, actor: User | None) -> RosterSeat:
     seat = (
-        RosterSeat.objects.select_for_update()
+        RosterSeat.objects.select_for_update(of=("self",))
         .select_related("custodian")
         .filter(tender=tender, custodian__user=actor)
         .first()
@@ -232,7 +232,7 @@ def seat_for(tender: Tender, actor: User | None) -> RosterSeat:
 def submit_statement(tender: Tender, *, actor: User | None, signed: dict) -> RosterSeat:
     """A custodian's signed per-tender public key for its place in the roster."""
     with transaction.atomic():
-        tender = Tender.objects.select_for_update().get(pk=tender.pk)
+        tender = Tender.objects.select_for_update(of=("self",)).get(pk=tender.pk)
         seat = seat_for(tender, actor)
         if tender.status != S.DRAFT:
             raise Conflict(_("Key statements are given before publication."))

@@ -129,7 +129,7 @@ def supersede_document(
         tender = lock_tender(tender)
         now = db_now()
         _require_open(tender, now)
-        old = TenderDocument.objects.select_for_update().get(pk=document.pk)
+        old = TenderDocument.objects.select_for_update(of=("self",)).get(pk=document.pk)
         if old.superseded_by_id is not None:
             raise Conflict(_("This document was already superseded."))
         rationale = clean_text(rationale, "rationale", required=True, limit=TEXT_LIMIT)

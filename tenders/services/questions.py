@@ -73,7 +73,7 @@ def answer_question(question: Question, *, actor: User | None, answer: str) -> Q
         tender = lock_tender(tender)
         now = db_now()
         _require_open(tender, now)
-        question = Question.objects.select_for_update().get(pk=question.pk)
+        question = Question.objects.select_for_update(of=("self",)).get(pk=question.pk)
         if question.answered_at is not None:
             raise Conflict(_("This question has already been answered."))
         question.answer, question.answered_at, question.answered_by = answer, now, actor

@@ -24,9 +24,9 @@ FUTURE = dt.datetime(2099, 1, 1, tzinfo=dt.UTC)
 def log(make_org):
     make_org(code="so-cong-thuong")
     with transaction.atomic():
-        ledger.record_event("TENDER_PUBLISHED", "tender:T-1", {"title": "Cầu"}, actor=None)
+        ledger.record_event("OPEN_EVENT", "tender:T-1", {"title": "Cầu"}, actor=None)
         sealed = ledger.record_event(
-            "BID_SUBMITTED", "tender:T-1", {"bidder": "S-1"}, actor=None, sealed_until=FUTURE
+            "TEST_SEALED", "tender:T-1", {"bidder": "S-1"}, actor=None, sealed_until=FUTURE
         )
     ledger.make_checkpoint()
     return sealed
@@ -50,13 +50,13 @@ def test_entries_by_range_redact_sealed_ones(api, log):
         "entry": None,
     }
     public = rows[2]
-    assert public["kind"] == "TENDER_PUBLISHED"
+    assert public["kind"] == "OPEN_EVENT"
     assert rfc9162.leaf_hash(public["entry"].encode()).hex() == public["leaf_hash"]
 
 
 def test_entries_by_subject_leave_sealed_ones_out(api, log):
     rows = api.get(reverse("api:ledger-entries"), {"subject": "tender:T-1"}).json()
-    assert [r["kind"] for r in rows] == ["TENDER_PUBLISHED"]
+    assert [r["kind"] for r in rows] == ["OPEN_EVENT"]
 
 
 def test_sealed_entry_has_no_public_proof_endpoint_before_its_time(api, log):
@@ -155,7 +155,7 @@ def test_bulk_entries_give_leaf_hashes_and_public_contents(api, log):
 def test_bulk_entries_stay_sealed_under_a_seal_hold(api, make_org):
     past = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
     with transaction.atomic():
-        ledger.record_event("BID_SUBMITTED", "tender:T-2", {}, actor=None, sealed_until=past)
+        ledger.record_event("TEST_SEALED", "tender:T-2", {}, actor=None, sealed_until=past)
     page = entrypages.decode_page(api.get(reverse("api:ledger-entry-pages")).content)
     assert page.records[1][1] is not None
     with transaction.atomic():

@@ -171,6 +171,8 @@ def test_serve_runs_the_portal_with_beat_in_process(tmp_path):
 ADD_ENTRY = (
     "from django.db import transaction\n"
     "from procurement import ledger\n"
+    "from tests.conftest import register_test_kinds\n"
+    "register_test_kinds()\n"
     "with transaction.atomic():\n"
     "    entry = ledger.record_event('TEST_EVENT', 'test:serve', {}, actor=None)\n"
     "print(entry.seq)\n"

@@ -138,7 +138,7 @@ def test_sealed_entries_show_only_their_hash_until_the_moment_passes():
     with transaction.atomic():
         ledger.record_event("OPEN_EVENT", "tender:T-1", {"x": 1}, actor=None)
         sealed = ledger.record_event(
-            "BID_SUBMITTED", "tender:T-1", {"bidder": "S-77"}, actor=None, sealed_until=deadline
+            "TEST_SEALED", "tender:T-1", {"bidder": "S-77"}, actor=None, sealed_until=deadline
         )
     before = deadline - dt.timedelta(seconds=1)
     view = {e.seq: e for e in ledger.entries_in_range(0, 10, before)}
@@ -148,7 +148,7 @@ def test_sealed_entries_show_only_their_hash_until_the_moment_passes():
     # By subject, a sealed entry is not even counted before the deadline.
     assert [e.kind for e in ledger.entries_for_subject("tender:T-1", before)] == ["OPEN_EVENT"]
     after = ledger.entries_for_subject("tender:T-1", deadline)
-    assert [e.kind for e in after] == ["OPEN_EVENT", "BID_SUBMITTED"]
+    assert [e.kind for e in after] == ["OPEN_EVENT", "TEST_SEALED"]
     revealed = after[1]
     assert rfc9162.leaf_hash(revealed.entry.encode()).hex() == revealed.leaf_hash
     assert json.loads(revealed.entry)["sealed_until"] == "2030-01-01T00:00:00Z"

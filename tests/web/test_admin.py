@@ -118,7 +118,7 @@ def test_nothing_can_be_deleted_and_the_ledger_is_read_only(admin_client, make_o
 def test_sealed_entries_are_hidden_from_the_admin_too(admin_client):
     with transaction.atomic():
         sealed = ledger.record_event(
-            "BID_SUBMITTED",
+            "TEST_SEALED",
             "tender:T-7",
             {},
             actor=None,

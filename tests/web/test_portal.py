@@ -39,7 +39,7 @@ def test_ledger_page_lists_entries_and_redacts_sealed_ones(client, make_org):
     make_org(code="so-xay-dung")
     with transaction.atomic():
         sealed = ledger.record_event(
-            "BID_SUBMITTED",
+            "TEST_SEALED",
             "tender:T-9",
             {"bidder": "secret-bidder"},
             actor=None,
