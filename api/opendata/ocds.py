@@ -34,7 +34,8 @@ from django.urls import reverse
 from django.utils import translation
 from ocdsmerge import Merger
 
-from bidders.models import Bid, BidStatus, closing_set
+from api.opendata import asof
+from bidders.models import Bid, closing_set
 from evaluation.models import (
     Attachment,
     Award,
@@ -44,8 +45,8 @@ from evaluation.models import (
     ContractStatus,
     Examination,
     Report,
+    ReportStatus,
 )
-from evaluation.selectors import approved_report
 from procurement.models import LedgerEntry, Organisation
 from tenders import classification
 from tenders.models import (
@@ -250,7 +251,8 @@ class _Parties:
         return list(self.by_id.values())
 
 
-def tender_block(tender: Tender) -> dict:
+def tender_block(tender: Tender, h: asof.History) -> dict:
+    """The tender as it stood at ``h`` (``tender`` is already ``asof.tender_as_of``)."""
     lots = list(tender.lots.prefetch_related("items"))
     items = []
     for lot in lots:
@@ -283,7 +285,9 @@ def tender_block(tender: Tender) -> dict:
             "language": "vi",
             "sha256": d.sha256,
         }
-        for d in tender.documents.filter(superseded_by__isnull=True).order_by("uploaded_at")
+        for d in tender.documents.filter(public_id__in=asof.standing_documents(h)).order_by(
+            "uploaded_at", "pk"
+        )
     ]
     amendments = [
         {
@@ -292,7 +296,7 @@ def tender_block(tender: Tender) -> dict:
             "rationale": a.rationale,
             "description": ", ".join(sorted(a.changes)),
         }
-        for a in tender.amendments.all()
+        for a in tender.amendments.filter(ledger_seq__lte=h.seq)
     ]
     if tender.status == TenderStatus.CANCELLED:
         amendments.append(
@@ -326,7 +330,7 @@ def tender_block(tender: Tender) -> dict:
             "startDate": _iso(tender.published_at),
             "endDate": _iso(tender.enquiry_end),
         },
-        "hasEnquiries": tender.questions.exists(),
+        "hasEnquiries": bool(h.of("QUESTION_ASKED")),
         "documents": documents,
         "amendments": amendments,
         "lots": [
@@ -354,17 +358,20 @@ def _disqualified(tender: Tender, report: Report | None) -> set[int]:
     return {bid_id for bid_id, passed in latest.items() if not passed}
 
 
-def _bid_status(bid: Bid, disqualified: set[int]) -> str:
+def _bid_status(bid: Bid, disqualified: set[int], h: asof.History) -> str:
     """bidStatus codes: an opened bid goes on to the evaluation ("valid") unless the opening
     found its envelope invalid or the published result disqualified it."""
-    if bid.status == BidStatus.INVALID or bid.pk in disqualified:
+    key = str(bid.public_id)
+    if key in h.bids("BID_INVALID", "BID_UNREADABLE") or bid.pk in disqualified:
         return "disqualified"
-    if bid.status == BidStatus.OPENED:
+    if key in h.bids("BID_OPENED"):
         return "valid"
     return "pending"
 
 
-def _bids(tender: Tender, bids: list[Bid], parties: _Parties, report: Report | None) -> dict:
+def _bids(
+    tender: Tender, bids: list[Bid], parties: _Parties, report: Report | None, h: asof.History
+) -> dict:
     """Bid statistics from the closing; each bid's details (tenderer, status, price) only
     from the public opening."""
     if tender.closing_seq is None:
@@ -376,13 +383,16 @@ def _bids(tender: Tender, bids: list[Bid], parties: _Parties, report: Report | N
     }
     if tender.opened_at is not None:
         disqualified = _disqualified(tender, report)
+        priced = h.priced()
         block["details"] = [
             {
                 "id": str(bid.public_id),
                 "date": _iso(bid.submitted_at),
-                "status": _bid_status(bid, disqualified),
+                "status": _bid_status(bid, disqualified, h),
                 "tenderers": [parties.add(bid.supplier, "tenderer")],
-                "value": _amount(bid.price_total, tender.currency),
+                "value": _amount(bid.price_total, tender.currency)
+                if str(bid.public_id) in priced
+                else None,
                 "relatedLots": [
                     str(line["lot"]) for line in (bid.price_sheet or {}).get("lots", [])
                 ],
@@ -399,9 +409,14 @@ def _tenderers(tender: Tender, bids: list[Bid], parties: _Parties) -> dict:
     return {"numberOfTenderers": len(tenderers), "tenderers": list(tenderers.values())}
 
 
-def _awards(tender: Tender, parties: _Parties) -> list[dict]:
+def _award_status(award: Award, h: asof.History) -> str:
+    """Awards are only ever cancelled by a re-evaluation, which cancels every active one."""
+    return AwardStatus.CANCELLED if h.reevaluated_after(award.ledger_seq) else AwardStatus.ACTIVE
+
+
+def _awards(tender: Tender, parties: _Parties, h: asof.History) -> list[dict]:
     awards = (
-        Award.objects.filter(tender=tender)
+        Award.objects.filter(tender=tender, ledger_seq__lte=h.seq)
         .select_related("lot", "supplier", "bid")
         .order_by("ledger_seq", "lot__number")
     )
@@ -409,8 +424,10 @@ def _awards(tender: Tender, parties: _Parties) -> list[dict]:
         {
             "id": str(a.public_id),
             "title": a.lot.title,
-            "description": a.cancelled_reason if a.status == AwardStatus.CANCELLED else None,
-            "status": AWARD_STATUS[a.status],
+            "description": a.cancelled_reason
+            if _award_status(a, h) == AwardStatus.CANCELLED
+            else None,
+            "status": AWARD_STATUS[_award_status(a, h)],
             "date": _iso(a.date),
             "value": _amount(a.value, a.currency),
             "suppliers": [parties.add(a.supplier, "supplier")],
@@ -441,9 +458,18 @@ def _end_change(old: dt.date, new: dt.date) -> str | None:
     return None if old == new else f"Ngày kết thúc: {old.isoformat()} → {new.isoformat()}"
 
 
-def _contracts(tender: Tender, parties: _Parties) -> list[dict]:
+def _contract_status(contract: Contract, h: asof.History) -> str:
+    key = str(contract.public_id)
+    if h.contract_step(key, "CONTRACT_COMPLETED"):
+        return ContractStatus.COMPLETED
+    if h.contract_step(key, "CONTRACT_TERMINATED"):
+        return ContractStatus.TERMINATED
+    return ContractStatus.ACTIVE
+
+
+def _contracts(tender: Tender, parties: _Parties, h: asof.History) -> list[dict]:
     contracts = list(
-        Contract.objects.filter(tender=tender)
+        Contract.objects.filter(tender=tender, ledger_seq__lte=h.seq)
         .select_related("award", "supplier")
         .prefetch_related("amendments", "attachments")
         .order_by("ledger_seq")
@@ -458,6 +484,9 @@ def _contracts(tender: Tender, parties: _Parties) -> list[dict]:
     out = []
     for c in contracts:
         signing = signed_at.get(c.ledger_seq)
+        amendments = [m for m in c.amendments.all() if m.ledger_seq <= h.seq]
+        asof.undo_contract_amendments(c, c.amendments.all(), h.seq)
+        c.status = _contract_status(c, h)
         transactions = []
         if c.status == ContractStatus.COMPLETED and c.paid is not None:
             parties.add(tender.agency, "payer")
@@ -488,6 +517,7 @@ def _contracts(tender: Tender, parties: _Parties) -> list[dict]:
                         else "contractAnnexe",
                     )
                     for a in c.attachments.all()
+                    if a.uploaded_at <= h.time
                 ],
                 "amendments": [
                     {
@@ -503,7 +533,7 @@ def _contracts(tender: Tender, parties: _Parties) -> list[dict]:
                             if change
                         ),
                     }
-                    for m in c.amendments.all()
+                    for m in amendments
                 ],
                 "implementation": {"transactions": transactions},
             }
@@ -511,16 +541,16 @@ def _contracts(tender: Tender, parties: _Parties) -> list[dict]:
     return out
 
 
-def _complaints(tender: Tender, parties: _Parties) -> list[dict]:
+def _complaints(tender: Tender, parties: _Parties, h: asof.History) -> list[dict]:
     """Complaints are public on the platform from their filing (the platform's extension)."""
     out = []
     complaints = (
-        Complaint.objects.filter(tender=tender)
+        Complaint.objects.filter(tender=tender, ledger_seq__lte=h.seq)
         .select_related("complainant")
         .prefetch_related("attachments")
         .order_by("number")
     )
-    for c in complaints:
+    for c in map(lambda c: asof.complaint_as_of(c, h), complaints):
         if c.complainant not in parties:
             # Not a tenderer (a complaint about the documents is open to any supplier).
             parties.add(c.complainant, "interestedParty")
@@ -553,20 +583,42 @@ def _complaints(tender: Tender, parties: _Parties) -> list[dict]:
                     if c.review_due is not None
                     else None,
                 },
-                "documents": [_attachment(tender, a) for a in c.attachments.all()],
+                "documents": [
+                    _attachment(tender, a) for a in c.attachments.all() if a.uploaded_at <= h.time
+                ],
             }
         )
     return out
 
 
+def _approved_report(tender: Tender, h: asof.History) -> Report | None:
+    """The result that stood at ``h``: the last one approved by then, unless an upheld
+    complaint reopened the evaluation after it."""
+    report = (
+        Report.objects.filter(
+            tender=tender,
+            decision_seq__lte=h.seq,
+            status__in=[ReportStatus.APPROVED, ReportStatus.SUPERSEDED],
+        )
+        .order_by("-decision_seq")
+        .first()
+    )
+    if report is None or h.reevaluated_after(report.decision_seq):
+        return None
+    return report
+
+
 def build_release(tender: Tender, *, event: str, tag: list[str], entry: LedgerEntry) -> dict:
-    """The release for a ledger entry: the whole public state of the contracting process."""
+    """The release for a ledger entry: the whole public state of the contracting process as it
+    stood at that entry (``api.opendata.asof``), so that it is the same whenever it is built."""
+    h = asof.history(tender, entry)
+    tender = asof.tender_as_of(tender, h)
     ocid = tender.ocid or new_ocid(tender.reference)
     parties = _Parties(tender)
-    bids = list(closing_set(tender).select_related("supplier"))
-    report = approved_report(tender)  # the result that stands (none during a re-evaluation)
+    bids = list(closing_set(tender).select_related("supplier")) if tender.closing_seq else []
+    report = _approved_report(tender, h)
     block = {
-        **tender_block(tender),
+        **tender_block(tender, h),
         **_tenderers(tender, bids, parties),
         "awardPeriod": {
             "startDate": _iso(tender.opened_at),
@@ -583,10 +635,10 @@ def build_release(tender: Tender, *, event: str, tag: list[str], entry: LedgerEn
         "parties": [],  # filled last: every section below adds the organisations it names
         "buyer": _reference(tender.agency),
         "tender": block,
-        "bids": _bids(tender, bids, parties, report),
-        "awards": _awards(tender, parties),
-        "contracts": _contracts(tender, parties),
-        "complaints": _complaints(tender, parties),
+        "bids": _bids(tender, bids, parties, report, h),
+        "awards": _awards(tender, parties, h),
+        "contracts": _contracts(tender, parties, h),
+        "complaints": _complaints(tender, parties, h),
     }
     if "planning" in tag:
         release["planning"] = {

@@ -4,7 +4,8 @@ process becomes one release, in ``seq`` order, with a watermark (``LedgerProject
 Services only record ledger entries; they never build open data. The kernel runs ``project``
 once each writing transaction has committed (``settings.LEDGER_PROJECTORS``), the beat runs it
 every ``OCDS_PROJECTION_SCAN_SECONDS`` to catch up after a crash, and ``manage.py
-project_open_data`` runs it by hand. The feed serves releases up to the watermark only, and
+project_open_data`` runs it by hand (``--rebuild`` builds every release again from the
+ledger, byte for byte the same). The feed serves releases up to the watermark only, and
 releases are written in ledger order under the watermark's lock, so a reader following the
 feed never skips one.
 
@@ -13,6 +14,8 @@ place that maps the ledger's vocabulary onto OCDS's.
 """
 
 from __future__ import annotations
+
+from django.db import transaction
 
 from api.opendata import ocds
 from procurement import ledger
@@ -87,6 +90,17 @@ def project(*, batch: int = BATCH, until_done: bool = True) -> int:
         total += done
         if done < batch or not until_done:
             return total
+
+
+def rebuild(*, batch: int = BATCH) -> int:
+    """Throw the releases away and project the whole ledger again. Each release is built as of
+    its entry (``api.opendata.asof``), so the rebuilt releases are byte for byte the ones the
+    projector wrote live. The table is emptied and the watermark reset in one transaction: a
+    reader meanwhile sees the old releases or none, never a mix."""
+    with transaction.atomic():
+        OcdsRelease.objects.all().delete()
+        ledger.reset_projection(NAME)
+    return project(batch=batch)
 
 
 def watermark() -> int:

@@ -1,3 +1,29 @@
-"""The award and contract releases reuse the evaluation tests' committee and approver."""
+"""The award and contract releases reuse the evaluation tests' committee and approver. Every
+test here ends by rebuilding the releases from the ledger and comparing them with the ones the
+projector wrote as the scenario ran: byte for byte the same."""
 
+import json
+
+import pytest
+
+from api.opendata import projector
+from tenders.models import OcdsRelease
 from tests.evaluation.conftest import _media, approver, members, reviewer  # noqa: F401
+
+
+def snapshot() -> dict[str, str]:
+    return {
+        r.release_id: json.dumps(r.data, ensure_ascii=False, sort_keys=True)
+        for r in OcdsRelease.objects.order_by("ledger_seq")
+    }
+
+
+@pytest.fixture(autouse=True)
+def _rebuild_equals_live(request):
+    yield
+    if "db" not in request.fixturenames and "transactional_db" not in request.fixturenames:
+        return
+    projector.project()  # whatever the last commit left (nothing, normally)
+    live = snapshot()
+    projector.rebuild()
+    assert snapshot() == live, "rebuilding the releases from the ledger changed them"
