@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from tenders.fields import FORM_FIELDS
 from tenders.models import (
     MAX_ITEMS,
     MAX_LOTS,
@@ -19,6 +20,7 @@ from tenders.models import (
     LegalRegime,
     Method,
     PriceFormula,
+    Tender,
 )
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
@@ -37,7 +39,10 @@ def when(label) -> forms.DateTimeField:
     )
 
 
-class TenderForm(forms.Form):
+class TenderForm(forms.ModelForm):
+    """A draft's fields (the list is ``tenders.fields``'; each is described here for the web),
+    its agency and regime, and its lots as lines of text."""
+
     agency = forms.ChoiceField(label=_("Agency"))
     regime = forms.ModelChoiceField(LegalRegime.objects.all(), label=_("Legal regime"))
     title = forms.CharField(label=_("Title"), max_length=300)
@@ -102,9 +107,20 @@ class TenderForm(forms.Form):
         ),
     )
 
+    class Meta:
+        model = Tender
+        fields = FORM_FIELDS
+
+    field_order = ["agency", "regime"]  # then the tender's fields, then its lots
+
     def __init__(self, *args, agencies=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["agency"].choices = [(a.code, a.name_vi) for a in agencies]
+
+    def _post_clean(self) -> None:
+        # The form only collects and converts; the services check the tender against the
+        # model and the regime, and their errors come back onto the form (run_service).
+        pass
 
     def clean_items(self) -> list[dict]:
         """Lots and their items. A line "# title" starts a new lot; the first lot takes its

@@ -18,6 +18,7 @@ from procurement.exceptions import NotFound
 from procurement.paging import CappedPagination
 from procurement.selectors import organisation_by_code
 from tenders import selectors, services
+from tenders.fields import AMENDABLE, DRAFT_FIELDS
 from tenders.filters import TenderFilter
 from tenders.models import (
     MAX_CRITERIA,
@@ -163,7 +164,9 @@ class CriterionIn(serializers.Serializer):
     weight = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=100)
 
 
-class TenderIn(serializers.Serializer):
+# A draft: its agency and regime, the tender's fields (the list is tenders.fields'; each is
+# described here for the API) and its lots and criteria. No docstring: it would be the schema's.
+class TenderIn(serializers.ModelSerializer):
     agency = serializers.SlugField(help_text="code of the procuring agency")
     regime = serializers.SlugRelatedField(slug_field="code", queryset=LegalRegime.objects.all())
     title = serializers.CharField(max_length=300)
@@ -207,6 +210,10 @@ class TenderIn(serializers.Serializer):
     lots = LotIn(many=True, allow_empty=False, max_length=MAX_LOTS)
     criteria = CriterionIn(many=True, required=False, max_length=MAX_CRITERIA)
 
+    class Meta:
+        model = Tender
+        fields = ["agency", "regime", *DRAFT_FIELDS, "lots", "criteria"]
+
     def to_internal_value(self, data):
         # Count lots, items and criteria before DRF validates them one by one: an oversized
         # tender costs one 400 naming the field, not a pass over every item.
@@ -224,15 +231,13 @@ def _list_of_dicts(value) -> bool:
 
 
 class TenderPatch(TenderIn):
-    class Meta:
-        pass
-
     def __init__(self, *args, **kwargs):
         super().__init__(*args, partial=True, **kwargs)
         self.fields.pop("agency")
 
 
-class AmendIn(serializers.Serializer):
+# Why, and the amendable fields of tenders.fields that change.
+class AmendIn(serializers.ModelSerializer):
     rationale = serializers.CharField(max_length=20000)
     title = serializers.CharField(required=False, max_length=300)
     description = serializers.CharField(required=False, allow_blank=True, max_length=20000)
@@ -249,6 +254,10 @@ class AmendIn(serializers.Serializer):
     contact_name = serializers.CharField(required=False, max_length=200)
     contact_email = serializers.EmailField(required=False)
     contact_phone = serializers.CharField(required=False, allow_blank=True, max_length=40)
+
+    class Meta:
+        model = Tender
+        fields = ["rationale", *AMENDABLE]
 
 
 class DocumentIn(serializers.Serializer):

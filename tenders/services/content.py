@@ -1,6 +1,6 @@
-"""A tender's fields: what a draft may set, what an amendment may change, checked and
-applied; and its public content, whose SHA-256 the ledger records at publication and at each
-amendment."""
+"""A tender's fields (declared in ``tenders.fields``: what a draft may set, what an amendment
+may change), checked and applied; and its public content, whose SHA-256 the ledger records at
+publication and at each amendment."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from procurement.models import Organisation, Role, User
 from procurement.permissions import require_role
 from procurement.validation import clean_model, clean_text
 from tenders import classification
+from tenders.fields import AMENDABLE, DRAFT_FIELDS  # noqa: F401 - declared there, used here
 from tenders.models import (
     MAX_CRITERIA,
     MAX_ITEMS,
@@ -32,49 +33,6 @@ from tenders.models import (
 S = TenderStatus
 # The longest free text a tender's field, rationale or reason may hold.
 TEXT_LIMIT = 20_000
-
-# Fields an officer sets on a draft; AMENDABLE is what may change after publication.
-DRAFT_FIELDS = (
-    "title",
-    "description",
-    "category",
-    "classification_scheme",
-    "classification_code",
-    "estimated_value",
-    "currency",
-    "method",
-    "method_rationale",
-    "envelope_procedure",
-    "evaluation_method",
-    "price_weight",
-    "price_formula",
-    "technical_pass_mark",
-    "abnormal_share_pct",
-    "abnormal_gap_pct",
-    "is_international",
-    "bid_security_amount",
-    "bid_validity_days",
-    "enquiry_end",
-    "submission_deadline",
-    "opening_time",
-    "province",
-    "contact_name",
-    "contact_email",
-    "contact_phone",
-)
-AMENDABLE = (
-    "title",
-    "description",
-    "estimated_value",
-    "bid_security_amount",
-    "bid_validity_days",
-    "enquiry_end",
-    "submission_deadline",
-    "opening_time",
-    "contact_name",
-    "contact_email",
-    "contact_phone",
-)
 
 
 def _require_officer(actor: User | None, agency: Organisation) -> None:
