@@ -106,6 +106,15 @@ class TenderForm(forms.ModelForm):
             "A line “# title” starts another lot."
         ),
     )
+    invited_suppliers = forms.CharField(
+        label=_("Invited suppliers"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "Restricted bidding and direct contracting only: the codes of the suppliers "
+            "invited, separated by spaces, commas or lines. Only they may bid or ask questions."
+        ),
+    )
 
     class Meta:
         model = Tender
@@ -121,6 +130,10 @@ class TenderForm(forms.ModelForm):
         # The form only collects and converts; the services check the tender against the
         # model and the regime, and their errors come back onto the form (run_service).
         pass
+
+    def clean_invited_suppliers(self) -> list[str]:
+        text = self.cleaned_data["invited_suppliers"]
+        return [code for code in text.replace(",", " ").split() if code]
 
     def clean_items(self) -> list[dict]:
         """Lots and their items. A line "# title" starts a new lot; the first lot takes its

@@ -486,6 +486,30 @@ class Criterion(models.Model):
         return self.name
 
 
+class Invitation(models.Model):
+    """A supplier a restricted or direct tender invites: only those may bid or ask (the method's
+    rule, ``tenders.methods``). Set on the draft, fixed and published at publication."""
+
+    tender = models.ForeignKey(Tender, on_delete=models.CASCADE, related_name="invitations")
+    supplier = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="invitations",
+        verbose_name=_("supplier"),
+    )
+
+    class Meta:
+        ordering = ["tender", "supplier__code"]
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        constraints = [
+            models.UniqueConstraint(fields=["tender", "supplier"], name="invitation_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tender_id} → {self.supplier_id}"
+
+
 def document_path(instance: TenderDocument, filename: str) -> str:
     # Server-generated path: the uploaded name is kept as data, never used on disk.
     return f"tenders/{instance.tender.public_id}/{uuid.uuid4().hex}"

@@ -49,6 +49,7 @@ from evaluation.models import (
 )
 from procurement.models import LedgerEntry, Organisation
 from tenders import classification
+from tenders.methods import RULES as METHODS
 from tenders.models import (
     Category,
     EvaluationMethod,
@@ -103,12 +104,6 @@ CORE_MERGE_RULES: dict[tuple[str, ...], str] = {
     },
 }
 
-METHOD = {
-    Method.OPEN: "open",
-    Method.RESTRICTED: "selective",
-    Method.DIRECT: "direct",
-    Method.SHOPPING: "open",  # published to all on the system, like open bidding
-}
 CATEGORY = {
     Category.GOODS: "goods",
     Category.WORKS: "works",
@@ -316,7 +311,7 @@ def tender_block(tender: Tender, h: asof.History) -> dict:
         "procuringEntity": buyer,
         "items": items,
         "value": _amount(tender.estimated_value, tender.currency),
-        "procurementMethod": METHOD[tender.method],
+        "procurementMethod": METHODS[tender.method].ocds_method,
         "procurementMethodDetails": _vi(Method(tender.method).label),
         "procurementMethodRationale": tender.method_rationale,
         "mainProcurementCategory": CATEGORY[tender.category],

@@ -15,9 +15,10 @@ from evaluation.views import pages as evaluation_web
 from procurement import ledger
 from procurement.clock import db_now
 from procurement.models import LedgerEntry, Organisation, OrganisationKind, Role
-from procurement.permissions import has_role
+from procurement.permissions import has_role, organisations_with_role
 from tenders import classification, selectors
 from tenders.forms import QuestionForm
+from tenders.methods import RULES, admits
 from tenders.models import Tender, TenderStatus
 from tenders.views.public import amendment_rows, tender_or_404
 
@@ -52,6 +53,12 @@ def tender_page(request, reference: str):
     tender = tender_or_404(request, reference)
     now = db_now()
     code = classification.lookup(tender.classification_scheme, tender.classification_code)
+    supplier = has_role(request.user, Role.SUPPLIER)
+    # Under restricted bidding or direct contracting only the invited suppliers take part.
+    invites = RULES[tender.method].invites
+    admitted = supplier and admits(
+        tender, organisations_with_role(request.user, Role.SUPPLIER).values_list("pk", flat=True)
+    )
     return render(
         request,
         "tenders/detail.html",
@@ -67,12 +74,15 @@ def tender_page(request, reference: str):
             "entries_total": ledger.unsealed(
                 LedgerEntry.objects.filter(subject=tender.ledger_subject), now
             ).count(),
-            "can_ask": tender.accepts_questions_at(now) and has_role(request.user, Role.SUPPLIER),
+            "can_ask": tender.accepts_questions_at(now) and admitted,
+            "invites": invites,
+            "invited": tender.invitations.select_related("supplier") if invites else (),
+            "uninvited": supplier and not admitted,
             "question_form": QuestionForm(),
             "is_officer": has_role(request.user, Role.OFFICER, tender.agency),
             "seats": tender.roster.select_related("custodian__organisation").order_by("index"),
             "opening": evaluation_selectors.public_opening(tender),
-            "can_bid": tender.is_open_at(now) and has_role(request.user, Role.SUPPLIER),
+            "can_bid": tender.is_open_at(now) and admitted,
             "outcome": evaluation_web.outcome(tender, request.user),
             "can_follow_evaluation": tender.closing_seq is not None
             and not conflicted(tender, request.user)

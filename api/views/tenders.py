@@ -20,6 +20,7 @@ from procurement.selectors import organisation_by_code
 from tenders import selectors, services
 from tenders.fields import AMENDABLE, DRAFT_FIELDS
 from tenders.filters import TenderFilter
+from tenders.methods import MAX_INVITED
 from tenders.models import (
     MAX_CRITERIA,
     MAX_ITEMS,
@@ -125,6 +126,10 @@ class TenderDetail(serializers.ModelSerializer):
     criteria = CriterionOut(many=True, source="criteria.all")
     documents = DocumentOut(many=True, source="documents.all")
     amendments = AmendmentOut(many=True, source="amendments.all")
+    invited_suppliers = serializers.SerializerMethodField(
+        help_text="codes of the suppliers a restricted or direct tender invites: only they may "
+        "bid or ask questions (empty under an open method)"
+    )
 
     class Meta:
         model = Tender
@@ -135,8 +140,11 @@ class TenderDetail(serializers.ModelSerializer):
             "bid_validity_days", "enquiry_end", "opening_time", "contact_name", "contact_email",
             "contact_phone", "cancelled_at", "cancellation_reason", "cancellation_ground",
             "closed_at",
-            "content_sha256", "lots", "criteria", "documents", "amendments",
+            "content_sha256", "invited_suppliers", "lots", "criteria", "documents", "amendments",
         ]  # fmt: skip
+
+    def get_invited_suppliers(self, tender: Tender) -> list[str]:
+        return sorted(i.supplier.code for i in tender.invitations.all())
 
 
 # --- Input ----------------------------------------------------------------------------------
@@ -209,10 +217,17 @@ class TenderIn(serializers.ModelSerializer):
     contact_phone = serializers.CharField(required=False, allow_blank=True, max_length=40)
     lots = LotIn(many=True, allow_empty=False, max_length=MAX_LOTS)
     criteria = CriterionIn(many=True, required=False, max_length=MAX_CRITERIA)
+    invited_suppliers = serializers.ListField(
+        child=serializers.SlugField(max_length=40),
+        required=False,
+        max_length=MAX_INVITED,
+        help_text="restricted bidding and direct contracting: the codes of the suppliers "
+        "invited (the only ones who may bid); an open method invites no one",
+    )
 
     class Meta:
         model = Tender
-        fields = ["agency", "regime", *DRAFT_FIELDS, "lots", "criteria"]
+        fields = ["agency", "regime", *DRAFT_FIELDS, "lots", "criteria", "invited_suppliers"]
 
     def to_internal_value(self, data):
         # Count lots, items and criteria before DRF validates them one by one: an oversized
@@ -300,7 +315,11 @@ class CancellationOut(serializers.ModelSerializer):
 def _detail(tender: Tender, code: int = status.HTTP_200_OK) -> Response:
     tender = (
         Tender.objects.prefetch_related(
-            "lots__items", "criteria", "documents__superseded_by", "amendments"
+            "lots__items",
+            "criteria",
+            "documents__superseded_by",
+            "amendments",
+            "invitations__supplier",
         )
         .select_related("agency", "regime")
         .get(pk=tender.pk)

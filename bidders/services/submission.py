@@ -33,6 +33,7 @@ from procurement.ledger import record_event
 from procurement.models import Organisation, Role, User
 from procurement.permissions import has_role
 from procurement.sealedlog import record_sealed
+from tenders.methods import admits
 from tenders.models import Tender, TenderStatus
 
 READ_PIECE = 1024 * 1024
@@ -93,6 +94,10 @@ def _organisation(actor: User | None, code: str) -> Organisation:
     if organisation is None:
         raise PermissionDenied(_("The envelope names a bidder you do not represent."))
     return organisation
+
+
+def _uninvited() -> str:
+    return _("This tender is open only to the suppliers it invited; this supplier is not one.")
 
 
 def _closed_message() -> str:
@@ -240,6 +245,8 @@ def _accept(tender, actor, spooled, sha256, size, supersedes, *, known: bool) ->
                 raise Conflict(_closed_message())
             if not may_bid(organisation, workdays.local_date(now)):
                 raise PermissionDenied(_("This supplier is not approved or is debarred."))
+            if not admits(locked, [organisation.pk]):
+                raise PermissionDenied(_uninvited())
             if locked.keyset_hash != bid.keyset_hash:  # pragma: no cover - fixed at publication
                 raise InvalidInput(_("The envelope is sealed to another key set."))
             old = _live_bid(locked, organisation, supersedes)

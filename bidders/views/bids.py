@@ -28,6 +28,7 @@ from procurement.models import Role
 from procurement.permissions import has_role, organisations_with_role
 from procurement.views.forms import run_service
 from tenders import selectors
+from tenders.methods import admits
 from tenders.models import TenderStatus
 from tenders.services import custody
 
@@ -45,7 +46,13 @@ def submit_page(request, reference: str):
     if not has_role(request.user, Role.SUPPLIER):
         raise HttpForbidden(_("Only a supplier's representative can submit a bid."))
     today = workdays.local_date(db_now())
-    bidders = [o for o in organisations_with_role(request.user, Role.SUPPLIER) if may_bid(o, today)]
+    # The organisations this user may bid for here: approved, not debarred, and invited when
+    # the tender's method invites (tenders.methods).
+    bidders = [
+        o
+        for o in organisations_with_role(request.user, Role.SUPPLIER)
+        if may_bid(o, today) and admits(tender, [o.pk])
+    ]
     live = {
         b.supplier.code: str(b.public_id)
         for b in submission.bids_of(request.user).filter(tender=tender, status=BidStatus.SUBMITTED)

@@ -17,6 +17,7 @@ from tenders.services.content import (  # noqa: F401
     check_size,
     content_sha256,
     document_hashes,
+    invited_suppliers,
     public_content,
 )
 from tenders.services.documents import (  # noqa: F401

@@ -71,8 +71,9 @@ def _record_amendment(
         changes.setdefault("enquiry_end", {"old": _stringify(tender.enquiry_end)})
         tender.enquiry_end = cutoff
         changes["enquiry_end"]["new"] = _stringify(cutoff)
-    tender.content_sha256 = content_sha256(tender)
     tender.save()
+    tender.content_sha256 = content_sha256(tender)
+    tender.save(update_fields=["content_sha256"])
     # Bids are sealed statements, revealed at closing whenever it comes; this hold keeps the
     # sealed ledger entries of bids recorded before sealed statements existed sealed too.
     hold_seal(tender, tender.submission_deadline)

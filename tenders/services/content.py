@@ -13,17 +13,19 @@ from django.utils.translation import gettext as _
 
 from procurement.crypto.canonical import canonical_json
 from procurement.exceptions import InvalidInput
-from procurement.models import Organisation, Role, User
+from procurement.models import Organisation, OrganisationKind, Role, User
 from procurement.permissions import require_role
 from procurement.validation import clean_model, clean_text
 from tenders import classification
 from tenders.fields import AMENDABLE, DRAFT_FIELDS  # noqa: F401 - declared there, used here
+from tenders.methods import MAX_INVITED
 from tenders.models import (
     MAX_CRITERIA,
     MAX_ITEMS,
     MAX_LOTS,
     Criterion,
     CriterionKind,
+    Invitation,
     Item,
     Lot,
     Tender,
@@ -191,9 +193,47 @@ def _replace_criteria(tender: Tender, criteria: list[dict]) -> None:
         )
 
 
+def _replace_invitations(tender: Tender, codes: Any) -> None:
+    """The suppliers a restricted or direct tender invites, by their public codes."""
+    if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
+        raise InvalidInput(
+            _("Invited suppliers must be a list of supplier codes."), field="invited_suppliers"
+        )
+    wanted = sorted({c.strip() for c in codes if c.strip()})
+    if len(wanted) > MAX_INVITED:
+        raise InvalidInput(
+            _("A tender can invite at most %(max)d suppliers; this one names %(n)d.")
+            % {"max": MAX_INVITED, "n": len(wanted)},
+            field="invited_suppliers",
+        )
+    found = dict(
+        Organisation.objects.filter(kind=OrganisationKind.SUPPLIER, code__in=wanted).values_list(
+            "code", "pk"
+        )
+    )
+    unknown = [code for code in wanted if code not in found]
+    if unknown:
+        raise InvalidInput(
+            _("No registered supplier has the code: %(codes)s.") % {"codes": ", ".join(unknown)},
+            field="invited_suppliers",
+        )
+    tender.invitations.all().delete()
+    Invitation.objects.bulk_create(
+        [Invitation(tender=tender, supplier_id=found[code]) for code in wanted]
+    )
+
+
+def invited_suppliers(tender: Tender) -> list[str]:
+    """The invited suppliers' codes, sorted (empty under an open method)."""
+    return sorted(tender.invitations.values_list("supplier__code", flat=True))
+
+
 def public_content(tender: Tender) -> dict:
-    """The tender's public content, as committed to by its ledger entries (hash) and shown."""
+    """The tender's public content, as committed to by its ledger entries (hash) and shown.
+    A tender that invites suppliers names them (``invited``); an open one has no such key."""
+    invited = invited_suppliers(tender)
     return {
+        **({"invited": invited} if invited else {}),
         "reference": tender.reference,
         "agency": tender.agency.code,
         "regime": tender.regime.code,
@@ -233,4 +273,8 @@ def document_hashes(tender: Tender) -> list[dict]:
 
 
 def content_sha256(tender: Tender) -> str:
-    return hashlib.sha256(canonical_json(public_content(tender))).hexdigest()
+    """The hash of the tender's public content as stored: read back from the database (call it
+    after saving), so that it does not depend on how the input wrote a value (50000000000 or
+    50000000000.00, +07:00 or UTC) and anyone recomputing it from the published tender agrees."""
+    stored = Tender.objects.select_related("agency", "regime").get(pk=tender.pk)
+    return hashlib.sha256(canonical_json(public_content(stored))).hexdigest()

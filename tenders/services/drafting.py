@@ -14,6 +14,7 @@ from procurement.clock import db_now
 from procurement.exceptions import Conflict, InvalidInput
 from procurement.ledger import record_event
 from procurement.models import Organisation, OrganisationKind, User
+from tenders.methods import RULES
 from tenders.models import (
     LegalRegime,
     Tender,
@@ -25,11 +26,13 @@ from tenders.services.content import (
     DRAFT_FIELDS,
     _apply_fields,
     _replace_criteria,
+    _replace_invitations,
     _replace_lots,
     _require_officer,
     check_size,
     content_sha256,
     document_hashes,
+    invited_suppliers,
 )
 from tenders.services.lifecycle import change_status, lock_tender
 from tenders.services.rules import check_publishable, question_cutoff
@@ -44,9 +47,11 @@ def create_tender(
     regime: LegalRegime,
     lots: list[dict],
     criteria: list[dict] | None = None,
+    invited_suppliers: list[str] | None = None,
     **fields: Any,
 ) -> Tender:
-    """Create a draft tender for ``agency``. Officers of that agency only."""
+    """Create a draft tender for ``agency``. Officers of that agency only. A restricted or
+    direct tender names the suppliers it invites (``invited_suppliers``: their codes)."""
     _require_officer(actor, agency)
     check_size(lots=lots, criteria=criteria)
     if agency.kind != OrganisationKind.AGENCY:
@@ -61,6 +66,7 @@ def create_tender(
         tender.save(update_fields=["reference", "ocid"])
         _replace_lots(tender, lots)
         _replace_criteria(tender, criteria or [])
+        _replace_invitations(tender, invited_suppliers or [])
         tender.content_sha256 = content_sha256(tender)
         tender.save(update_fields=["content_sha256"])
         drafts.record(
@@ -78,6 +84,7 @@ def update_draft(
     actor: User | None,
     lots: list[dict] | None = None,
     criteria: list[dict] | None = None,
+    invited_suppliers: list[str] | None = None,
     **fields: Any,
 ) -> Tender:
     _require_officer(actor, tender.agency)
@@ -98,6 +105,8 @@ def update_draft(
             _replace_lots(tender, lots)
         if criteria is not None:
             _replace_criteria(tender, criteria)
+        if invited_suppliers is not None:
+            _replace_invitations(tender, invited_suppliers)
         tender.content_sha256 = content_sha256(tender)
         tender.save(update_fields=["content_sha256"])
         drafts.record(
@@ -120,13 +129,13 @@ def publish_tender(tender: Tender, *, actor: User | None) -> Tender:
         tender.keyset_hash = keyset.keyset_hash
         tender.keyset_deadline = tender.submission_deadline
         tender.published_at = now
-        tender.content_sha256 = content_sha256(tender)
         tender.save(
             update_fields=[
-                "status", "published_at", "enquiry_end", "content_sha256", "keyset_hash",
-                "keyset_deadline",
+                "status", "published_at", "enquiry_end", "keyset_hash", "keyset_deadline",
             ]
         )  # fmt: skip
+        tender.content_sha256 = content_sha256(tender)
+        tender.save(update_fields=["content_sha256"])
         drafts.disclose(tender)  # the draft's history becomes public with the tender
         record_event(
             "TENDER_PUBLISHED",
@@ -141,6 +150,8 @@ def publish_tender(tender: Tender, *, actor: User | None) -> Tender:
                 "threshold": tender.threshold,
                 "custodians": keyset.custodians,
                 "keyset_hash": keyset.keyset_hash,
+                # Who may bid, published with the tender (tenders.methods): the shortlist.
+                **({"invited": invited_suppliers(tender)} if RULES[tender.method].invites else {}),
             },
             actor=actor,
         )

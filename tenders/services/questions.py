@@ -11,11 +11,12 @@ from django.utils.translation import gettext as _
 
 from procurement.clock import db_now
 from procurement.crypto.canonical import canonical_json
-from procurement.exceptions import Conflict, NotFound
+from procurement.exceptions import Conflict, NotFound, PermissionDenied
 from procurement.ledger import record_event
 from procurement.models import Role, User
-from procurement.permissions import require_role
+from procurement.permissions import organisations_with_role, require_role
 from procurement.validation import clean_text
+from tenders.methods import admits
 from tenders.models import (
     Question,
     Tender,
@@ -49,6 +50,11 @@ def ask_question(tender: Tender, *, actor: User, text: str) -> Question:
             raise NotFound(_("No such open tender."))
         if not tender.accepts_questions_at(now):
             raise Conflict(_("The period for questions on this tender is over."))
+        represented = organisations_with_role(actor, Role.SUPPLIER).values_list("pk", flat=True)
+        if not admits(tender, represented):
+            raise PermissionDenied(
+                _("This tender is open only to the suppliers it invited; you represent none.")
+            )
         number = tender.questions.count() + 1
         salt = secrets.token_hex(16)
         question = Question.objects.create(

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from procurement import workdays
 from procurement.exceptions import InvalidInput
+from tenders.methods import RULES
 from tenders.models import (
     Category,
     CriterionKind,
@@ -27,7 +28,7 @@ S = TenderStatus
 def required_preparation(tender: Tender) -> tuple[int, str]:
     """(number, unit) of the minimum bid-preparation time for this tender under its regime."""
     regime = tender.regime
-    if tender.method == Method.SHOPPING:
+    if RULES[tender.method].preparation == "shopping":
         return regime.shopping_prep_working_days, "working"
     if tender.is_international:
         days = (
@@ -112,14 +113,43 @@ def check_publishable(tender: Tender, moment: dt.datetime) -> None:
             % {"currency": regime.domestic_currency},
             field="currency",
         )
-    if tender.method != Method.OPEN and not tender.method_rationale:
-        raise InvalidInput(
-            _("Say why this tender does not use open bidding."), field="method_rationale"
-        )
+    _check_method(tender)
     _check_security(tender)
     _check_criteria(tender)
     if not tender.lots.exists() or Item.objects.filter(lot__tender=tender).count() == 0:
         raise InvalidInput(_("A tender needs at least one lot with at least one item."), "lots")
+
+
+def _check_method(tender: Tender) -> None:
+    """The method's row of ``tenders.methods``: a rationale, and who is invited."""
+    rule = RULES[tender.method]
+    if rule.needs_rationale and not tender.method_rationale:
+        raise InvalidInput(
+            _("Say why this tender does not use open bidding."), field="method_rationale"
+        )
+    invited = tender.invitations.count()
+    method = Method(tender.method).label
+    if not rule.invites and invited:
+        raise InvalidInput(
+            _("%(method)s is open to every supplier: remove the invited suppliers.")
+            % {"method": method},
+            field="invited_suppliers",
+        )
+    if rule.invites and not rule.min_invited <= invited <= rule.max_invited:
+        if rule.min_invited == rule.max_invited:
+            message = _(
+                "%(method)s names exactly %(min)d invited supplier(s); this tender names %(n)d."
+            )
+        else:
+            message = _(
+                "%(method)s names at least %(min)d and at most %(max)d invited suppliers; "
+                "this tender names %(n)d."
+            )
+        raise InvalidInput(
+            message
+            % {"method": method, "min": rule.min_invited, "max": rule.max_invited, "n": invited},
+            field="invited_suppliers",
+        )
 
 
 def _check_security(tender: Tender) -> None:

@@ -96,6 +96,7 @@ def _initial(tender: Tender) -> dict:
             for i in lot.items.all()
         )
     data["items"] = "\n".join(lines)
+    data["invited_suppliers"] = "\n".join(services.invited_suppliers(tender))
     return data
 
 

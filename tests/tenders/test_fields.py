@@ -9,8 +9,8 @@ from tenders.forms import TenderForm
 from tenders.models import Tender
 
 # What each input adds around the tender's own fields.
-FORM_EXTRAS = ["agency", "regime"], ["lot_title", "items"]
-API_EXTRAS = ["agency", "regime"], ["lots", "criteria"]
+FORM_EXTRAS = ["agency", "regime"], ["lot_title", "items", "invited_suppliers"]
+API_EXTRAS = ["agency", "regime"], ["lots", "criteria", "invited_suppliers"]
 
 
 def test_the_declaration_names_editable_model_fields_once():
