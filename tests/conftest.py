@@ -82,7 +82,7 @@ def _private_folders(settings, tmp_path):
 @pytest.fixture(autouse=True)
 def _release_window_already_over(settings):
     # Most tests release k keys and expect the opening at once, as after a release window that
-    # has ended; tests of the window itself (tests/bidders/test_opening_trust.py) set their own.
+    # has ended; tests of the window itself (tests/evaluation/test_opening_trust.py) set their own.
     settings.CUSTODIAN_RELEASE_WINDOW_SECONDS = 0
 
 

@@ -689,7 +689,7 @@ def test_a_bad_share_makes_the_bid_invalid_whoever_releases(
 ):
     """Shares for the third custodian sealed for another bid: once that custodian has released
     within the window, the bid is invalid, even though the first two shares alone would open
-    it (every order and position: tests/bidders/test_opening_trust.py)."""
+    it (every order and position: tests/evaluation/test_opening_trust.py)."""
     settings.CUSTODIAN_RELEASE_WINDOW_SECONDS = 3600
     user, org = make_bidder()
     body = bytearray(seal_bid(tender, org.code))
