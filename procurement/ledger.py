@@ -255,7 +255,8 @@ def _project_after_commit() -> None:
 def advance_projection(name: str, project: Callable[[LedgerEntry], None], *, batch: int) -> int:
     """Feed the next ``batch`` entries after the watermark of projection ``name`` to
     ``project``, in ``seq`` order, and move the watermark past them, in one transaction (the
-    watermark's row lock serialises concurrent projectors). ``project`` sees every entry,
+    watermark's row lock serialises concurrent projectors). ``project`` sees every entry after
+    the genesis entry (seq 0, which says only that the log began: the watermark starts there),
     sealed ones too, and must publish only what is public (``unsealed``). Returns how many
     entries were projected."""
     with transaction.atomic():
@@ -274,7 +275,8 @@ def advance_projection(name: str, project: Callable[[LedgerEntry], None], *, bat
 
 
 def projection_watermark(name: str) -> int:
-    """The last ledger seq that projection ``name`` has projected (0: none yet)."""
+    """The last ledger seq that projection ``name`` has projected (0: none yet, the genesis
+    entry being nothing to project)."""
     return LedgerProjection.objects.filter(name=name).values_list("seq", flat=True).first() or 0
 
 

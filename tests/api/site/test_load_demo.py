@@ -30,6 +30,9 @@ def live(title: str) -> Tender:
 def assert_every_demo_tender_is_complete() -> None:
     for title in REGULAR:
         assert live(title).status == "published", title
+    direct = live(REGULAR[-1])  # only its invited supplier may bid
+    assert direct.method == "direct"
+    assert [i.supplier.code for i in direct.invitations.all()] == ["thiet-bi-y-te-mekong"]
     opened = live(load_demo.DRILL_OPENED)
     assert opened.status == "opened"
     assert Bid.objects.filter(tender=opened).count() == 2

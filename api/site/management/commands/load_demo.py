@@ -151,7 +151,7 @@ USERS = [
 
 
 DEMO_TENDERS = [
-    # agency, officer, title, category, CPV, value, days to deadline, items
+    # agency, officer, title, category, CPV, value, days to deadline, items[, other fields]
     ("so-gtvt-ha-noi", "officer", "Sửa chữa mặt cầu Chương Dương", "works", "45221111-3",
      "48500000000", 32, [("Thay lớp phủ mặt cầu", "6200", "m2", "45221111-3")]),
     ("so-gtvt-ha-noi", "officer", "Nâng cấp đường Nguyễn Trãi đoạn Ngã Tư Sở - Khuất Duy Tiến",
@@ -164,6 +164,15 @@ DEMO_TENDERS = [
     ("benh-vien-da-nang", "officer-hospital", "Cung cấp dịch vụ vệ sinh bệnh viện năm 2027",
      "non_consulting", "90910000-9", "3900000000", 25,
      [("Vệ sinh khu điều trị", "12", "tháng", "90910000-9")]),
+    # Direct contracting: only the invited supplier may bid (tenders/methods.py); the other
+    # demo suppliers see the tender and the reason, not the button.
+    ("benh-vien-da-nang", "officer-hospital",
+     "Vật tư thay thế tương thích cho máy chụp cộng hưởng từ đang sử dụng", "goods",
+     "33100000-1", "1800000000", 12,
+     [("Cuộn thu tín hiệu đầu (tương thích máy hiện có)", "2", "bộ", "33100000-1")],
+     {"method": "direct", "invited_suppliers": ["thiet-bi-y-te-mekong"],
+      "method_rationale": "Vật tư phải tương thích với thiết bị đang sử dụng của cùng hãng "
+                          "(Luật Đấu thầu 2023, Điều 23)."}),
 ]  # fmt: skip
 
 
@@ -246,7 +255,7 @@ def demo_tenders(say: Say = _quiet) -> None:
     install_presets(LegalRegime)
     regime = LegalRegime.objects.get(code="vn-2025")
     demo_custodians.agents()
-    for code, username, title, category, cpv, value, days, items in DEMO_TENDERS:
+    for code, username, title, category, cpv, value, days, items, *other in DEMO_TENDERS:
         agency = Organisation.objects.get(code=code)
         officer = User.objects.get(username=username)
         tender = _latest(title)
@@ -273,6 +282,7 @@ def demo_tenders(say: Say = _quiet) -> None:
                 province=agency.province,
                 contact_name=officer.full_name,
                 contact_email=f"{username}@example.gov.vn",
+                **(other[0] if other else {}),
                 lots=[
                     {
                         "title": title,
