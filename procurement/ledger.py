@@ -221,7 +221,9 @@ def record_event(
     if not isinstance(payload, dict):
         raise LedgerError("payload must be a dict")
     try:
-        entrykinds.check(kind, payload)
+        declared = entrykinds.check(kind, payload)
+        if sealed_until is None:  # an older bid's entry, sealed in place, is the exception
+            declared.check_public(payload)
     except entrykinds.EntryKindError as exc:
         raise LedgerError(str(exc)) from None
     subject_text, actor_text = _subject_of(subject), _actor_of(actor)

@@ -30,6 +30,8 @@ FLOORS = ("procurement", "tenders", "bidders", "evaluation")
 VISIBILITY = ("public", "sealed", "draft")
 # The envelope a sealed statement is revealed in (procurement.sealedlog.reveal_sealed).
 REVEALED_FIELDS = frozenset({"statement", "batch_seq", "slot", "path"})
+# Sealed kinds that, once the tender has closed, are recorded as public entries directly.
+PUBLIC_AFTER_CLOSING = frozenset({"ENVELOPE_RESTORED"})
 
 
 class EntryKindError(ValueError):
@@ -45,6 +47,19 @@ class EntryKind:
     optional: frozenset[str]  # in the payload of some entries
     visibility: str
     summary: str  # what happened, in one English sentence (the docs' table)
+
+    def check_public(self, payload: Mapping) -> None:
+        """Refuse appending a sealed kind as a public entry, except as its revealed envelope
+        (at closing) or as a kind declared public once the tender has closed."""
+        if (
+            self.visibility == "sealed"
+            and set(payload) != REVEALED_FIELDS
+            and self.name not in PUBLIC_AFTER_CLOSING
+        ):
+            raise EntryKindError(
+                f"{self.name} is sealed: it is recorded as a sealed statement "
+                "(procurement.sealedlog.record_sealed) and revealed at closing"
+            )
 
     def check(self, payload: Mapping) -> None:
         """Refuse a payload that misses a field or carries one not declared."""

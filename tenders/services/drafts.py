@@ -17,7 +17,9 @@ import json
 from typing import Any
 
 from procurement.clock import db_now
+from procurement.crypto import entrykinds
 from procurement.crypto.canonical import canonical_json
+from procurement.exceptions import LedgerError
 from procurement.ledger import record_event
 from procurement.models import LedgerEntry, User
 from tenders.models import DraftEvent, Tender, TenderStatus
@@ -28,6 +30,14 @@ def record(kind: str, tender: Tender, payload: dict, *, actor: User | None) -> L
     ledger otherwise. Must run in the caller's transaction, like ``record_event``."""
     if tender.status != TenderStatus.DRAFT:
         return record_event(kind, tender, payload, actor=actor)
+    # Checked now, as record_event would, not at publication: a bad step must not block it.
+    declared = entrykinds.KINDS.get(kind)
+    if declared is None or declared.visibility != "draft":
+        raise LedgerError(f"{kind} is not a draft step (procurement/crypto/entrykinds.py)")
+    try:
+        declared.check({**payload, "draft_time": None})
+    except entrykinds.EntryKindError as exc:
+        raise LedgerError(str(exc)) from None
     DraftEvent.objects.create(
         tender=tender,
         kind=kind,

@@ -36,7 +36,7 @@ def recorded_kinds() -> dict[str, set[str]]:
             return [node.id]
         return []
 
-    for floor in entrykinds.FLOORS:
+    for floor in (*entrykinds.FLOORS, "api"):  # the interface records nothing itself
         for path in (ROOT / floor).rglob("*.py"):
             if "migrations" in path.parts:
                 continue
@@ -131,3 +131,31 @@ def test_only_sealed_kinds_are_sealed_statements(make_tender):
             sealed_until=tender.submission_deadline,
         )  # fmt: skip
     assert SealedStatement.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_sealed_kind_is_never_appended_in_the_clear():
+    statement = dict.fromkeys(entrykinds.KINDS["BID_SUBMITTED"].fields, "x")
+    with pytest.raises(LedgerError, match="BID_SUBMITTED is sealed"), transaction.atomic():
+        ledger.record_event("BID_SUBMITTED", "tender:T-1", statement, actor=None)
+    assert not LedgerEntry.objects.filter(subject="tender:T-1").exists()
+    with transaction.atomic():  # revealed at closing, and a restoration after it, are public
+        revealed = {"statement": "s", "batch_seq": 1, "slot": 0, "path": []}
+        ledger.record_event("BID_SUBMITTED", "tender:T-1", revealed, actor=None)
+        restored = {"bid": "b", "envelope_sha256": "0" * 64}
+        ledger.record_event("ENVELOPE_RESTORED", "tender:T-1", restored, actor=None)
+    assert LedgerEntry.objects.filter(subject="tender:T-1").count() == 2
+
+
+@pytest.mark.django_db
+def test_a_draft_step_is_checked_when_taken_not_at_publication(make_tender):
+    from tenders.models import DraftEvent
+    from tenders.services import drafts
+
+    tender = make_tender()
+    kept = DraftEvent.objects.filter(tender=tender).count()
+    with pytest.raises(LedgerError, match="TENDER_DRAFT_UPDATED payload"), transaction.atomic():
+        drafts.record("TENDER_DRAFT_UPDATED", tender, {"sha": "x"}, actor=None)
+    with pytest.raises(LedgerError, match="not a draft step"), transaction.atomic():
+        drafts.record("TENDER_CANCELLED", tender, {"reason": "x"}, actor=None)
+    assert DraftEvent.objects.filter(tender=tender).count() == kept
