@@ -20,30 +20,26 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from procurement.crypto import entrykinds
 from procurement.models import LedgerEntry
 from tenders.models import Tender, TenderStatus
 
 S = TenderStatus
-# The kinds that move a tender to a status of their own; the others below carry "status" in
-# their payload when they move it (the first examination or clarification starts the
-# evaluation; the result; a re-evaluation; the contract that completes the awards).
-STATUS_IN_PAYLOAD = {
-    "EXAMINATION_RECORDED",
-    "CLARIFICATION_REQUESTED",
-    "TENDER_AWARDED",
-    "TENDER_UNSUCCESSFUL",
-    "TENDER_REEVALUATION",
-    "CONTRACT_SIGNED",
-}
+# The kinds that move a tender to a status of their own, and those whose payload names the
+# status when they move it (the first examination or clarification starts the evaluation; the
+# result; a re-evaluation; the contract that completes the awards): the registry declares both.
 STATUS_OF_KIND = {
-    "TENDER_PUBLISHED": S.PUBLISHED,
-    "TENDER_CLOSED": S.CLOSED,
-    "TENDER_OPENED": S.OPENED,
-    "TENDER_CANCELLED": S.CANCELLED,
+    name: S(kind.moves_status)
+    for name, kind in entrykinds.KINDS.items()
+    if kind.moves_status and kind.moves_status != entrykinds.PAYLOAD
+}
+STATUS_IN_PAYLOAD = {
+    name for name, kind in entrykinds.KINDS.items() if kind.moves_status == entrykinds.PAYLOAD
 }
 DEADLINES = ("submission_deadline", "enquiry_end", "opening_time")
 READ = {
     *STATUS_OF_KIND,
+    *STATUS_IN_PAYLOAD,
     "TENDER_AMENDED",
     "QUESTION_ASKED",
     "BID_OPENED",

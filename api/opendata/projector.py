@@ -82,14 +82,23 @@ def project_entry(entry: LedgerEntry) -> None:
     )
 
 
-def project(*, batch: int = BATCH, until_done: bool = True) -> int:
-    """Project the entries after the watermark. Returns how many entries were read."""
+def project(*, batch: int | None = None, until_done: bool = True) -> int:
+    """Project the entries after the watermark, ``batch`` (default ``BATCH``) per transaction.
+    Returns how many entries were read."""
+    batch = batch or BATCH
     total = 0
     while True:
         done = ledger.advance_projection(NAME, project_entry, batch=batch)
         total += done
         if done < batch or not until_done:
             return total
+
+
+def project_after_commit() -> int:
+    """Run after each writing transaction commits (``settings.LEDGER_PROJECTORS``): one batch,
+    enough for what a request records, so a request never carries a backlog (after an outage
+    or a rebuild); the beat scan (``project_open_data``) catches up the rest."""
+    return project(until_done=False)
 
 
 def rebuild(*, batch: int = BATCH) -> int:

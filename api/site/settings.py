@@ -304,7 +304,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 LEDGER_BATCH_SECONDS = int(os.environ.get("LEDGER_BATCH_SECONDS", "60"))
 # Read models built from the ledger after each commit, in seq order, each with its watermark
 # (procurement/ledger.py "Projections"). Dotted paths: the kernel imports no app.
-LEDGER_PROJECTORS = ["api.opendata.projector.project"]
+LEDGER_PROJECTORS = ["api.opendata.projector.project_after_commit"]
 CELERY_BEAT_SCHEDULE = {
     "close-due-tenders": {
         "task": "evaluation.tasks.close_due_tenders",

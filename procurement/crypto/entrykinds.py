@@ -30,6 +30,7 @@ FLOORS = ("procurement", "tenders", "bidders", "evaluation")
 VISIBILITY = ("public", "sealed", "draft")
 # The envelope a sealed statement is revealed in (procurement.sealedlog.reveal_sealed).
 REVEALED_FIELDS = frozenset({"statement", "batch_seq", "slot", "path"})
+PAYLOAD = "payload"
 # Sealed kinds that, once the tender has closed, are recorded as public entries directly.
 PUBLIC_AFTER_CLOSING = frozenset({"ENVELOPE_RESTORED"})
 
@@ -47,6 +48,9 @@ class EntryKind:
     optional: frozenset[str]  # in the payload of some entries
     visibility: str
     summary: str  # what happened, in one English sentence (the docs' table)
+    # The tender status the entry moves its tender to: a status, PAYLOAD (the payload's
+    # "status" field, when it has one) or "" (none). Open data's as-of builder reads it.
+    moves_status: str = ""
 
     def check_public(self, payload: Mapping) -> None:
         """Refuse appending a sealed kind as a public entry, except as its revealed envelope
@@ -86,10 +90,14 @@ def _kind(
     *,
     optional: Iterable[str] = (),
     visibility: str = "public",
+    moves_status: str = "",
 ) -> str:
     register(
-        EntryKind(name, floor, subject, frozenset(fields), frozenset(optional), visibility, summary)
-    )
+        EntryKind(
+            name, floor, subject, frozenset(fields), frozenset(optional), visibility, summary,
+            moves_status,
+        )
+    )  # fmt: skip
     return name
 
 
@@ -238,6 +246,7 @@ TENDER_PUBLISHED = _kind(
     "The tender was published: its content hash, deadlines, documents, regime and the key set "
     "its bids are sealed to.",
     optional=["invited"],
+    moves_status="published",
 )
 TENDER_AMENDED = _kind(
     "TENDER_AMENDED",
@@ -358,6 +367,7 @@ TENDER_CLOSED = _kind(
         "release_window_ends",
     ],
     "The deadline passed: the bid set (its Merkle root) and the opening's public key.",
+    moves_status="closed",
 )
 KEY_RELEASED = _kind(
     "KEY_RELEASED",
@@ -383,6 +393,7 @@ TENDER_OPENED = _kind(
     ],
     "The bids were opened with the released keys, which are published to re-check every share.",
     optional=["status"],
+    moves_status="opened",
 )
 BID_OPENED = _kind(
     "BID_OPENED",
@@ -455,6 +466,7 @@ EXAMINATION_RECORDED = _kind(
     ["version", "commitment"],
     "The committee recorded an examination of a bid (a commitment, revealed at the award).",
     optional=["status", "scores_reset"],
+    moves_status=PAYLOAD,
 )
 CLARIFICATION_REQUESTED = _kind(
     "CLARIFICATION_REQUESTED",
@@ -463,6 +475,7 @@ CLARIFICATION_REQUESTED = _kind(
     ["number", "commitment", "due_at"],
     "The committee asked a bidder to clarify its bid (a commitment).",
     optional=["status"],
+    moves_status=PAYLOAD,
 )
 CLARIFICATION_ANSWERED = _kind(
     "CLARIFICATION_ANSWERED",
@@ -512,6 +525,7 @@ TENDER_AWARDED = _kind(
     "tender",
     ["report", "run", "record_sha256", "report_commitment", "awards", "standstill_until", "status"],
     "The result was approved and published: the awards and the standstill's end.",
+    moves_status=PAYLOAD,
 )
 TENDER_UNSUCCESSFUL = _kind(
     "TENDER_UNSUCCESSFUL",
@@ -519,6 +533,7 @@ TENDER_UNSUCCESSFUL = _kind(
     "tender",
     ["report", "run", "record_sha256", "report_commitment", "awards", "standstill_until", "status"],
     "The result was approved: no bid can be awarded.",
+    moves_status=PAYLOAD,
 )
 DEBRIEF_REQUESTED = _kind(
     "DEBRIEF_REQUESTED",
@@ -597,6 +612,7 @@ TENDER_REEVALUATION = _kind(
     ["complaint", "awards_cancelled", "reports_returned", "results_superseded", "scores_reset"],
     "An upheld complaint sent the tender back to evaluation, cancelling its awards.",
     optional=["status"],
+    moves_status=PAYLOAD,
 )
 TENDER_CANCELLATION_PROPOSED = _kind(
     "TENDER_CANCELLATION_PROPOSED",
@@ -619,6 +635,7 @@ TENDER_CANCELLED = _kind(
     ["reason"],
     "The tender was cancelled, with its public reason (and legal ground).",
     optional=["ground", "proposal", "proposed_by"],
+    moves_status="cancelled",
 )
 CONTRACT_SIGNED = _kind(
     "CONTRACT_SIGNED",
@@ -639,6 +656,7 @@ CONTRACT_SIGNED = _kind(
     "A contract was signed for an award (with the tender's new status once every award has "
     "its contract).",
     optional=["status"],
+    moves_status=PAYLOAD,
 )
 CONTRACT_AMENDED = _kind(
     "CONTRACT_AMENDED",
@@ -663,6 +681,12 @@ CONTRACT_TERMINATED = _kind(
 )
 
 
+def _status(kind: EntryKind) -> str:
+    if kind.moves_status == PAYLOAD:
+        return "*payload*"
+    return f"`{kind.moves_status}`" if kind.moves_status else ""
+
+
 def markdown() -> str:
     """The table of ``docs/ledger-entries.md``."""
     lines = [
@@ -683,8 +707,11 @@ def markdown() -> str:
         "- **draft**: part of a draft's private history, appended when the tender is published "
         "(or a draft is cancelled), with `draft_time` saying when it happened.",
         "",
-        "| kind | floor | subject | payload | visibility | what happened |",
-        "|---|---|---|---|---|---|",
+        "The last column names the tender status an entry moves its tender to (*payload*: the "
+        "one its `status` field names, when it has one).",
+        "",
+        "| kind | floor | subject | payload | visibility | what happened | tender status |",
+        "|---|---|---|---|---|---|---|",
     ]
     for floor in FLOORS:
         for kind in KINDS.values():
@@ -694,7 +721,7 @@ def markdown() -> str:
             fields += [f"[`{f}`]" for f in sorted(kind.optional)]
             lines.append(
                 f"| `{kind.name}` | {kind.floor} | `{kind.subject}` | {', '.join(fields) or '—'} "
-                f"| {kind.visibility} | {kind.summary} |"
+                f"| {kind.visibility} | {kind.summary} | {_status(kind)} |"
             )
     return "\n".join(lines) + "\n"
 

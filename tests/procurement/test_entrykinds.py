@@ -14,6 +14,7 @@ from procurement import ledger, sealedlog
 from procurement.crypto import entrykinds
 from procurement.exceptions import LedgerError
 from procurement.models import LedgerEntry, SealedStatement
+from tenders.models import TenderStatus
 
 ROOT = Path(__file__).resolve().parents[2]
 RECORDERS = {"record_event", "record_sealed", "record", "_append"}
@@ -91,6 +92,10 @@ def test_declarations_are_well_formed():
         assert not kind.fields & kind.optional, kind.name
         if kind.name in PLATFORM_KINDS:
             assert kind.summary.endswith("."), kind.name
+        if kind.moves_status == entrykinds.PAYLOAD:
+            assert "status" in kind.fields | kind.optional, kind.name
+        elif kind.moves_status:
+            assert kind.moves_status in TenderStatus.values, kind.name
     with pytest.raises(entrykinds.EntryKindError, match="declared twice"):
         entrykinds.register(entrykinds.KINDS["TENDER_CLOSED"])
 

@@ -117,3 +117,22 @@ def test_an_entry_recorded_mid_poll_comes_in_a_later_poll(
 
 def lagging_seq(tender) -> int:
     return LedgerEntry.objects.get(subject=tender.ledger_subject, kind="TENDER_PUBLISHED").seq
+
+
+def test_a_commit_projects_one_batch_and_the_beat_the_backlog(
+    settings, make_tender, officer, monkeypatch
+):
+    # A backlog (an outage of the projector, a rebuild): the next request's commit projects
+    # one batch, not the whole backlog inside the request; the beat scan catches up the rest.
+    tender = make_tender(publish=True)
+    for days in (150, 160, 170):
+        services.amend_tender(tender, actor=officer, rationale="Gia hạn", bid_validity_days=days)
+    backlog = LedgerEntry.objects.order_by("-seq").values_list("seq", flat=True)[0]
+    monkeypatch.setattr(projector, "BATCH", 2)
+    settings.LEDGER_PROJECTORS = ["api.opendata.projector.project_after_commit"]
+    services.amend_tender(tender, actor=officer, rationale="Gia hạn", bid_validity_days=180)
+    assert projector.watermark() == 2 < backlog
+    from api.opendata.tasks import project_open_data
+
+    project_open_data()
+    assert projector.watermark() == LedgerEntry.objects.order_by("-seq")[0].seq
