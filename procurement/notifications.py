@@ -118,6 +118,16 @@ def send_pending_emails(*, older_than_seconds: int = 120, within_days: int = 7) 
     return send_emails(ids) if ids else 0
 
 
+def read_latest(user: User, *, limit: int = 200) -> list[Notification]:
+    """The reader's latest notifications, each with its ``text`` in the reader's language;
+    reading them marks them read (the unread counter in the menu drops to zero)."""
+    rows = list(Notification.objects.filter(user=user)[:limit])
+    for n in rows:
+        n.text = render(n)
+    Notification.objects.filter(user=user, read_at=None).update(read_at=db_now())
+    return rows
+
+
 def unread_count(user) -> int:
     if user is None or not user.is_authenticated:
         return 0

@@ -663,25 +663,6 @@ class CancellationProposal(models.Model):
         return f"{self.tender.reference} cancellation {self.number}"
 
 
-class OcdsRelease(models.Model):
-    """One OCDS release per public, ledger-recorded change of a tender; append-only, written
-    in the same transaction as its ledger entry."""
-
-    tender = models.ForeignKey(Tender, on_delete=models.PROTECT, related_name="releases")
-    ocid = models.CharField(max_length=64, db_index=True)
-    release_id = models.CharField(max_length=128, unique=True)
-    date = models.DateTimeField()
-    tag = models.JSONField()
-    ledger_seq = models.BigIntegerField(unique=True)
-    data = models.JSONField()
-
-    class Meta:
-        ordering = ["ledger_seq"]
-
-    def __str__(self) -> str:
-        return self.release_id
-
-
 def new_ocid(reference: str) -> str:
     """The Open Contracting ID of a tender: the publisher's registered prefix and the reference."""
     return f"{settings.OCDS_OCID_PREFIX}-{reference}"

@@ -3,8 +3,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 class OpenDataConfig(AppConfig):
-    """Open data: an app only so that its projector task and command are found; its one table
-    (``tenders.OcdsRelease``) belongs to the tenders it describes."""
+    """Open data: the OCDS releases (its one table, written only by its projector), the
+    projector's task and command, the feed and the record pages."""
 
     name = "api.opendata"
     label = "opendata"

@@ -18,9 +18,10 @@ from __future__ import annotations
 from django.db import transaction
 
 from api.opendata import ocds
+from api.opendata.models import OcdsRelease
 from procurement import ledger
 from procurement.models import LedgerEntry
-from tenders.models import OcdsRelease, Tender
+from tenders.models import Tender
 
 NAME = "ocds"
 BATCH = 500

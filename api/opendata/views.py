@@ -13,8 +13,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from api.opendata import ocds, projector
+from api.opendata.models import OcdsRelease
 from procurement.clock import db_now
-from tenders.models import OcdsRelease
 
 EXTENSION_DIR = Path(__file__).resolve().parent / "ocds_extension"
 FEED_PAGE = 100

@@ -46,7 +46,7 @@ urlpatterns = [
     path("workspace/reviews/", evaluation_web.reviews, name="reviews"),
     path("workspace/approvals/", evaluation_web.approvals, name="approvals"),
     path("workspace/cancellations/", cancellation_views.cancellations, name="cancellations"),
-    path("workspace/notifications/", evaluation_web.notifications, name="notifications"),
+    path("workspace/notifications/", account_views.notifications, name="notifications"),
     path(
         "workspace/<str:reference>/evaluation/",
         evaluation_web.workspace,

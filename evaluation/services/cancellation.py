@@ -73,7 +73,7 @@ def _refuse_if_contracted(tender: Tender) -> None:
 
 
 def _cancel(tender: Tender, *, actor: User | None, reason: str, ground: str, **facts: Any):
-    """Cancel the locked ``tender``: its awards too, one ledger entry, one OCDS release."""
+    """Cancel the locked ``tender``: its awards too, in one ledger entry."""
     if tender.status == S.DRAFT:
         drafts.disclose(tender)  # a cancelled draft's page is public, and its history with it
     change_status(tender, S.CANCELLED)

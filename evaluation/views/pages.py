@@ -1,7 +1,7 @@
 """Portal pages for evaluation and after: the tender's evaluation workspace (committee members,
 the approver, the agency's officers), a bidder's clarification requests, the review body's
 queue, complaints and debriefings from the public tender page, the public evaluation with its
-re-run and commitment checks, supplier pages, and notifications. Every action is one service
+re-run and commitment checks, and supplier pages. Every action is one service
 call; refusals come back as messages."""
 
 from __future__ import annotations
@@ -41,8 +41,7 @@ from evaluation.services.examination import as_uuid
 from evaluation.views.committee import tender_or_404
 from procurement.clock import db_now
 from procurement.exceptions import InvalidInput, NotFound
-from procurement.models import Notification, Organisation, OrganisationKind, Role
-from procurement.notifications import render as render_notification
+from procurement.models import Organisation, OrganisationKind, Role
 from procurement.permissions import has_role
 from procurement.views.forms import run_service
 from tenders.models import CriterionKind
@@ -506,13 +505,3 @@ def supplier_page(request, code: str):
         "bids": Bid.objects.filter(supplier=organisation, tender__opened_at__isnull=False)
         .exclude(status="withdrawn").count(),
     })  # fmt: skip
-
-
-@login_required
-@require_safe
-def notifications(request):
-    rows = list(Notification.objects.filter(user=request.user)[:200])
-    for n in rows:
-        n.text = render_notification(n)
-    Notification.objects.filter(user=request.user, read_at=None).update(read_at=db_now())
-    return render(request, "evaluation/notifications.html", {"rows": rows})

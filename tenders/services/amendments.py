@@ -53,7 +53,7 @@ def _record_amendment(
     at_least: dt.datetime | None = None,
 ) -> Amendment:
     """Enforce the amendment cut-off (and ``at_least``, another rule's floor for the deadline),
-    then write the public history, the ledger entry and the OCDS release."""
+    then write the public history and the ledger entry (open data projects it)."""
     floor = max(filter(None, [amendment_deadline_floor(tender, now), at_least]))
     extended = tender.submission_deadline < floor
     if extended:

@@ -8,8 +8,9 @@ import json
 import pytest
 
 from api.opendata import asof, projector
+from api.opendata.models import OcdsRelease
 from procurement.models import LedgerEntry
-from tenders.models import OcdsRelease, Tender
+from tenders.models import Tender
 from tests.evaluation.conftest import _media, approver, members, reviewer  # noqa: F401
 
 

@@ -13,10 +13,10 @@ import pytest
 from django.urls import reverse
 
 from api.opendata import projector, views
+from api.opendata.models import OcdsRelease
 from procurement import ledger
 from procurement.models import LedgerEntry
 from tenders import services
-from tenders.models import OcdsRelease
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -19,10 +19,11 @@ from django.utils import timezone
 from ocdsmerge.rules import get_merge_rules
 
 from api.opendata import ocds
+from api.opendata.models import OcdsRelease
 from evaluation import tasks
 from evaluation.services import cancellation as cancelling
 from tenders import services
-from tenders.models import OcdsRelease, Tender
+from tenders.models import Tender
 
 # Releases are projected once each service commits, as in production: real transactions.
 pytestmark = pytest.mark.django_db(transaction=True)
