@@ -14,7 +14,7 @@ from procurement.models import Checkpoint, LedgerEntry, Membership, Organisation
 ORGANISATION_EDITABLE = ["name_vi", "name_en", "tax_code", "province", "address", "website"]
 
 
-class NoDeleteMixin:
+class NoDeleteMixin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
@@ -29,7 +29,7 @@ class UserAdmin(NoDeleteMixin, BaseUserAdmin):
     list_display = ["username", "full_name", "email", "is_superuser", "is_active"]
     readonly_fields = ["public_id", "last_login", "date_joined"]
     fieldsets = [
-        *BaseUserAdmin.fieldsets,
+        *(BaseUserAdmin.fieldsets or ()),
         ("Minh Bạch", {"fields": ["public_id", "full_name"]}),
     ]
 

@@ -123,7 +123,7 @@ def read_latest(user: User, *, limit: int = 200) -> list[Notification]:
     reading them marks them read (the unread counter in the menu drops to zero)."""
     rows = list(Notification.objects.filter(user=user)[:limit])
     for n in rows:
-        n.text = render(n)
+        n.text = render(n)  # type: ignore[attr-defined]  # for the template only
     Notification.objects.filter(user=user, read_at=None).update(read_at=db_now())
     return rows
 

@@ -6,7 +6,7 @@ import io
 import zipfile
 from pathlib import Path
 
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
@@ -52,13 +52,15 @@ def ledger_page(request):
     """The whole log, newest first; sealed entries appear as their leaf hash only."""
     now = db_now()
     subject = request.GET.get("subject", "").strip()
+    page: Page | SequencePage
     if subject:
         rows = ledger.unsealed(LedgerEntry.objects.filter(subject=subject), now).reverse()
         page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
         entries = ledger.public_view(page.object_list, now)
     else:
-        page = SequencePage(ledger.tree_size(), request.GET.get("page"))
-        entries = ledger.entries_in_range(page.start, page.end, now)[::-1]
+        sequence = SequencePage(ledger.tree_size(), request.GET.get("page"))
+        entries = ledger.entries_in_range(sequence.start, sequence.end, now)[::-1]
+        page = sequence
     return render(
         request,
         "ledger/index.html",

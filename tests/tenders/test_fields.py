@@ -60,3 +60,9 @@ def test_the_api_input_has_the_declared_fields_in_order():
 
 def test_the_amendment_input_has_the_amendable_fields():
     assert list(AmendIn().fields) == ["rationale", *fields.AMENDABLE]
+
+
+def test_the_api_output_shows_every_field():
+    from api.views.tenders import TenderDetail
+
+    assert set(fields.DRAFT_FIELDS) <= set(TenderDetail().fields), "add it to TenderDetail"

@@ -359,3 +359,23 @@ def test_supplier_organisations_cannot_tender(make_org, make_user, vn):
     with pytest.raises(InvalidInput, match="procuring agency"):
         services.create_tender(supplier_org, actor=None, regime=vn, lots=LOTS, **tender_fields())
     assert admin.is_platform_admin
+
+
+def test_only_change_status_assigns_a_tenders_status():
+    """A static check over the code: the transition table is the only way a status changes.
+    (Open data's as-of builder sets it on an unsaved copy it reads from the ledger.)"""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    allowed = {root / "tenders/services/lifecycle.py", root / "api/opendata/asof.py"}
+    assigns = re.compile(r"\b(tender|locked|t)\.status\s*=[^=]|Tender\.objects.*update\(.*status=")
+    offenders = []
+    for floor in ("procurement", "tenders", "bidders", "evaluation", "api"):
+        for path in (root / floor).rglob("*.py"):
+            if "migrations" in path.parts or path in allowed:
+                continue
+            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                if assigns.search(line):
+                    offenders.append(f"{path.relative_to(root)}:{number}")
+    assert offenders == [], "use tenders.services.lifecycle.change_status"

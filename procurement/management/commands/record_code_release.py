@@ -14,6 +14,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, release: str, **options) -> None:
         seq, recorded = code_release.record(release)
-        digest = code_release.latest()[1]["bundle_sha256"]
+        latest = code_release.latest()
+        assert latest is not None  # just recorded, or already there
+        digest = latest[1]["bundle_sha256"]
         verb = "recorded" if recorded else "unchanged, already"
         self.stdout.write(f"Front-end bundle {digest} {verb} in ledger entry #{seq}.")

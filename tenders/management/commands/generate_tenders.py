@@ -25,6 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from procurement.models import Organisation, OrganisationKind, User
+from tenders.methods import RULES
 from tenders.models import (
     EvaluationMethod,
     Item,
@@ -70,7 +71,8 @@ SUBJECTS = [
 PLACES = ["huyện", "xã", "phường", "thị trấn", "khu công nghiệp", "trung tâm"]
 NAMES = ["Hòa Bình", "Thống Nhất", "Độc Lập", "Tân Phú", "An Khánh", "Phú Mỹ", "Bình An",
          "Đông Anh", "Sóc Sơn", "Long Thành", "Vĩnh Phúc", "Cẩm Lệ", "Ninh Kiều", "Thủ Đức"]  # fmt: skip
-METHODS = [Method.OPEN] * 8 + [Method.SHOPPING, Method.RESTRICTED]
+# Methods that admit any supplier: synthetic tenders name no invited suppliers.
+METHODS = [Method.OPEN] * 8 + [Method.SHOPPING]
 STATUSES = [TenderStatus.PUBLISHED] * 3 + [TenderStatus.CLOSED] * 5 + [TenderStatus.CANCELLED]
 
 
@@ -162,7 +164,9 @@ class Command(BaseCommand):
                     classification_code=cpv,
                     estimated_value=value,
                     method=method,
-                    method_rationale="" if method == Method.OPEN else "Theo kế hoạch được duyệt",
+                    method_rationale="Theo kế hoạch được duyệt"
+                    if RULES[method].needs_rationale
+                    else "",
                     evaluation_method=EvaluationMethod.LOWEST_PRICE,
                     bid_security_amount=(value * Decimal("0.015")).quantize(Decimal("1")),
                     submission_deadline=deadline,
