@@ -165,7 +165,13 @@ def update_organisation(
         if not changed:
             return organisation
         organisation.save(update_fields=list(changed))
-        record_event("ORGANISATION_UPDATED", organisation, {"changed": changed}, actor=actor)
+        previous = {name: before[name] for name in changed}
+        record_event(
+            "ORGANISATION_UPDATED",
+            organisation,
+            {"changed": changed, "previous": previous},
+            actor=actor,
+        )
     return organisation
 
 

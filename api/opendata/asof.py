@@ -8,7 +8,9 @@ bid's outcome, which result stands, awards cancelled, contracts closed, every st
 complaint), or from rows that carry the ledger sequence number of the entry that made them
 (amendments, awards, contracts and their amendments, examinations, complaints). Rows that never
 change once public (lots and items, documents, attachments, the bids' sealed facts) are read as
-they are. The one exception: the organisations' names and addresses are today's.
+they are. The organisations' public details (name, tax code, province) are read as of the
+entry too: the changes recorded after it are undone from the previous values their
+``ORGANISATION_UPDATED`` entries published.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from procurement.crypto import entrykinds
-from procurement.models import LedgerEntry
+from procurement.models import LedgerEntry, Organisation
 from tenders.models import Tender, TenderStatus
 
 S = TenderStatus
@@ -79,6 +81,31 @@ class History:
     seq: int
     time: dt.datetime
     steps: list[Step] = field(default_factory=list)
+    # Organisation subject -> payloads of its ORGANISATION_UPDATED entries after ``seq``, latest
+    # first (read once, when the release first names an organisation).
+    _later_updates: dict[str, list[dict]] | None = field(default=None, repr=False)
+
+    def organisation(self, organisation: Organisation) -> Organisation:
+        """``organisation`` with its public details as they stood at ``seq``: every change
+        recorded after it undone from the previous values its entry published."""
+        if self._later_updates is None:
+            self._later_updates = {}
+            rows = (
+                LedgerEntry.objects.filter(kind="ORGANISATION_UPDATED", seq__gt=self.seq)
+                .order_by("-seq")
+                .values_list("subject", "canonical")
+            )
+            for subject, canonical in rows:
+                payload = json.loads(bytes(canonical))["payload"]
+                self._later_updates.setdefault(subject, []).append(payload)
+        later = self._later_updates.get(organisation.ledger_subject)
+        if not later:
+            return organisation
+        then = copy.copy(organisation)
+        for payload in later:
+            for name, old in payload["previous"].items():
+                setattr(then, name, old)
+        return then
 
     def of(self, *kinds: str) -> list[Step]:
         return [s for s in self.steps if s.kind in kinds]
@@ -154,6 +181,7 @@ def _parse(tender: Tender, name: str, text):
 def tender_as_of(tender: Tender, h: History) -> Tender:
     """A copy of ``tender`` with its mutable facts as they stood at ``h.seq`` (never saved)."""
     t = copy.copy(tender)
+    t.agency = h.organisation(tender.agency)
     # Amendments after the entry are undone, latest first, from the old values they recorded.
     for amendment in tender.amendments.filter(ledger_seq__gt=h.seq).order_by("-ledger_seq"):
         for name, change in amendment.changes.items():

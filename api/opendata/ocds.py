@@ -220,11 +220,17 @@ class _Parties:
     agency's comes from the tender (with its contact point); others from what the platform
     publishes about them anyway (name, tax code, province)."""
 
-    def __init__(self, tender: Tender) -> None:
+    def __init__(self, tender: Tender, h: asof.History) -> None:
         self.by_id = {tender.agency.code: _party(tender)}
+        self.h = h
+
+    def reference(self, organisation: Organisation) -> dict:
+        """The reference to ``organisation`` as it was named at the release's entry."""
+        return _reference(self.h.organisation(organisation))
 
     def add(self, organisation: Organisation, role: str) -> dict:
         """Give ``organisation`` the ``role``; returns the reference to it."""
+        organisation = self.h.organisation(organisation)
         party = self.by_id.get(organisation.code)
         if party is None:
             party = self.by_id[organisation.code] = {
@@ -555,7 +561,7 @@ def _complaints(tender: Tender, parties: _Parties, h: asof.History) -> list[dict
                 "number": c.number,
                 "status": c.status,
                 "subject": c.subject,
-                "complainant": _reference(c.complainant),
+                "complainant": parties.reference(c.complainant),
                 "description": c.text,
                 "dateSubmitted": _iso(c.filed_at),
                 "answer": {"description": c.answer, "date": _iso(c.answered_at)},
@@ -609,7 +615,7 @@ def build_release(tender: Tender, *, event: str, tag: list[str], entry: LedgerEn
     h = asof.history(tender, entry)
     tender = asof.tender_as_of(tender, h)
     ocid = tender.ocid or new_ocid(tender.reference)
-    parties = _Parties(tender)
+    parties = _Parties(tender, h)
     bids = list(closing_set(tender).select_related("supplier")) if tender.closing_seq else []
     report = _approved_report(tender, h)
     block = {

@@ -168,8 +168,9 @@ ORGANISATION_UPDATED = _kind(
     "ORGANISATION_UPDATED",
     "procurement",
     "organisation",
-    ["changed"],
-    "An organisation's public details changed (old and new values).",
+    ["changed", "previous"],
+    "An organisation's public details changed: the new values (`changed`) and the ones they "
+    "replaced (`previous`), field by field.",
 )
 ROLE_GRANTED = _kind(
     "ROLE_GRANTED",

@@ -49,7 +49,8 @@ def recorded_kinds() -> dict[str, set[str]]:
                     if name in RECORDERS and node.args:
                         candidates.append(node.args[2] if name == "_append" else node.args[0])
                     # a recording helper told which kind: _record_invalid(..., kind="...")
-                    candidates += [k.value for k in node.keywords if k.arg == "kind"]
+                    if name not in ("filter", "exclude", "get"):  # a query reads, not records
+                        candidates += [k.value for k in node.keywords if k.arg == "kind"]
                 elif isinstance(node, ast.FunctionDef):  # and its default kind
                     arguments = (
                         node.args.args[-len(node.args.defaults) :] if node.args.defaults else []

@@ -64,7 +64,10 @@ def test_editing_an_organisation_records_what_changed(admin_client, make_org):
     assert response.status_code == 302, response.content
     entry = last_entry()
     assert entry["kind"] == "ORGANISATION_UPDATED"
-    assert entry["payload"] == {"changed": {"name_en": "Renamed"}}
+    assert entry["payload"] == {
+        "changed": {"name_en": "Renamed"},
+        "previous": {"name_en": org.name_en},
+    }
 
 
 def test_granting_and_revoking_in_the_admin_records_both(admin_client, make_org, make_user):

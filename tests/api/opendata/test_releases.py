@@ -145,3 +145,18 @@ def test_extension_files_are_served(client):
     assert "sha256" in schema["definitions"]["Document"]["properties"]
     assert client.get("/ocds/extension/settings.py").status_code == 404
     assert client.get("/ocds/extension/..%2Fsettings.py").status_code == 404
+
+
+def test_a_renamed_organisation_keeps_its_old_name_in_earlier_releases(
+    make_tender, officer, agency
+):
+    from procurement.services import update_organisation
+
+    tender = make_tender(publish=True)
+    old_name = agency.name_vi
+    update_organisation(agency, actor=None, name_vi="Sở Giao thông Vận tải (tên mới)")
+    services.amend_tender(tender, actor=officer, rationale="Gia hạn", bid_validity_days=150)
+    published, amended = OcdsRelease.objects.filter(tender=tender).order_by("ledger_seq")
+    assert published.data["buyer"]["name"] == old_name
+    assert amended.data["buyer"]["name"] == "Sở Giao thông Vận tải (tên mới)"
+    # The autouse check then rebuilds every release after the rename: byte for byte the same.
