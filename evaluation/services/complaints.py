@@ -339,9 +339,8 @@ def _apply_remedy(tender: Tender, complaint: Complaint, actor: User | None) -> N
         )
         moved = {}
         if tender.status != S.EVALUATING:
-            change_status(tender, S.EVALUATING)
+            moved = change_status(tender, S.EVALUATING)
             tender.save(update_fields=["status"])
-            moved = {"status": S.EVALUATING.value}
         returned = []
         for report in pending:
             salt, digest = commit({"number": report.number, "reason": reason})

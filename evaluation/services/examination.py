@@ -79,9 +79,9 @@ def locked_for_work(tender: Tender) -> Tender:
 def _start(tender: Tender) -> dict:
     """The first decision moves an opened tender to 'under evaluation' (in the same entry)."""
     if tender.status == S.OPENED:
-        change_status(tender, S.EVALUATING)
+        moved = change_status(tender, S.EVALUATING)
         tender.save(update_fields=["status"])
-        return {"status": S.EVALUATING.value}
+        return moved
     return {}
 
 

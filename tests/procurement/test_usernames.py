@@ -15,7 +15,7 @@ from procurement.exceptions import InvalidInput
 from procurement.models import LedgerEntry, User
 from tests.api.test_suppliers_api import REGISTRATION
 from tests.conftest import PASSWORD
-from tests.web.test_suppliers_web import FORM
+from tests.bidders.test_suppliers_web import FORM
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from tenders import services
 from tenders.models import MAX_CRITERIA, MAX_ITEMS, MAX_LOTS, Item, Lot, Tender
 from tests.api.test_tenders_api import payload
 from tests.tenders.fixtures import LOTS, tender_fields
-from tests.web.test_tenders_web import form_data
+from tests.tenders.test_tenders_web import form_data
 
 pytestmark = pytest.mark.django_db
 
