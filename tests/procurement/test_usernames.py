@@ -14,8 +14,8 @@ from procurement import services
 from procurement.exceptions import InvalidInput
 from procurement.models import LedgerEntry, User
 from tests.api.test_suppliers_api import REGISTRATION
-from tests.conftest import PASSWORD
 from tests.bidders.test_suppliers_web import FORM
+from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
