@@ -19,8 +19,6 @@ import tempfile
 import time
 from pathlib import Path
 
-from evaluation.services import closing, release
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
@@ -59,7 +57,7 @@ def run(count: int, docs_len: int) -> None:
     from bidders.models import Bid
     from bidders.sealing import seal_for
     from bidders.services import submission
-    from evaluation.services import opening
+    from evaluation.services import closing, opening, release
     from procurement.clock import db_now
     from procurement.crypto import envelope, keystatement
 

@@ -31,8 +31,6 @@ import time
 import urllib.parse
 from pathlib import Path
 
-from evaluation.services import closing as closing_services
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 DB_NAME = "minhbach_surge"
@@ -328,6 +326,8 @@ def report(results: dict, tender, setup: Setup) -> None:
     after = Bid.objects.filter(tender=tender, submitted_at__gte=tender.submission_deadline)
     print(f"Late attempts: {len(results['late'])}, refused {late_ok}; bids recorded at or after "
           f"the deadline: {after.count()}")  # fmt: skip
+    from evaluation.services import closing as closing_services
+
     closing_services.close_tender(tender)
     tender.refresh_from_db()
     closing = json.loads(bytes(LedgerEntry.objects.get(seq=tender.closing_seq).canonical))
