@@ -1,27 +1,36 @@
-"""Deadline surge: many clients submitting sealed bids in the final minute before a deadline,
-against gunicorn + PostgreSQL on loopback, then the closing.
+"""Deadline surge: many bidders submitting sealed bids in the final minute before a deadline,
+against the production serving stack (gunicorn + PostgreSQL), beside its same-run ceiling.
 
-    .venv/bin/python bench/surge_bench.py [--clients 200] [--per-client 10] [--docs-kb 16]
+    .venv/bin/python bench/surge_bench.py [--clients 200] [--per-client 10] [--docs-kb 256]
+        [--workers 4] [--threads 8] [--deadline-in 240]
 
 Needs PostgreSQL (DATABASE_URL's server, else 127.0.0.1:5432 as postgres); works in its own
-database ``minhbach_surge``, recreated each run. Every client represents its own approved
-supplier and submits ``per-client`` envelopes one after the other, each replacing the previous
-(X-Supersedes), all against one tender (the hot row is the worst case). After the deadline each
-client tries once more. Printed figures:
-  - accepted bids per second over the surge, and acceptance latency p50/p95/p99 (client side);
-  - zero lost (every 201 has its bid row and its ledger entry), zero accepted late (no bid at or
-    after the deadline by the database clock, every late attempt refused), and the closing's
-    bid set equal to the live bids;
-  - the same-run baseline: bare single-row INSERT+COMMITs from as many threads.
+database ``minhbach_surge``, recreated each run. Every connection represents its own approved
+supplier and submits ``per-client`` envelopes (sealed beforehand) one after the other, each
+replacing the previous (X-Supersedes), all against one tender (the hot row is the worst case),
+starting 60 s before the deadline; just after the deadline each tries once more. The load
+client (bench/_surge_client.py) is a separate asyncio process over raw HTTP/1.1 keep-alive, so
+it shares neither the server's interpreter nor its bottleneck; its CPU time is printed.
+
+The same-run ceiling: the same client, connections and bodies against ``bench/ceiling/``
+(bench/_surge_urls.py) on the same server: token authentication, the body stored as a file,
+one row inserted, one commit. Printed:
+  - ceiling and surge: requests/s, latency p50/p95/p99, and the ratio surge / ceiling;
+  - zero lost (every 201 has its bid row and its sealed statement), zero accepted late (no bid
+    at or after the deadline by the database clock; every attempt after it refused), zero
+    refused for queueing (answered "deadline passed" although the whole envelope had been
+    sent before the deadline), and the closing's bid set equal to the live bids;
+  - CPU seconds of the client and of the server's processes;
+  - bare single-row INSERT+COMMITs from as many connections as the server has threads.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import http.client
 import json
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -75,13 +84,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--per-client", type=int, default=10)
-    parser.add_argument("--docs-kb", type=int, default=16)
+    parser.add_argument("--docs-kb", type=int, default=256)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--deadline-in", type=float, default=240.0,
+                        help="seconds from the tender's publication to its deadline: room to "
+                        "seal every envelope and run the ceiling first")  # fmt: skip
     args = parser.parse_args()
 
     url = database_url()
     recreate_database(url)
+    var = ROOT / "var" / "surge"
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -89,7 +102,7 @@ def main() -> None:
         "API_THROTTLE_ANON": "1000000/minute",
         "API_THROTTLE_USER": "1000000/minute",
         "DEMO_CUSTODIANS": "0",
-        "MINHBACH_VAR_DIR": str(ROOT / "var" / "surge"),
+        "MINHBACH_VAR_DIR": str(var),
     }
     os.environ.update(env)
     subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env,
@@ -98,40 +111,106 @@ def main() -> None:
     import django
 
     django.setup()
-    from procurement.crypto.canonical import canonical_json  # noqa: F401 - warm imports
+    from procurement.clock import db_now
 
+    create_ceiling_table(url)
     setup = Setup(args.clients)
-    deadline_in = 75.0
-    tender = setup.tender(deadline_in)
+    tender = setup.tender(args.deadline_in)
     total = args.clients * args.per_client
-    print(f"Tender {tender.reference}: deadline in {deadline_in:.0f} s; sealing {total} "
-          f"envelopes of {args.docs_kb} KB documents …")  # fmt: skip
-    envelopes = setup.seal_all(tender, args.per_client, args.docs_kb * 1024)
+    print(f"Tender {tender.reference}: deadline in {args.deadline_in:.0f} s; sealing {total} "
+          f"envelopes with {args.docs_kb} KiB of documents …")  # fmt: skip
+    folder = var / "envelopes"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    files = setup.seal_all(tender, args.per_client, args.docs_kb * 1024, folder)
+    size = Path(files[0][0]).stat().st_size
+    # The client waits by the wall clock, offset once to the database clock (the server checks
+    # the database clock itself).
+    offset = db_now().timestamp() - time.time()
+    deadline_wall = tender.submission_deadline.timestamp() - offset
 
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "api.site.wsgi", "-w", str(args.workers),
          "--threads", str(args.threads), "-b", f"127.0.0.1:{port}", "--log-level", "warning",
          "--timeout", "120"],
-        cwd=ROOT, env=env,
+        cwd=ROOT, env={**env, "DJANGO_SETTINGS_MODULE": "bench._surge_settings"},
+        stderr=(var / "server.log").open("w"),  # 409s are logged there, not here
     )  # fmt: skip
     try:
         wait_for(port)
-        from procurement.clock import db_now
-
-        start_at = tender.submission_deadline - dt.timedelta(seconds=60)
-        while db_now() < start_at:
-            time.sleep(0.2)
-        print(f"Surge: {args.clients} clients, {args.per_client} bids each, starting 60 s "
-              f"before the deadline (gunicorn {args.workers}×{args.threads}) …")  # fmt: skip
-        results = surge(port, tender, setup, envelopes)
+        tokens = [token for _code, token in setup.suppliers]
+        slots = [{"token": t, "envelopes": e[:-1]} for t, e in zip(tokens, files, strict=True)]
+        # Warm every worker up (imports, connections) before anything is measured.
+        warm = [{"token": t, "envelopes": e[:1]} for t, e in zip(tokens, files, strict=True)]
+        run_client({"port": port, "path": "/bench/ceiling/", "slots": warm[: 4 * args.threads],
+                    "start_at": time.time(), "supersede": False}, var)  # fmt: skip
+        server_cpu = cpu_of_tree(server.pid)
+        print(f"Ceiling: the same {args.clients} connections post the same {total} bodies "
+              f"({size / 1024:.0f} KiB) to bench/ceiling/ (gunicorn {args.workers}×"
+              f"{args.threads}) …")  # fmt: skip
+        ceiling = run_client({"port": port, "path": "/bench/ceiling/", "slots": slots,
+                              "start_at": time.time() + 1, "supersede": False}, var)  # fmt: skip
+        ceiling["server_cpu"] = cpu_of_tree(server.pid) - server_cpu
+        start_at = deadline_wall - 60
+        if time.time() > start_at:
+            sys.exit("sealing and the ceiling took longer than --deadline-in allowed; raise it")
+        print(f"Surge: starts 60 s before the deadline, {args.per_client} bids per connection, "
+              f"then one attempt after the deadline each …")  # fmt: skip
+        slots = [{"token": t, "envelopes": e} for t, e in zip(tokens, files, strict=True)]
+        server_cpu = cpu_of_tree(server.pid)
+        surge = run_client({"port": port, "path": f"/api/v1/tenders/{tender.reference}/bids/",
+                            "slots": slots, "start_at": start_at, "supersede": True,
+                            "late_attempt": True, "deadline_wall": deadline_wall}, var)  # fmt: skip
+        surge["server_cpu"] = cpu_of_tree(server.pid) - server_cpu
     finally:
         server.terminate()
         server.wait(timeout=30)
 
-    report(results, tender, setup)
-    # The baseline uses as many connections as the server had request threads.
-    baseline(url, args.workers * args.threads, args.clients * args.per_client)
+    report(ceiling, surge, tender, deadline_wall)
+    # The commit baseline uses as many connections as the server had request threads.
+    baseline(url, args.workers * args.threads, total)
+
+
+def create_ceiling_table(url: str) -> None:
+    import psycopg2
+
+    connection = psycopg2.connect(url)
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TABLE bench_ceiling (id bigserial PRIMARY KEY, sha256 text, path text, "
+            "size integer, at timestamptz)"
+        )
+    connection.close()
+
+
+def run_client(plan: dict, var: Path) -> dict:
+    """Run the load client in its own process; its results."""
+    plan_file, result_file = var / "plan.json", var / "result.json"
+    plan_file.write_text(json.dumps(plan))
+    subprocess.run([sys.executable, str(ROOT / "bench" / "_surge_client.py"), str(plan_file),
+                    str(result_file)], check=True)  # fmt: skip
+    return json.loads(result_file.read_text())
+
+
+def cpu_of_tree(pid: int) -> float:
+    """CPU seconds (user + system) used so far by a process and its children (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    pids = [pid]
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        pids += [int(c) for c in children]
+    except OSError:
+        pass
+    for p in pids:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return total
 
 
 def wait_for(port: int) -> None:
@@ -228,106 +307,71 @@ class Setup:
             custody.submit_statement(tender, actor=user, signed=signed)
         return services.publish_tender(tender, actor=self.officer)
 
-    def seal_all(self, tender, per_client: int, docs_len: int) -> list[list[bytes]]:
+    def seal_all(self, tender, per_client: int, docs_len: int, folder: Path) -> list[list[str]]:
+        """Seal every envelope beforehand (the last of each supplier is its late attempt) into
+        files the client reads."""
         from bidders.sealing import seal_for
 
         docs = os.urandom(docs_len)
         out = []
-        for code, _token in self.suppliers:
-            bids = []
-            for i in range(per_client + 1):  # the last one is the late attempt
+        for n, (code, _token) in enumerate(self.suppliers):
+            names = []
+            for i in range(per_client + 1):
                 price = json.dumps({"currency": "VND", "lots": [{"lot": 1,
                                     "price": str(900_000_000 + i)}]}).encode()  # fmt: skip
-                bids.append(seal_for(tender, code, price=price, docs=docs))
-            out.append(bids)
+                name = folder / f"{n:04d}-{i:02d}.epb1"
+                name.write_bytes(seal_for(tender, code, price=price, docs=docs))
+                names.append(str(name))
+            out.append(names)
         return out
 
 
-def surge(port: int, tender, setup: Setup, envelopes: list[list[bytes]]) -> dict:
-    from procurement.clock import db_now
-
-    path = f"/api/v1/tenders/{tender.reference}/bids/"
-    lock = threading.Lock()
-    latencies: list[float] = []
-    accepted: list[tuple[str, float]] = []  # (bid id, wall-clock time of the answer)
-    failures: list[str] = []
-    late: list[int] = []
-    # Threads wait by the wall clock, offset once to the database clock (the server checks the
-    # database clock itself; a connection per thread would exceed PostgreSQL's limit).
-    offset = db_now().timestamp() - time.time()
-    deadline_wall = tender.submission_deadline.timestamp() - offset
-
-    def client(n: int) -> None:
-        code, token = setup.suppliers[n]
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-        previous = None
-        for body in envelopes[n][:-1]:
-            headers = {"Authorization": f"Token {token}",
-                       "Content-Type": "application/octet-stream"}  # fmt: skip
-            if previous:
-                headers["X-Supersedes"] = previous
-            started = time.perf_counter()
-            connection.request("POST", path, body=body, headers=headers)
-            response = connection.getresponse()
-            data = response.read()
-            elapsed = time.perf_counter() - started
-            with lock:
-                if response.status == 201:
-                    previous = json.loads(data)["bid"]
-                    latencies.append(elapsed)
-                    accepted.append((previous, time.time()))
-                else:
-                    failures.append(f"{response.status} {data[:200]!r}")
-        connection.close()
-        # After the deadline: one more attempt, which must be refused.
-        while time.time() < deadline_wall + 0.01:
-            time.sleep(0.05)
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-        headers = {"Authorization": f"Token {token}", "Content-Type": "application/octet-stream"}
-        if previous:
-            headers["X-Supersedes"] = previous
-        connection.request("POST", path, body=envelopes[n][-1], headers=headers)
-        response = connection.getresponse()
-        response.read()
-        with lock:
-            late.append(response.status)
-        connection.close()
-
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(len(setup.suppliers))]
-    started = time.time()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    last = max((t for _, t in accepted), default=started)
-    return {"latencies": latencies, "accepted": accepted, "failures": failures, "late": late,
-            "seconds": last - started}  # fmt: skip
+def summary(name: str, results: list[dict], seconds: float) -> float:
+    latencies = [r["seconds"] for r in results if r["status"] == 201]
+    rate = len(latencies) / seconds if seconds else 0.0
+    print(f"{name:8} {len(latencies):5} accepted in {seconds:6.1f} s: {rate:7.1f}/s   "
+          f"{percentiles(latencies) if len(latencies) > 1 else ''}")  # fmt: skip
+    return rate
 
 
-def report(results: dict, tender, setup: Setup) -> None:
+def window(results: list[dict]) -> float:
+    """From the first request's start to the last accepted answer."""
+    accepted = [r["answered"] for r in results if r["status"] == 201]
+    return max(accepted) - min(r["started"] for r in results) if accepted else 0.0
+
+
+def report(ceiling: dict, surge: dict, tender, deadline_wall: float) -> None:
     from bidders.models import Bid, BidStatus
+    from evaluation.services import closing as closing_services
     from procurement.models import LedgerEntry, SealedStatement
 
-    accepted = results["accepted"]
-    print(f"\nAccepted {len(accepted)} bids in {results['seconds']:.1f} s: "
-          f"{len(accepted) / results['seconds']:.0f} bids/s")  # fmt: skip
-    print(f"Acceptance latency: {percentiles(results['latencies'])}")
-    if results["failures"]:
-        refused = len(results["failures"])
-        print(f"Refused during the surge (at or after the deadline, or other): {refused}, "
-              f"e.g. {results['failures'][0]}")  # fmt: skip
-    ids = {bid for bid, _ in accepted}
-    rows = set(Bid.objects.filter(tender=tender).values_list("public_id", flat=True))
-    entries = SealedStatement.objects.filter(kind="BID_SUBMITTED", subject=tender.ledger_subject)
-    lost = ids - {str(r) for r in rows}
-    print(f"Lost: {len(lost)} (answers 201 without a bid row); sealed BID_SUBMITTED statements: "
-          f"{entries.count()} for {len(ids)} accepted")  # fmt: skip
-    late_ok = sum(1 for s in results["late"] if s == 409)
+    print()
+    top = summary("ceiling", ceiling["results"], window(ceiling["results"]))
+    during = [r for r in surge["results"] if not r["late_attempt"]]
+    rate = summary("surge", during, window(during))
+    print(f"surge / ceiling: {rate / top:.2f}" if top else "no ceiling measured")
+    for name, run in (("ceiling", ceiling), ("surge", surge)):
+        print(f"CPU seconds during the {name}: client {run['cpu_seconds']:.1f}, server "
+              f"{run['server_cpu']:.1f} (wall {run['wall_seconds']:.1f})")  # fmt: skip
+    other = [r for r in during if r["status"] not in (201, 409)]
+    closed = [r for r in during if r["status"] == 409]
+    queued = [r for r in closed if r["sent"] < deadline_wall]
+    print(f"Refused during the surge: {len(closed)} with 409 ({len(queued)} of them sent in "
+          f"full before the deadline: refused for queueing), {len(other)} other"
+          + (f", e.g. {other[0]['status']} {other[0].get('body') or other[0].get('error')}"
+             if other else ""))  # fmt: skip
+    if closed:
+        print(f"  e.g. {closed[0]['body'][:160]}")
+    ids = {r["bid"] for r in during if r["status"] == 201}
+    rows = {str(r) for r in Bid.objects.filter(tender=tender).values_list("public_id", flat=True)}
+    statements = SealedStatement.objects.filter(kind="BID_SUBMITTED",
+                                                subject=tender.ledger_subject).count()  # fmt: skip
+    print(f"Lost: {len(ids - rows)} (answers 201 without a bid row); sealed BID_SUBMITTED "
+          f"statements: {statements} for {len(ids)} accepted")  # fmt: skip
+    late = [r for r in surge["results"] if r["late_attempt"]]
     after = Bid.objects.filter(tender=tender, submitted_at__gte=tender.submission_deadline)
-    print(f"Late attempts: {len(results['late'])}, refused {late_ok}; bids recorded at or after "
-          f"the deadline: {after.count()}")  # fmt: skip
-    from evaluation.services import closing as closing_services
-
+    print(f"Late attempts: {len(late)}, refused {sum(r['status'] == 409 for r in late)}; bids "
+          f"recorded at or after the deadline: {after.count()}")  # fmt: skip
     closing_services.close_tender(tender)
     tender.refresh_from_db()
     closing = json.loads(bytes(LedgerEntry.objects.get(seq=tender.closing_seq).canonical))
