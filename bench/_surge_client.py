@@ -45,15 +45,13 @@ async def request(reader, writer, path: str, headers: dict, body: bytes):
 
 
 async def connection(plan: dict, slot: dict, results: list) -> None:
-    while time.time() < plan["start_at"]:
-        await asyncio.sleep(0.01)
+    await asyncio.sleep(max(0.0, plan["start_at"] - time.time()))  # one timer, not a poll
     reader, writer = await asyncio.open_connection("127.0.0.1", plan["port"])
     previous = None
     for number, name in enumerate(slot["envelopes"]):
         if number == len(slot["envelopes"]) - 1 and plan.get("late_attempt"):
             # The last envelope is sent just after the deadline: it must be refused.
-            while time.time() < plan["deadline_wall"] + 0.01:
-                await asyncio.sleep(0.01)
+            await asyncio.sleep(max(0.0, plan["deadline_wall"] + 0.01 - time.time()))
         body = Path(name).read_bytes()
         headers = {"Authorization": f"Token {slot['token']}",
                    "Content-Type": "application/octet-stream"}  # fmt: skip

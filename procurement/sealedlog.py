@@ -52,9 +52,10 @@ def _pad(secret: bytes, slot: int) -> bytes:
 
 
 def record_sealed(
-    kind: str, subject, payload: dict, *, actor: User | None, sealed_until
+    kind: str, subject, payload: dict, *, actor: User | None, sealed_until, at=None
 ) -> SealedStatement:
-    """Store a sealed statement in the caller's transaction; its time is the database clock."""
+    """Store a sealed statement in the caller's transaction; its time is the database clock
+    (``at``: a reading of it the caller already took in this transaction)."""
     if not transaction.get_connection().in_atomic_block:
         raise LedgerError("record_sealed must be called inside the service's transaction")
     if not ledger.KIND_RE.match(kind) or not isinstance(payload, dict):
@@ -66,7 +67,7 @@ def record_sealed(
     if declared.visibility != "sealed":
         raise LedgerError(f"{kind} is not a sealed statement (procurement/crypto/entrykinds.py)")
     subject_text = ledger._subject_of(subject)
-    now = db_now()
+    now = at if at is not None else db_now()
     canonical = canonical_json(
         {
             "v": 1,

@@ -17,6 +17,7 @@ from api.inputs import valid
 from api.permissions import IsPlatformAdmin
 from api.throttles import ScopedRateThrottle
 from procurement import selectors, services
+from procurement.auth import purge_expired_tokens
 from procurement.exceptions import InvalidInput
 from procurement.models import Membership, Organisation, OrganisationKind, Role, User
 
@@ -55,6 +56,7 @@ class LoginView(APIView):
         if user is None:
             raise InvalidInput(_("Wrong username or password."))
         instance, token = AuthToken.objects.create(user)
+        purge_expired_tokens(user)
         return Response({"token": token, "expiry": instance.expiry})
 
 

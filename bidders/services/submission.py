@@ -1,10 +1,13 @@
 """Submitting, replacing and withdrawing sealed bids, with their receipts.
 
 The server never sees a bid's content: it streams the envelope to private storage, checks its
-structure without any key (``envelope.validate_at_submission``), and then, in one transaction
-with the tender row locked, checks the database clock against the deadline and records the bid
-and its sealed ledger entry. No bid is accepted at or after the deadline, whatever the client
-claims and however long its upload took: only the moment of that transaction counts.
+structure without any key (``envelope.validate_at_submission``), checks who may bid, and then,
+in one transaction holding the tender row under a shared lock (``hold_tender``: submissions
+run side by side, the closing waits for every one in flight), reads the database clock, checks
+it against the deadline and records the bid, its sealed statement and its signed receipt, in
+one commit. No bid is accepted at or after the deadline, whatever the client claims and however
+long its upload took: only the clock read in that transaction counts, and it is the bid's
+time.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from procurement.permissions import has_role
 from procurement.sealedlog import record_sealed
 from tenders.methods import admits
 from tenders.models import Tender, TenderStatus
+from tenders.services.lifecycle import hold_tender
 
 READ_PIECE = 1024 * 1024
 log = logging.getLogger(__name__)
@@ -236,26 +240,30 @@ def _accept(tender, actor, spooled, sha256, size, supersedes, *, known: bool) ->
     )
     # Move the file into place before taking the lock, so the lock is held for milliseconds.
     spooled.seek(0)
+    # Who may bid is checked before the tender is held: the standing of a supplier does not
+    # change within the milliseconds to the commit (a debarment takes effect from a day).
+    if not may_bid(organisation, workdays.local_date(db_now())):
+        raise PermissionDenied(_("This supplier is not approved or is debarred."))
+    if not admits(tender, [organisation.pk]):
+        raise PermissionDenied(_uninvited())
     bid.envelope.save("envelope.epb1", spooled, save=False)
     try:
         with transaction.atomic():
-            locked = Tender.objects.select_for_update(of=("self",)).get(pk=tender.pk)
-            now = db_now()
-            if locked.status != TenderStatus.PUBLISHED or now >= locked.submission_deadline:
+            # Under the shared lock only the deadline, the bid's own row and its statement:
+            # submissions run side by side, and the closing waits for them all.
+            gate = hold_tender(tender)
+            now = gate.now
+            if gate.status != TenderStatus.PUBLISHED or now >= gate.submission_deadline:
                 raise Conflict(_closed_message())
-            if not may_bid(organisation, workdays.local_date(now)):
-                raise PermissionDenied(_("This supplier is not approved or is debarred."))
-            if not admits(locked, [organisation.pk]):
-                raise PermissionDenied(_uninvited())
-            if locked.keyset_hash != bid.keyset_hash:  # pragma: no cover - fixed at publication
+            if gate.keyset_hash != bid.keyset_hash:  # pragma: no cover - fixed at publication
                 raise InvalidInput(_("The envelope is sealed to another key set."))
-            old = _live_bid(locked, organisation, supersedes)
+            old = _live_bid(tender, organisation, supersedes)
             if old is not None:
                 old.status = BidStatus.SUPERSEDED
                 old.save(update_fields=["status"])
             statement = record_sealed(
                 "BID_SUBMITTED",
-                locked,
+                tender,
                 {
                     "bid": str(bid_id),
                     "bidder": organisation.code,
@@ -267,16 +275,13 @@ def _accept(tender, actor, spooled, sha256, size, supersedes, *, known: bool) ->
                     "supersedes": str(old.public_id) if old else None,
                 },
                 actor=actor,
-                sealed_until=locked.submission_deadline,
+                sealed_until=gate.submission_deadline,
+                at=now,  # the clock read under the lock, before the deadline: the bid's time
             )
-            # The statement's own time is the public time of the bid: it too must be before
-            # the deadline.
-            if statement.recorded_at >= locked.submission_deadline:
-                raise Conflict(_closed_message())
-            bid.tender = locked
             bid.supersedes = old
             bid.submitted_at = statement.recorded_at
             bid.statement = statement
+            bid.receipt = _receipt(bid)  # in the same commit as the bid
             bid.save()
     except IntegrityError:
         _discard_unless_recorded(bid)
@@ -284,7 +289,17 @@ def _accept(tender, actor, spooled, sha256, size, supersedes, *, known: bool) ->
     except BaseException:
         _discard_unless_recorded(bid)
         raise
-    return with_receipt(bid)
+    return bid if bid.receipt is not None else with_receipt(bid)
+
+
+def _receipt(bid: Bid) -> dict | None:
+    """The signed receipt, made inside the acceptance; if signing fails the bid still stands
+    and its receipt is made when it is next asked for (``ensure_receipt``)."""
+    try:
+        return sealedlog.sealed_receipt(bid.statement)
+    except Exception:  # noqa: BLE001 - the accepted bid must not be reported as failed
+        log.exception("receipt for bid %s could not be made now", bid.public_id)
+        return None
 
 
 def _discard_unless_recorded(bid: Bid) -> None:

@@ -8,8 +8,13 @@ saves with ``update_fields`` and records its ledger entry, all in one transactio
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import NamedTuple
+
+from django.db import connection
 from django.utils.translation import gettext as _
 
+from procurement.clock import db_now
 from procurement.exceptions import Conflict
 from tenders.models import Tender, TenderStatus, can_move
 
@@ -22,6 +27,38 @@ def lock_tender(tender: Tender) -> Tender:
         .select_related("regime", "agency")
         .get(pk=tender.pk)
     )
+
+
+class Gate(NamedTuple):
+    """What a submission reads of its tender under the shared lock, and the database clock
+    read in the same statement."""
+
+    status: str
+    submission_deadline: dt.datetime
+    keyset_hash: str
+    now: dt.datetime
+
+
+def hold_tender(tender: Tender) -> Gate:
+    """The tender's row under a shared lock (PostgreSQL ``FOR SHARE``) for the caller's
+    transaction, with the database clock, in one statement: many submissions hold it side by
+    side, while a writer of the row (closing, an amendment, a cancellation: ``lock_tender``)
+    waits for every holder to commit and new holders wait for the writer. So a submission never
+    serialises another, and the closing sees every bid whose transaction held the tender open.
+    SQLite serialises writes anyway and its clock is this process's."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT status, submission_deadline, keyset_hash, clock_timestamp() "
+                "FROM tenders_tender WHERE id = %s FOR SHARE",
+                [tender.pk],
+            )
+            status, deadline, keyset, now = cursor.fetchone()
+            return Gate(status, deadline, keyset, now.astimezone(dt.UTC))
+    row = Tender.objects.filter(pk=tender.pk).values_list(
+        "status", "submission_deadline", "keyset_hash"
+    )[0]
+    return Gate(*row, db_now())
 
 
 def change_status(tender: Tender, target: str) -> dict:

@@ -131,6 +131,38 @@ def test_token_login_me_and_logout(people, api):
     assert api.get(reverse("api:me")).status_code == 401
 
 
+def test_a_token_is_checked_in_one_query_and_an_expired_one_is_refused_and_deleted(
+    people, api, django_assert_num_queries
+):
+    import datetime as dt
+
+    from django.utils import timezone
+    from knox.models import AuthToken
+    from rest_framework.test import APIRequestFactory
+
+    from procurement.auth import TokenAuthentication
+
+    user = people["officer"]
+    stale, stale_token = AuthToken.objects.create(user)
+    AuthToken.objects.filter(pk=stale.pk).update(expiry=timezone.now() - dt.timedelta(hours=1))
+    _, token = AuthToken.objects.create(user)
+    request = APIRequestFactory().get("/", HTTP_AUTHORIZATION=f"Token {token}")
+    with django_assert_num_queries(1):  # the token and its user; not every other token
+        assert TokenAuthentication().authenticate(request)[0] == user
+    api.credentials(HTTP_AUTHORIZATION=f"Token {stale_token}")
+    assert api.get(reverse("api:me")).status_code == 401
+    assert not AuthToken.objects.filter(pk=stale.pk).exists()
+    # A sign-in deletes the user's other expired tokens.
+    other, _ = AuthToken.objects.create(user)
+    AuthToken.objects.filter(pk=other.pk).update(expiry=timezone.now() - dt.timedelta(hours=1))
+    api.credentials()
+    response = api.post(
+        reverse("api:login"), {"username": user.username, "password": PASSWORD}, format="json"
+    )
+    assert response.status_code == 200
+    assert not AuthToken.objects.filter(pk=other.pk).exists()
+
+
 def test_wrong_password_is_refused_and_repeated_failures_lock_out(people, api):
     url = reverse("api:login")
     username = people["officer"].username
