@@ -10,11 +10,19 @@ a state not allow the write (409), a client too fast (429), the database away (5
 from __future__ import annotations
 
 from drf_spectacular import openapi
+from drf_spectacular.contrib.knox_auth_token import KnoxTokenScheme
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+class TokenScheme(KnoxTokenScheme):
+    """The API's token (``procurement.auth.TokenAuthentication``, knox's in one query): the
+    same security scheme as knox's, under the same name."""
+
+    target_class = "procurement.auth.TokenAuthentication"
 
 DESCRIPTIONS = {
     400: "Invalid input: a malformed body or parameter, or a value the service refuses.",

@@ -17,7 +17,7 @@ from api.inputs import valid
 from api.permissions import IsPlatformAdmin
 from api.throttles import ScopedRateThrottle
 from procurement import selectors, services
-from procurement.auth import purge_expired_tokens
+from procurement.auth import TokenAuthentication, purge_expired_tokens
 from procurement.exceptions import InvalidInput
 from procurement.models import Membership, Organisation, OrganisationKind, Role, User
 
@@ -62,6 +62,8 @@ class LoginView(APIView):
 
 class LogoutView(KnoxLogoutView):
     """Revoke the token used for this request."""
+
+    authentication_classes = (TokenAuthentication,)
 
     @extend_schema(request=None, responses={204: None})
     def post(self, request, format=None):  # noqa: A002 - knox's signature
