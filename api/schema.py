@@ -24,6 +24,7 @@ class TokenScheme(KnoxTokenScheme):
 
     target_class = "procurement.auth.TokenAuthentication"
 
+
 DESCRIPTIONS = {
     400: "Invalid input: a malformed body or parameter, or a value the service refuses.",
     401: "No valid credentials: a missing, unknown or expired token.",

@@ -45,6 +45,18 @@ def tender_by_reference(user: User | None, reference: str) -> Tender:
     return tender
 
 
+def tender_for_submission(user: User | None, reference: str) -> Tender:
+    """The tender a bid is submitted to: its own row only (a submission reads neither its
+    agency nor its regime), with the same answer as ``tender_by_reference`` for a draft."""
+    try:
+        tender = Tender.objects.get(reference=reference)
+    except Tender.DoesNotExist:
+        raise NotFound(_("No such tender.")) from None
+    if tender.status == TenderStatus.DRAFT and not _may_see_draft(user, tender):
+        raise NotFound(_("No such tender."))
+    return tender
+
+
 def _may_see_draft(user: User | None, tender: Tender) -> bool:
     if user is None or not user.is_authenticated:
         return False

@@ -70,7 +70,7 @@ class SubmitView(APIView):
         if the database clock is before the deadline when the bid is recorded. Sending the same
         envelope again (a retry after a lost answer) returns the original bid and receipt with
         200, even after the deadline."""
-        tender = tender_selectors.tender_by_reference(request.user, reference)
+        tender = tender_selectors.tender_for_submission(request.user, reference)
         bid = submission.submit_bid(
             tender,
             actor=request.user,

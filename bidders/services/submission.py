@@ -24,6 +24,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import DatabaseError, IntegrityError, transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from bidders.models import Bid, BidStatus, envelope_path
@@ -123,8 +124,11 @@ def submit_bid(
     try:
         # The same envelope again from its supplier (a retry after a lost answer, even after
         # the deadline): the original bid and receipt, nothing new.
-        known = Bid.objects.select_related("tender", "supplier").filter(envelope_sha256=sha256)
-        known = known.first()
+        # (Looked up by its primary key first: a fresh envelope costs one narrow query.)
+        known = None
+        known_pk = Bid.objects.filter(envelope_sha256=sha256).values_list("pk", flat=True).first()
+        if known_pk is not None:
+            known = Bid.objects.select_related("tender", "supplier").get(pk=known_pk)
         if known is not None and _is_retry(known, tender, actor):
             return _original(known, spooled)
         if tender.status != TenderStatus.PUBLISHED:
@@ -218,9 +222,15 @@ def _accept(tender, actor, spooled, sha256, size, supersedes, *, known: bool) ->
         ) from None
     except (ValueError, TypeError, AttributeError):
         raise InvalidInput(_("The envelope's bid id is not a UUID."), field="envelope") from None
-    if known or Bid.objects.filter(public_id=bid_id).exists():
+    # One query for both: is this bid id taken, and how many envelopes has the supplier sent.
+    ids = list(
+        Bid.objects.filter(
+            Q(public_id=bid_id) | Q(tender=tender, supplier=organisation)
+        ).values_list("public_id", flat=True)[: settings.BID_ENVELOPES_PER_TENDER + 1]
+    )
+    if known or bid_id in ids:
         raise Conflict(_("This envelope has already been submitted; seal a new one."))
-    sent = Bid.objects.filter(tender=tender, supplier=organisation).count()
+    sent = len(ids)
     if sent >= settings.BID_ENVELOPES_PER_TENDER:
         raise Conflict(
             _("Your organisation has sent %(n)d envelopes to this tender, the most allowed.")
