@@ -12,6 +12,7 @@ time.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
@@ -38,7 +39,7 @@ from procurement.models import Organisation, Role, User
 from procurement.permissions import has_role
 from procurement.sealedlog import record_sealed
 from tenders.methods import admits
-from tenders.models import Tender, TenderStatus
+from tenders.models import RosterSeat, Tender, TenderStatus
 from tenders.services.lifecycle import hold_tender
 
 READ_PIECE = 1024 * 1024
@@ -103,6 +104,13 @@ def _organisation(actor: User | None, code: str) -> Organisation:
 
 def _uninvited() -> str:
     return _("This tender is open only to the suppliers it invited; this supplier is not one.")
+
+
+@functools.lru_cache(maxsize=4096)
+def _roster_size(tender_pk: int, keyset_hash: str) -> int:
+    """How many custodians hold the tender's key: fixed at publication together with the key
+    set, so read once per process and key set (a draft has no key set and takes no bids)."""
+    return RosterSeat.objects.filter(tender_id=tender_pk).count()
 
 
 def _closed_message() -> str:
@@ -210,7 +218,7 @@ def _accept(tender, actor, spooled, sha256, size, supersedes, *, known: bool) ->
             tender=tender.reference,
             keyset=tender.keyset_hash,
             k=tender.threshold,
-            n=tender.roster.count(),
+            n=_roster_size(tender.pk, tender.keyset_hash),
             bidder=organisation.code,
         )
         bid_id = uuid.UUID(header.core["bid"])
@@ -379,6 +387,7 @@ def _live_bid(tender: Tender, organisation: Organisation, supersedes: str | None
     live = (
         Bid.objects.select_for_update(of=("self",))
         .filter(tender=tender, supplier=organisation, status=BidStatus.SUBMITTED)
+        .only("id", "public_id", "status")
         .first()
     )
     if supersedes is None:
