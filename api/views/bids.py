@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.inputs import valid
+from api.outputs import BuiltOnce
 from bidders.models import Bid
 from bidders.services import submission
 from evaluation import selectors as evaluation_selectors
@@ -32,7 +33,7 @@ class EnvelopeParser(BaseParser):
         return {}
 
 
-class BidOut(serializers.ModelSerializer):
+class BidOut(BuiltOnce, serializers.ModelSerializer):
     bid = serializers.UUIDField(source="public_id")
     tender = serializers.CharField(source="tender.reference")
     supplier = serializers.CharField(source="supplier.code")

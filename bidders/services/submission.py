@@ -19,27 +19,32 @@ import os
 import tempfile
 import uuid
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
-from django.db import DatabaseError, IntegrityError, transaction
-from django.db.models import Q
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
-from bidders.models import Bid, BidStatus, envelope_path
-from bidders.selectors import may_bid
-from procurement import sealedlog, workdays
+from bidders.models import (
+    Bid,
+    BidStatus,
+    Debarment,
+    SupplierProfile,
+    SupplierStatus,
+    envelope_path,
+)
+from procurement import prepared, rows, sealedlog, workdays
 from procurement.clock import db_now
 from procurement.crypto import envelope
 from procurement.exceptions import Conflict, InvalidInput, NotFound, PermissionDenied
 from procurement.ledger import record_event
-from procurement.models import Organisation, Role, User
+from procurement.models import Membership, Organisation, Role, User
 from procurement.permissions import has_role
 from procurement.sealedlog import record_sealed
-from tenders.methods import admits
-from tenders.models import RosterSeat, Tender, TenderStatus
+from tenders.methods import RULES
+from tenders.models import Invitation, RosterSeat, Tender, TenderStatus
 from tenders.services.lifecycle import hold_tender
 
 READ_PIECE = 1024 * 1024
@@ -89,17 +94,56 @@ def discard(spooled: SpooledEnvelope) -> None:
         os.unlink(spooled.file.name)
 
 
-def _organisation(actor: User | None, code: str) -> Organisation:
-    """The supplier the envelope names, if ``actor`` represents it (one query)."""
-    organisation = Organisation.objects.filter(
-        code=code,
-        memberships__user=actor,
-        memberships__role=Role.SUPPLIER,
-        memberships__is_active=True,
-    ).first()
-    if organisation is None:
-        raise PermissionDenied(_("The envelope names a bidder you do not represent."))
-    return organisation
+class Standing(NamedTuple):
+    """What a submission must know about its supplier before holding the tender (one query)."""
+
+    organisation_id: int | None  # the supplier the envelope names, if the actor represents it
+    eligible: bool  # approved and not debarred today (``bidders.selectors.may_bid``)
+    invited: bool  # on the tender's invitation list (consulted only if its method invites)
+    sent: int  # envelopes it has sent to this tender (counted up to the limit + 1)
+    taken: bool  # the envelope's bid id is already recorded
+
+
+@functools.cache
+def _standing_sql(postgres: bool) -> str:
+    today = "(clock_timestamp() AT TIME ZONE %s)::date" if postgres else "%s"
+    t = {m.__name__: m._meta.db_table for m in (Organisation, Membership, SupplierProfile,
+                                                 Debarment, Invitation, Bid)}  # fmt: skip
+    return (
+        f"SELECT o.id,"  # noqa: S608 - table names from the models, values as parameters
+        f" EXISTS (SELECT 1 FROM {t['SupplierProfile']} p"
+        f"  WHERE p.organisation_id = o.id AND p.status = %s)"
+        f" AND NOT EXISTS (SELECT 1 FROM {t['Debarment']} d"
+        f"  WHERE d.organisation_id = o.id AND d.starts_on <= {today} AND d.ends_on >= {today}),"
+        f" EXISTS (SELECT 1 FROM {t['Invitation']} i"
+        f"  WHERE i.tender_id = %s AND i.supplier_id = o.id),"
+        f" (SELECT COUNT(*) FROM (SELECT 1 FROM {t['Bid']} b"
+        f"  WHERE b.tender_id = %s AND b.supplier_id = o.id LIMIT %s) s),"
+        f" EXISTS (SELECT 1 FROM {t['Bid']} b WHERE b.public_id = %s)"
+        f" FROM {t['Organisation']} o WHERE o.code = %s AND EXISTS (SELECT 1 FROM"
+        f" {t['Membership']} m WHERE m.organisation_id = o.id AND m.user_id = %s"
+        f" AND m.role = %s AND m.is_active)"
+    )
+
+
+def _standing(tender: Tender, actor: User, code: str, bid_id: uuid.UUID) -> Standing:
+    """One hand-written statement for what five ORM queries used to read (each would cost more
+    to compile than to run). ``may_bid`` and ``tenders.methods.admits`` state the same rules;
+    tests/bidders/test_submission.py checks that both give the same answers."""
+    postgres = connection.vendor == "postgresql"
+    # The day by the database clock in the regime's zone (SQLite: this process's clock is the
+    # database's).
+    day = settings.TIME_ZONE if postgres else workdays.local_date(db_now()).isoformat()
+    public_id = str(bid_id) if postgres else bid_id.hex
+    params = [SupplierStatus.APPROVED.value, day, day, tender.pk, tender.pk,
+              settings.BID_ENVELOPES_PER_TENDER + 1, public_id, code, actor.pk,
+              Role.SUPPLIER.value]  # fmt: skip
+    with connection.cursor() as cursor:
+        prepared.execute(cursor, "mb_bid_standing", _standing_sql(postgres), params)
+        row = cursor.fetchone()
+    if row is None:
+        return Standing(None, False, False, 0, False)
+    return Standing(row[0], bool(row[1]), bool(row[2]), row[3], bool(row[4]))
 
 
 def _uninvited() -> str:
@@ -134,7 +178,7 @@ def submit_bid(
         # the deadline): the original bid and receipt, nothing new.
         # (Looked up by its primary key first: a fresh envelope costs one narrow query.)
         known = None
-        known_pk = Bid.objects.filter(envelope_sha256=sha256).values_list("pk", flat=True).first()
+        known_pk = _bid_with_envelope(sha256)
         if known_pk is not None:
             known = Bid.objects.select_related("tender", "supplier").get(pk=known_pk)
         if known is not None and _is_retry(known, tender, actor):
@@ -144,6 +188,19 @@ def submit_bid(
         return _accept(tender, actor, spooled, sha256, size, supersedes, known=known is not None)
     finally:
         discard(spooled)
+
+
+def _bid_with_envelope(sha256: str) -> int | None:
+    """The primary key of the bid whose envelope has this SHA-256 (one indexed lookup)."""
+    with connection.cursor() as cursor:
+        prepared.execute(
+            cursor,
+            "mb_bid_by_envelope",
+            f"SELECT id FROM {Bid._meta.db_table} WHERE envelope_sha256 = %s",  # noqa: S608
+            [sha256],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 def _is_retry(bid: Bid, tender: Tender, actor: User) -> bool:
@@ -210,7 +267,16 @@ def _accept(tender, actor, spooled, sha256, size, supersedes, *, known: bool) ->
     on another tender)."""
     try:
         header = envelope.read_header(spooled)
-        organisation = _organisation(actor, header.core["bidder"])
+        bid_id = uuid.UUID(header.core["bid"])
+        code = header.core["bidder"]
+    except envelope.EnvelopeError as exc:
+        raise _refused(exc) from None
+    except (ValueError, TypeError, AttributeError, KeyError):
+        raise InvalidInput(_("The envelope's bid id is not a UUID."), field="envelope") from None
+    standing = _standing(tender, actor, str(code), bid_id)
+    if standing.organisation_id is None:
+        raise PermissionDenied(_("The envelope names a bidder you do not represent."))
+    try:
         spooled.seek(0)
         envelope.validate_at_submission(
             spooled,
@@ -219,31 +285,24 @@ def _accept(tender, actor, spooled, sha256, size, supersedes, *, known: bool) ->
             keyset=tender.keyset_hash,
             k=tender.threshold,
             n=_roster_size(tender.pk, tender.keyset_hash),
-            bidder=organisation.code,
+            bidder=code,
         )
-        bid_id = uuid.UUID(header.core["bid"])
     except envelope.EnvelopeError as exc:
-        raise InvalidInput(
-            _("The envelope was refused (%(reason)s): %(detail)s")
-            % {"reason": exc.reason, "detail": exc},
-            field="envelope",
-        ) from None
-    except (ValueError, TypeError, AttributeError):
-        raise InvalidInput(_("The envelope's bid id is not a UUID."), field="envelope") from None
-    # One query for both: is this bid id taken, and how many envelopes has the supplier sent.
-    ids = list(
-        Bid.objects.filter(
-            Q(public_id=bid_id) | Q(tender=tender, supplier=organisation)
-        ).values_list("public_id", flat=True)[: settings.BID_ENVELOPES_PER_TENDER + 1]
-    )
-    if known or bid_id in ids:
+        raise _refused(exc) from None
+    if known or standing.taken:
         raise Conflict(_("This envelope has already been submitted; seal a new one."))
-    sent = len(ids)
-    if sent >= settings.BID_ENVELOPES_PER_TENDER:
+    if standing.sent >= settings.BID_ENVELOPES_PER_TENDER:
         raise Conflict(
             _("Your organisation has sent %(n)d envelopes to this tender, the most allowed.")
             % {"n": settings.BID_ENVELOPES_PER_TENDER}
         )
+    # Who may bid is checked before the tender is held: the standing of a supplier does not
+    # change within the milliseconds to the commit (a debarment takes effect from a day).
+    if not standing.eligible:
+        raise PermissionDenied(_("This supplier is not approved or is debarred."))
+    if RULES[tender.method].invites and not standing.invited:
+        raise PermissionDenied(_uninvited())
+    organisation = Organisation(pk=standing.organisation_id, code=code)
     bid = Bid(
         public_id=bid_id,
         tender=tender,
@@ -258,27 +317,21 @@ def _accept(tender, actor, spooled, sha256, size, supersedes, *, known: bool) ->
     )
     # Move the file into place before taking the lock, so the lock is held for milliseconds.
     spooled.seek(0)
-    # Who may bid is checked before the tender is held: the standing of a supplier does not
-    # change within the milliseconds to the commit (a debarment takes effect from a day).
-    if not may_bid(organisation, workdays.local_date(db_now())):
-        raise PermissionDenied(_("This supplier is not approved or is debarred."))
-    if not admits(tender, [organisation.pk]):
-        raise PermissionDenied(_uninvited())
     bid.envelope.save("envelope.epb1", spooled, save=False)
     try:
         with transaction.atomic():
             # Under the shared lock only the deadline, the bid's own row and its statement:
-            # submissions run side by side, and the closing waits for them all.
-            gate = hold_tender(tender)
+            # submissions run side by side, and the closing waits for them all. The supplier's
+            # live bid is read in the same statement.
+            gate = hold_tender(
+                tender, *_LIVE_BID, params=[organisation.pk, organisation.pk], name="mb_bid_gate"
+            )
             now = gate.now
             if gate.status != TenderStatus.PUBLISHED or now >= gate.submission_deadline:
                 raise Conflict(_closed_message())
             if gate.keyset_hash != bid.keyset_hash:  # pragma: no cover - fixed at publication
                 raise InvalidInput(_("The envelope is sealed to another key set."))
-            old = _live_bid(tender, organisation, supersedes)
-            if old is not None:
-                old.status = BidStatus.SUPERSEDED
-                old.save(update_fields=["status"])
+            old = _replaced(gate.also, supersedes)
             statement = record_sealed(
                 "BID_SUBMITTED",
                 tender,
@@ -296,11 +349,14 @@ def _accept(tender, actor, spooled, sha256, size, supersedes, *, known: bool) ->
                 sealed_until=gate.submission_deadline,
                 at=now,  # the clock read under the lock, before the deadline: the bid's time
             )
+            if old is not None and not _supersede(old):
+                # Replaced or withdrawn meanwhile by another request of the same supplier.
+                raise Conflict(_("Only your current bid on this tender can be replaced."))
             bid.supersedes = old
             bid.submitted_at = statement.recorded_at
             bid.statement = statement
             bid.receipt = _receipt(bid)  # in the same commit as the bid
-            bid.save()
+            rows.insert(bid)
     except IntegrityError:
         _discard_unless_recorded(bid)
         raise Conflict(_("This envelope has already been submitted; seal a new one.")) from None
@@ -308,6 +364,14 @@ def _accept(tender, actor, spooled, sha256, size, supersedes, *, known: bool) ->
         _discard_unless_recorded(bid)
         raise
     return bid if bid.receipt is not None else with_receipt(bid)
+
+
+def _refused(exc: envelope.EnvelopeError) -> InvalidInput:
+    return InvalidInput(
+        _("The envelope was refused (%(reason)s): %(detail)s")
+        % {"reason": exc.reason, "detail": exc},
+        field="envelope",
+    )
 
 
 def _receipt(bid: Bid) -> dict | None:
@@ -383,22 +447,53 @@ def reveal_bids(tender: Tender) -> None:
             Bid.objects.filter(pk=bid.pk).update(**fields)
 
 
-def _live_bid(tender: Tender, organisation: Organisation, supersedes: str | None) -> Bid | None:
+def _live_bid_columns() -> tuple[str]:
+    """The supplier's live bid on the held tender (id and public id, NULL if none), as the two
+    scalar subqueries ``hold_tender`` reads in its one statement; params: the supplier twice."""
+    table = Bid._meta.db_table
     live = (
-        Bid.objects.select_for_update(of=("self",))
-        .filter(tender=tender, supplier=organisation, status=BidStatus.SUBMITTED)
-        .only("id", "public_id", "status")
-        .first()
+        f"FROM {table} b WHERE b.tender_id = t.id AND b.supplier_id = %s"
+        f" AND b.status = '{BidStatus.SUBMITTED.value}'"
     )
+    return (f"(SELECT b.id {live}), (SELECT b.public_id {live})",)
+
+
+_LIVE_BID = _live_bid_columns()
+
+
+def _replaced(live: tuple, supersedes: str | None) -> Bid | None:
+    """The live bid that ``supersedes`` names, from the ids read under the lock (the partial
+    unique index allows one live bid per supplier and tender)."""
+    live_pk, live_public = live
     if supersedes is None:
-        if live is not None:
+        if live_pk is not None:
             raise Conflict(
                 _("You already have a bid on this tender: replace it or withdraw it first.")
             )
         return None
-    if live is None or str(live.public_id) != str(supersedes):
+    if live_pk is None or str(uuid.UUID(str(live_public))) != _uuid_text(supersedes):
         raise Conflict(_("Only your current bid on this tender can be replaced."))
-    return live
+    return Bid(pk=live_pk, public_id=uuid.UUID(str(live_public)), status=BidStatus.SUBMITTED)
+
+
+def _supersede(old: Bid) -> bool:
+    """Mark the live bid ``old`` superseded, if it still is live (the row lock of the UPDATE
+    makes a concurrent replacement by the same supplier wait, then find it no longer live)."""
+    with connection.cursor() as cursor:
+        prepared.execute(
+            cursor,
+            "mb_bid_supersede",
+            f"UPDATE {Bid._meta.db_table} SET status = %s WHERE id = %s AND status = %s",  # noqa: S608
+            [BidStatus.SUPERSEDED.value, old.pk, BidStatus.SUBMITTED.value],
+        )
+        return cursor.rowcount == 1
+
+
+def _uuid_text(value: str) -> str | None:
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError:
+        return None
 
 
 def withdraw_bid(bid: Bid, *, actor: User | None) -> Bid:
