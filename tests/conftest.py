@@ -84,6 +84,9 @@ def _release_window_already_over(settings):
     # Most tests release k keys and expect the opening at once, as after a release window that
     # has ended; tests of the window itself (tests/evaluation/test_opening_trust.py) set their own.
     settings.CUSTODIAN_RELEASE_WINDOW_SECONDS = 0
+    # Likewise most tests close a tender just after its deadline; tests of the settle time
+    # after it (tests/bidders/test_submission.py) set their own.
+    settings.SUBMISSION_SETTLE_SECONDS = 0
 
 
 @pytest.fixture(autouse=True)

@@ -12,6 +12,7 @@ time.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hashlib
 import logging
@@ -45,7 +46,7 @@ from procurement.permissions import has_role
 from procurement.sealedlog import record_sealed
 from tenders.methods import RULES
 from tenders.models import Invitation, RosterSeat, Tender, TenderStatus
-from tenders.services.lifecycle import hold_tender
+from tenders.services.lifecycle import hold_tender, settled
 
 READ_PIECE = 1024 * 1024
 log = logging.getLogger(__name__)
@@ -178,29 +179,40 @@ def submit_bid(
         # the deadline): the original bid and receipt, nothing new.
         # (Looked up by its primary key first: a fresh envelope costs one narrow query.)
         known = None
-        known_pk = _bid_with_envelope(sha256)
+        arrived, known_pk = _arrival(sha256)
         if known_pk is not None:
             known = Bid.objects.select_related("tender", "supplier").get(pk=known_pk)
         if known is not None and _is_retry(known, tender, actor):
             return _original(known, spooled)
         if tender.status != TenderStatus.PUBLISHED:
             raise Conflict(_closed_message())
-        return _accept(tender, actor, spooled, sha256, size, supersedes, known=known is not None)
+        if arrived >= tender.submission_deadline:
+            raise Conflict(_closed_message())
+        return _accept(
+            tender, actor, spooled, sha256, size, supersedes, arrived, known=known is not None
+        )
     finally:
         discard(spooled)
 
 
-def _bid_with_envelope(sha256: str) -> int | None:
-    """The primary key of the bid whose envelope has this SHA-256 (one indexed lookup)."""
+def _arrival(sha256: str) -> tuple[dt.datetime, int | None]:
+    """The database clock now that the whole envelope has arrived (the bid's time), and the
+    primary key of a bid already recorded with this envelope, in one statement."""
+    table = Bid._meta.db_table
+    if connection.vendor != "postgresql":  # SQLite: this process's clock is the database's
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT id FROM {table} WHERE envelope_sha256 = %s", [sha256])  # noqa: S608
+            row = cursor.fetchone()
+        return db_now(), (row[0] if row else None)
     with connection.cursor() as cursor:
         prepared.execute(
             cursor,
-            "mb_bid_by_envelope",
-            f"SELECT id FROM {Bid._meta.db_table} WHERE envelope_sha256 = %s",  # noqa: S608
+            "mb_bid_arrival",
+            f"SELECT clock_timestamp(), (SELECT id FROM {table} WHERE envelope_sha256 = %s)",  # noqa: S608
             [sha256],
         )
-        row = cursor.fetchone()
-    return row[0] if row else None
+        now, pk = cursor.fetchone()
+    return now.astimezone(dt.UTC), pk
 
 
 def _is_retry(bid: Bid, tender: Tender, actor: User) -> bool:
@@ -262,9 +274,10 @@ def _restore(bid: Bid, spooled) -> None:
     log.warning("bid %s: stored envelope restored from its supplier's copy", bid.public_id)
 
 
-def _accept(tender, actor, spooled, sha256, size, supersedes, *, known: bool) -> Bid:
-    """``known``: an envelope with these very bytes is already recorded (someone else's, or
-    on another tender)."""
+def _accept(tender, actor, spooled, sha256, size, supersedes, arrived, *, known: bool) -> Bid:
+    """``arrived``: the database clock when the envelope's last byte had arrived, before the
+    deadline. ``known``: an envelope with these very bytes is already recorded (someone
+    else's, or on another tender)."""
     try:
         header = envelope.read_header(spooled)
         bid_id = uuid.UUID(header.core["bid"])
@@ -326,8 +339,12 @@ def _accept(tender, actor, spooled, sha256, size, supersedes, *, known: bool) ->
             gate = hold_tender(
                 tender, *_LIVE_BID, params=[organisation.pk, organisation.pk], name="mb_bid_gate"
             )
-            now = gate.now
-            if gate.status != TenderStatus.PUBLISHED or now >= gate.submission_deadline:
+            if gate.status != TenderStatus.PUBLISHED or arrived >= gate.submission_deadline:
+                raise Conflict(_closed_message())
+            if gate.now >= settled(gate.submission_deadline):
+                # On time, but not recorded within the settle time: the platform's fault.
+                log.error("bid %s arrived before the deadline but could not be recorded within "
+                          "SUBMISSION_SETTLE_SECONDS", bid_id)  # fmt: skip
                 raise Conflict(_closed_message())
             if gate.keyset_hash != bid.keyset_hash:  # pragma: no cover - fixed at publication
                 raise InvalidInput(_("The envelope is sealed to another key set."))
@@ -347,7 +364,7 @@ def _accept(tender, actor, spooled, sha256, size, supersedes, *, known: bool) ->
                 },
                 actor=actor,
                 sealed_until=gate.submission_deadline,
-                at=now,  # the clock read under the lock, before the deadline: the bid's time
+                at=arrived,  # when its last byte arrived, before the deadline: the bid's time
             )
             if old is not None and not _supersede(old):
                 # Replaced or withdrawn meanwhile by another request of the same supplier.

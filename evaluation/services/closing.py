@@ -22,13 +22,14 @@ from tenders.models import (
     Tender,
     TenderStatus,
 )
-from tenders.services.lifecycle import change_status, lock_tender
+from tenders.services.lifecycle import change_status, lock_tender, settled
 
 S = TenderStatus
 
 
 def close_tender(tender: Tender, *, actor: User | None = None) -> bool:
-    """Close one tender whose deadline has passed (by the database clock). Idempotent.
+    """Close one tender whose deadline, and the settle time after it, have passed (by the
+    database clock). Idempotent.
 
     The row lock serialises this against submissions, so the bid set written here is exactly
     the set accepted: each live bid's ledger index, envelope hash and key commitment, with
@@ -38,7 +39,7 @@ def close_tender(tender: Tender, *, actor: User | None = None) -> bool:
     with transaction.atomic():
         tender = lock_tender(tender)
         now = db_now()
-        if tender.status != S.PUBLISHED or now < tender.submission_deadline:
+        if tender.status != S.PUBLISHED or now < settled(tender.submission_deadline):
             return False
         change_status(tender, S.CLOSED)
         reveal_bids(tender)  # the sealed statements become public entries before the closing
@@ -97,6 +98,7 @@ def bid_set_root(bids: list[dict]) -> str:
 
 
 def due_for_closing(moment: dt.datetime):
-    return Tender.objects.filter(status=S.PUBLISHED, submission_deadline__lte=moment).values_list(
+    ready = moment - dt.timedelta(seconds=settings.SUBMISSION_SETTLE_SECONDS)
+    return Tender.objects.filter(status=S.PUBLISHED, submission_deadline__lte=ready).values_list(
         "pk", flat=True
     )

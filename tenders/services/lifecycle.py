@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import NamedTuple
 
+from django.conf import settings
 from django.db import connection
 from django.utils.translation import gettext as _
 
@@ -80,6 +81,12 @@ def _aware(value) -> dt.datetime:
     if isinstance(value, str):
         value = dt.datetime.fromisoformat(value)
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def settled(deadline: dt.datetime) -> dt.datetime:
+    """When the closing may happen: the deadline plus the time a bid that arrived before it
+    may take to be recorded (SUBMISSION_SETTLE_SECONDS)."""
+    return deadline + dt.timedelta(seconds=settings.SUBMISSION_SETTLE_SECONDS)
 
 
 def change_status(tender: Tender, target: str) -> dict:

@@ -6,6 +6,7 @@ the guarded replacement must refuse what the ORM path refused."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from pathlib import Path
 
@@ -14,12 +15,13 @@ import pytest
 from bidders.models import Bid, BidStatus, Debarment, SupplierStatus
 from bidders.selectors import may_bid
 from bidders.services import submission
-from procurement import prepared, workdays
+from evaluation.services import closing
+from procurement import ledger, prepared, workdays
 from procurement.clock import db_now
 from procurement.exceptions import Conflict
 from procurement.models import Membership, Role, SealedStatement
 from procurement.permissions import has_role
-from tenders.models import Invitation
+from tenders.models import Invitation, Tender
 from tests.bidders.sealing import seal_bid
 
 pytestmark = pytest.mark.django_db
@@ -161,3 +163,73 @@ def _stream(body: bytes):
     import io
 
     return io.BytesIO(body)
+
+
+# --- The arrival rule: on time is when the last byte arrived -------------------------------
+
+
+def _deadline_passes_while_checking(monkeypatch, tender, *, by: dt.timedelta = dt.timedelta(0)):
+    """The deadline passes after the envelope has arrived, while the server checks it (or the
+    request waits its turn): moved into the past, ``by`` earlier still, in the database."""
+    real = submission._standing
+
+    def slow(*args, **kwargs):
+        answer = real(*args, **kwargs)
+        Tender.objects.filter(pk=tender.pk).update(
+            submission_deadline=db_now() - dt.timedelta(microseconds=1) - by
+        )
+        return answer
+
+    monkeypatch.setattr(submission, "_standing", slow)
+
+
+def test_a_bid_that_arrived_before_the_deadline_is_recorded_after_it(
+    tender, make_bidder, monkeypatch, settings
+):
+    settings.SUBMISSION_SETTLE_SECONDS = 60
+    user, org = make_bidder()
+    _deadline_passes_while_checking(monkeypatch, tender)
+    bid = submission.submit_bid(tender, actor=user, stream=_stream(seal_bid(tender, org.code)))
+    tender.refresh_from_db()
+    recorded = db_now()
+    # Its time is its arrival, before the deadline; it was recorded after the deadline.
+    assert bid.submitted_at < tender.submission_deadline < recorded
+    statement = json.loads(bytes(bid.statement.canonical))
+    assert statement["time"] == ledger._iso(bid.submitted_at)
+    assert bid.receipt["statement"] == bytes(bid.statement.canonical).decode()
+
+
+def test_past_the_settle_time_an_on_time_bid_is_refused_with_nothing_written(
+    tender, make_bidder, monkeypatch, settings
+):
+    settings.SUBMISSION_SETTLE_SECONDS = 60
+    user, org = make_bidder()
+    _deadline_passes_while_checking(monkeypatch, tender, by=dt.timedelta(seconds=61))
+    with pytest.raises(Conflict, match="deadline has passed"):
+        submission.submit_bid(tender, actor=user, stream=_stream(seal_bid(tender, org.code)))
+    assert not Bid.objects.exists() and not SealedStatement.objects.exists()
+    assert not list(Path(settings.SEALED_ROOT).rglob("*.epb1"))
+
+
+def test_the_closing_waits_for_the_settle_time(tender, make_bidder, settings):
+    settings.SUBMISSION_SETTLE_SECONDS = 60
+    user, org = make_bidder()
+    submission.submit_bid(tender, actor=user, stream=_stream(seal_bid(tender, org.code)))
+    Tender.objects.filter(pk=tender.pk).update(
+        submission_deadline=db_now() - dt.timedelta(seconds=1)
+    )
+    assert list(closing.due_for_closing(db_now())) == []
+    assert closing.close_tender(tender) is False
+    # A bid that arrives now is late, however soon the closing comes.
+    with pytest.raises(Conflict, match="deadline has passed"):
+        submission.submit_bid(tender, actor=user, stream=_stream(seal_bid(tender, org.code)))
+    Tender.objects.filter(pk=tender.pk).update(
+        submission_deadline=db_now() - dt.timedelta(seconds=61)
+    )
+    assert list(closing.due_for_closing(db_now())) == [tender.pk]
+    assert closing.close_tender(tender) is True
+    tender.refresh_from_db()
+    assert (
+        tender.status == "closed"
+        and tender.closed_at >= tender.submission_deadline + dt.timedelta(seconds=60)
+    )
