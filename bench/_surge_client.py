@@ -6,10 +6,13 @@ read from files sealed beforehand. Run by bench/surge_bench.py:
 
 The plan names the server's port, the path, one entry per connection (its token and its
 envelope files, sent one after the other, each replacing the previous with X-Supersedes when
-``supersede`` is set), the wall-clock moment to start and the deadline as wall-clock time
-(the bench measures the offset to the database clock first). The result records, for every
-request, when it was sent (wall clock, after the whole body was written), how long the
-answer took, its status and the bid id; and the client process's CPU time.
+``supersede`` is set; optionally ``at``, the wall-clock moment each envelope is due, for an
+arrival schedule rather than one request straight after the other), the wall-clock moment to
+start and the deadline as wall-clock time (the bench measures the offset to the database
+clock first). The result records, for every request, when it was sent (wall clock, after the
+whole body was written), how long the answer took (from the send, and from the moment it was
+due, which counts the wait behind the connection's previous request), its status and the bid
+id; and the client process's CPU time.
 """
 
 from __future__ import annotations
@@ -44,14 +47,17 @@ async def request(reader, writer, path: str, headers: dict, body: bytes):
     return sent, status, data
 
 
-async def connection(plan: dict, slot: dict, results: list) -> None:
+async def connection(plan: dict, index: int, slot: dict, results: list) -> None:
     await asyncio.sleep(max(0.0, plan["start_at"] - time.time()))  # one timer, not a poll
     reader, writer = await asyncio.open_connection("127.0.0.1", plan["port"])
-    previous = None
+    previous = slot.get("previous")  # the supplier's live bid, if it has one already
     for number, name in enumerate(slot["envelopes"]):
         if number == len(slot["envelopes"]) - 1 and plan.get("late_attempt"):
             # The last envelope is sent just after the deadline: it must be refused.
             await asyncio.sleep(max(0.0, plan["deadline_wall"] + 0.01 - time.time()))
+        due = slot["at"][number] if "at" in slot and number < len(slot["at"]) else None
+        if due is not None:
+            await asyncio.sleep(max(0.0, due - time.time()))
         body = Path(name).read_bytes()
         headers = {"Authorization": f"Token {slot['token']}",
                    "Content-Type": "application/octet-stream"}  # fmt: skip
@@ -80,6 +86,7 @@ async def connection(plan: dict, slot: dict, results: list) -> None:
         results.append({
             "started": time.time() - (answered - started), "sent": sent,
             "answered": time.time(), "seconds": answered - started, "status": status,
+            "from_due": time.time() - due if due is not None else None, "slot": index,
             "bid": bid, "late_attempt": number == len(slot["envelopes"]) - 1
             and bool(plan.get("late_attempt")),
             "body": data[:200].decode("utf-8", "replace") if status != 201 else "",
@@ -90,7 +97,9 @@ async def connection(plan: dict, slot: dict, results: list) -> None:
 
 async def main(plan: dict) -> list:
     results: list = []
-    await asyncio.gather(*(connection(plan, slot, results) for slot in plan["slots"]))
+    await asyncio.gather(
+        *(connection(plan, n, slot, results) for n, slot in enumerate(plan["slots"]))
+    )
     return results
 
 

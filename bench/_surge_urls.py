@@ -1,8 +1,11 @@
 """The platform's URLs plus ``bench/ceiling/``: the least a bid submission could cost on this
 stack. It authenticates the request as the real endpoint does (the API's token), stores the
-body as a file and inserts one row, in one commit: the surge bench's same-run ceiling."""
+body as a file durably (written and fsynced with its folder, as the platform stores an
+envelope before acknowledging it) and inserts one row, in one commit: the surge bench's
+same-run ceiling."""
 
 import hashlib
+import os
 import uuid
 from pathlib import Path
 
@@ -21,7 +24,13 @@ class Ceiling(APIView):
         folder = Path(settings.SEALED_ROOT) / "ceiling"
         folder.mkdir(parents=True, exist_ok=True)
         name = folder / uuid.uuid4().hex
-        name.write_bytes(body)
+        with name.open("wb") as out:  # durably, as the platform stores an envelope
+            out.write(body)
+            out.flush()
+            os.fsync(out.fileno())
+        descriptor = os.open(folder, os.O_RDONLY)
+        os.fsync(descriptor)
+        os.close(descriptor)
         digest = hashlib.sha256(body).hexdigest()
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(

@@ -24,6 +24,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "api.site.settings")
 os.environ.setdefault("DEMO_CUSTODIANS", "0")
+# The bench closes the tender as soon as its deadline has passed (no bid is in flight).
+os.environ.setdefault("SUBMISSION_SETTLE_SECONDS", "0")
 
 import django  # noqa: E402
 

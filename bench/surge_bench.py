@@ -2,26 +2,34 @@
 against the production serving stack (gunicorn + PostgreSQL), beside its same-run ceiling.
 
     .venv/bin/python bench/surge_bench.py [--clients 200] [--per-client 10] [--docs-kb 256]
-        [--workers 4] [--threads 8] [--deadline-in 240]
+        [--workers 4] [--threads 8] [--deadline-in 480] [--settle 15]
 
 Needs PostgreSQL (DATABASE_URL's server, else 127.0.0.1:5432 as postgres); works in its own
 database ``minhbach_surge``, recreated each run. Every connection represents its own approved
-supplier and submits ``per-client`` envelopes (sealed beforehand) one after the other, each
-replacing the previous (X-Supersedes), all against one tender (the hot row is the worst case),
-starting 60 s before the deadline; just after the deadline each tries once more. The load
-client (bench/_surge_client.py) is a separate asyncio process over raw HTTP/1.1 keep-alive, so
-it shares neither the server's interpreter nor its bottleneck; its CPU time is printed.
+supplier; all bid on one tender (the hot row is the worst case), each envelope sealed
+beforehand and replacing the supplier's previous bid (X-Supersedes). The load client
+(bench/_surge_client.py) is a separate asyncio process over raw HTTP/1.1 keep-alive, so it
+shares neither the server's interpreter nor its bottleneck; its CPU time is printed.
 
-The same-run ceiling: the same client, connections and bodies against ``bench/ceiling/``
-(bench/_surge_urls.py) on the same server: token authentication, the body stored as a file,
-one row inserted, one commit. Printed:
-  - ceiling and surge: requests/s, latency p50/p95/p99, and the ratio surge / ceiling;
-  - zero lost (every 201 has its bid row and its sealed statement), zero accepted late (no bid
-    at or after the deadline by the database clock; every attempt after it refused), zero
-    refused for queueing (answered "deadline passed" although the whole envelope had been
-    sent before the deadline), and the closing's bid set equal to the live bids;
-  - CPU seconds of the client and of the server's processes;
-  - bare single-row INSERT+COMMITs from as many connections as the server has threads.
+Three runs, each over the same connections and bodies of the same size:
+  1. ceiling: every connection posts ``per-client`` bodies one straight after the other to
+     ``bench/ceiling/`` (bench/_surge_urls.py), on the same server: token authentication, the
+     body stored as a file, one row inserted, one commit: the most this stack can take;
+  2. capacity: the same, as bid submissions (closed loop: as fast as the server answers);
+     printed as bids/s and the ratio capacity / ceiling;
+  3. final minute: ``clients x per-client`` more bids arriving at random moments spread
+     evenly over the last 60 s before the deadline (2,000 by default: 33/s on average), each
+     connection sending its next bid when due or, if still busy, as soon as its previous
+     answer came; latency is counted from the moment a bid was due. Then each connection
+     tries once more just after the deadline.
+Printed: requests/s and latency p50/p95/p99 of each run; zero lost (every 201 has its bid
+row and its sealed statement), zero accepted late (no bid time at or after the deadline;
+every attempt after it refused), zero refused for queueing (answered "deadline passed"
+although the whole envelope had been sent before the deadline), and the closing's bid set
+equal to the live bids (the closing waits ``--settle`` seconds after the deadline, the
+server's SUBMISSION_SETTLE_SECONDS for this run); CPU seconds of the client and of the
+server's processes; bare single-row INSERT+COMMITs from as many connections as the server
+has request threads.
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import random
 import shutil
 import socket
 import statistics
@@ -87,9 +96,12 @@ def main() -> None:
     parser.add_argument("--docs-kb", type=int, default=256)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=8)
-    parser.add_argument("--deadline-in", type=float, default=240.0,
+    parser.add_argument("--deadline-in", type=float, default=480.0,
                         help="seconds from the tender's publication to its deadline: room to "
-                        "seal every envelope and run the ceiling first")  # fmt: skip
+                        "seal every envelope, run the ceiling and the capacity run")  # fmt: skip
+    parser.add_argument(
+        "--settle", type=int, default=15, help="the server's SUBMISSION_SETTLE_SECONDS for this run"
+    )
     args = parser.parse_args()
 
     url = database_url()
@@ -103,6 +115,8 @@ def main() -> None:
         "API_THROTTLE_USER": "1000000/minute",
         "DEMO_CUSTODIANS": "0",
         "MINHBACH_VAR_DIR": str(var),
+        "SUBMISSION_SETTLE_SECONDS": str(args.settle),
+        "BID_ENVELOPES_PER_TENDER": str(2 * args.per_client + 1),
     }
     os.environ.update(env)
     subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env,
@@ -117,12 +131,13 @@ def main() -> None:
     setup = Setup(args.clients)
     tender = setup.tender(args.deadline_in)
     total = args.clients * args.per_client
-    print(f"Tender {tender.reference}: deadline in {args.deadline_in:.0f} s; sealing {total} "
+    print(f"Tender {tender.reference}: deadline in {args.deadline_in:.0f} s; sealing "
+          f"{args.clients * (2 * args.per_client + 1)} "
           f"envelopes with {args.docs_kb} KiB of documents …")  # fmt: skip
     folder = var / "envelopes"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    files = setup.seal_all(tender, args.per_client, args.docs_kb * 1024, folder)
+    files = setup.seal_all(tender, 2 * args.per_client, args.docs_kb * 1024, folder)
     size = Path(files[0][0]).stat().st_size
     # The client waits by the wall clock, offset once to the database clock (the server checks
     # the database clock itself).
@@ -140,7 +155,9 @@ def main() -> None:
     try:
         wait_for(port)
         tokens = [token for _code, token in setup.suppliers]
-        slots = [{"token": t, "envelopes": e[:-1]} for t, e in zip(tokens, files, strict=True)]
+        first = [e[: args.per_client] for e in files]  # the capacity run's
+        final = [e[args.per_client :] for e in files]  # the final minute's, then the late one
+        slots = [{"token": t, "envelopes": e} for t, e in zip(tokens, first, strict=True)]
         # Warm every worker up (imports, connections) before anything is measured.
         warm = [{"token": t, "envelopes": e[:1]} for t, e in zip(tokens, files, strict=True)]
         run_client({"port": port, "path": "/bench/ceiling/", "slots": warm[: 4 * args.threads],
@@ -152,22 +169,38 @@ def main() -> None:
         ceiling = run_client({"port": port, "path": "/bench/ceiling/", "slots": slots,
                               "start_at": time.time() + 1, "supersede": False}, var)  # fmt: skip
         ceiling["server_cpu"] = cpu_of_tree(server.pid) - server_cpu
-        start_at = deadline_wall - 60
-        if time.time() > start_at:
-            sys.exit("sealing and the ceiling took longer than --deadline-in allowed; raise it")
-        print(f"Surge: starts 60 s before the deadline, {args.per_client} bids per connection, "
-              f"then one attempt after the deadline each …")  # fmt: skip
-        slots = [{"token": t, "envelopes": e} for t, e in zip(tokens, files, strict=True)]
+        bids = f"/api/v1/tenders/{tender.reference}/bids/"
+        print(f"Capacity: the same connections submit {total} bids one straight after the other "
+              f"…")  # fmt: skip
         server_cpu = cpu_of_tree(server.pid)
-        surge = run_client({"port": port, "path": f"/api/v1/tenders/{tender.reference}/bids/",
-                            "slots": slots, "start_at": start_at, "supersede": True,
-                            "late_attempt": True, "deadline_wall": deadline_wall}, var)  # fmt: skip
+        capacity = run_client({"port": port, "path": bids, "slots": slots,
+                               "start_at": time.time() + 1, "supersede": True}, var)  # fmt: skip
+        capacity["server_cpu"] = cpu_of_tree(server.pid) - server_cpu
+        start_at = deadline_wall - 60
+        if time.time() > start_at - 2:
+            sys.exit("sealing, the ceiling and capacity took longer than --deadline-in allowed")
+        print(f"Final minute: {total} more bids due at random moments over the last 60 s, then "
+              f"one attempt after the deadline per connection …")  # fmt: skip
+        schedule = sorted(random.uniform(start_at, deadline_wall - 0.05) for _ in range(total))
+        random.shuffle(schedule)
+        per = args.per_client
+        live = {}  # each supplier's bid left live by the capacity run, which its next replaces
+        for r in sorted(capacity["results"], key=lambda r: r["answered"]):
+            if r["status"] == 201:
+                live[r["slot"]] = r["bid"]
+        slots = [{"token": t, "envelopes": e, "at": sorted(schedule[n * per : (n + 1) * per]),
+                  "previous": live.get(n)}
+                 for n, (t, e) in enumerate(zip(tokens, final, strict=True))]  # fmt: skip
+        server_cpu = cpu_of_tree(server.pid)
+        surge = run_client({"port": port, "path": bids, "slots": slots, "start_at": start_at,
+                            "supersede": True, "late_attempt": True,
+                            "deadline_wall": deadline_wall}, var)  # fmt: skip
         surge["server_cpu"] = cpu_of_tree(server.pid) - server_cpu
     finally:
         server.terminate()
         server.wait(timeout=30)
 
-    report(ceiling, surge, tender, deadline_wall)
+    report(ceiling, capacity, surge, tender, deadline_wall, args.settle)
     # The commit baseline uses as many connections as the server had request threads.
     baseline(url, args.workers * args.threads, total)
 
@@ -309,27 +342,56 @@ class Setup:
 
     def seal_all(self, tender, per_client: int, docs_len: int, folder: Path) -> list[list[str]]:
         """Seal every envelope beforehand (the last of each supplier is its late attempt) into
-        files the client reads."""
-        from bidders.sealing import seal_for
+        files the client reads: the key set verified once, then sealed by as many processes as
+        the machine has cores."""
+        import multiprocessing
 
+        from django.db import connections
+
+        from tenders.services import custody
+
+        verified = custody.verified_keyset(tender)
         docs = os.urandom(docs_len)
-        out = []
+        jobs = []
         for n, (code, _token) in enumerate(self.suppliers):
-            names = []
             for i in range(per_client + 1):
-                price = json.dumps({"currency": "VND", "lots": [{"lot": 1,
-                                    "price": str(900_000_000 + i)}]}).encode()  # fmt: skip
-                name = folder / f"{n:04d}-{i:02d}.epb1"
-                name.write_bytes(seal_for(tender, code, price=price, docs=docs))
-                names.append(str(name))
-            out.append(names)
+                jobs.append((str(folder / f"{n:04d}-{i:02d}.epb1"), code, i))
+        connections.close_all()  # the children use no database
+        context = multiprocessing.get_context("fork")
+        global _SEAL  # the children inherit it by fork
+        _SEAL = (tender.reference, verified.keyset_hash, tender.threshold,
+                 verified.public_keys, docs)  # fmt: skip
+        with context.Pool(os.cpu_count() or 1) as pool:
+            pool.map(_seal_one, jobs, chunksize=16)
+        out = [[] for _ in self.suppliers]
+        for name, _code, _i in jobs:
+            out[int(Path(name).name[:4])].append(name)
         return out
 
 
-def summary(name: str, results: list[dict], seconds: float) -> float:
-    latencies = [r["seconds"] for r in results if r["status"] == 201]
+_SEAL: tuple = ()
+
+
+def _seal_one(job: tuple) -> None:
+    import io
+    import uuid
+
+    from procurement.crypto import envelope
+
+    name, code, i = job
+    reference, keyset, k, public_keys, docs = _SEAL
+    price = json.dumps({"currency": "VND", "lots": [{"lot": 1,
+                        "price": str(900_000_000 + i)}]}).encode()  # fmt: skip
+    with open(name, "wb") as out:
+        envelope.seal(out, tender=reference, keyset=keyset, bidder=code, bid=str(uuid.uuid4()),
+                      k=k, public_keys=public_keys, price=price, docs=io.BytesIO(docs),
+                      docs_len=len(docs), chunk=envelope.DEFAULT_CHUNK)  # fmt: skip
+
+
+def summary(name: str, results: list[dict], seconds: float, key: str = "seconds") -> float:
+    latencies = [r[key] for r in results if r["status"] == 201]
     rate = len(latencies) / seconds if seconds else 0.0
-    print(f"{name:8} {len(latencies):5} accepted in {seconds:6.1f} s: {rate:7.1f}/s   "
+    print(f"{name:12} {len(latencies):5} accepted in {seconds:6.1f} s: {rate:7.1f}/s   "
           f"{percentiles(latencies) if len(latencies) > 1 else ''}")  # fmt: skip
     return rate
 
@@ -340,29 +402,33 @@ def window(results: list[dict]) -> float:
     return max(accepted) - min(r["started"] for r in results) if accepted else 0.0
 
 
-def report(ceiling: dict, surge: dict, tender, deadline_wall: float) -> None:
+def report(ceiling: dict, capacity: dict, surge: dict, tender, deadline_wall: float,
+           settle: int) -> None:  # fmt: skip
     from bidders.models import Bid, BidStatus
     from evaluation.services import closing as closing_services
     from procurement.models import LedgerEntry, SealedStatement
 
     print()
     top = summary("ceiling", ceiling["results"], window(ceiling["results"]))
+    rate = summary("capacity", capacity["results"], window(capacity["results"]))
+    print(f"capacity / ceiling: {rate / top:.2f}" if top else "no ceiling measured")
     during = [r for r in surge["results"] if not r["late_attempt"]]
-    rate = summary("surge", during, window(during))
-    print(f"surge / ceiling: {rate / top:.2f}" if top else "no ceiling measured")
-    for name, run in (("ceiling", ceiling), ("surge", surge)):
+    summary("final minute", during, 60.0, key="from_due")
+    print("  (latency from the moment each bid was due; rate = accepted / 60 s)")
+    for name, run in (("ceiling", ceiling), ("capacity", capacity), ("final minute", surge)):
         print(f"CPU seconds during the {name}: client {run['cpu_seconds']:.1f}, server "
               f"{run['server_cpu']:.1f} (wall {run['wall_seconds']:.1f})")  # fmt: skip
-    other = [r for r in during if r["status"] not in (201, 409)]
-    closed = [r for r in during if r["status"] == 409]
+    every = capacity["results"] + during
+    other = [r for r in every if r["status"] not in (201, 409)]
+    closed = [r for r in every if r["status"] == 409]
     queued = [r for r in closed if r["sent"] < deadline_wall]
-    print(f"Refused during the surge: {len(closed)} with 409 ({len(queued)} of them sent in "
+    print(f"Refused before the deadline: {len(closed)} with 409 ({len(queued)} of them sent in "
           f"full before the deadline: refused for queueing), {len(other)} other"
           + (f", e.g. {other[0]['status']} {other[0].get('body') or other[0].get('error')}"
              if other else ""))  # fmt: skip
     if closed:
         print(f"  e.g. {closed[0]['body'][:160]}")
-    ids = {r["bid"] for r in during if r["status"] == 201}
+    ids = {r["bid"] for r in every if r["status"] == 201}
     rows = {str(r) for r in Bid.objects.filter(tender=tender).values_list("public_id", flat=True)}
     statements = SealedStatement.objects.filter(kind="BID_SUBMITTED",
                                                 subject=tender.ledger_subject).count()  # fmt: skip
@@ -371,7 +437,10 @@ def report(ceiling: dict, surge: dict, tender, deadline_wall: float) -> None:
     late = [r for r in surge["results"] if r["late_attempt"]]
     after = Bid.objects.filter(tender=tender, submitted_at__gte=tender.submission_deadline)
     print(f"Late attempts: {len(late)}, refused {sum(r['status'] == 409 for r in late)}; bids "
-          f"recorded at or after the deadline: {after.count()}")  # fmt: skip
+          f"recorded with a time at or after the deadline: {after.count()}")  # fmt: skip
+    wait = deadline_wall + settle + 0.5 - time.time()
+    if wait > 0:
+        time.sleep(wait)  # the closing waits for the settle time after the deadline
     closing_services.close_tender(tender)
     tender.refresh_from_db()
     closing = json.loads(bytes(LedgerEntry.objects.get(seq=tender.closing_seq).canonical))

@@ -81,12 +81,25 @@ def receive(stream: BinaryIO, *, limit: int | None = None) -> tuple[SpooledEnvel
             digest.update(piece)
             handle.write(piece)
         handle.flush()
+        # On disk before the bid can be acknowledged: a receipt promises a stored envelope.
+        # (Paid per bid, the writes also never pile up in the page cache to be flushed at
+        # once, stalling the database's commits behind them.)
+        os.fsync(handle.fileno())
     except BaseException:
         handle.close()
         os.unlink(handle.name)
         raise
     handle.seek(0)
     return SpooledEnvelope(handle), digest.hexdigest(), size
+
+
+def sync_folder(folder: Path) -> None:
+    """Make the names in ``folder`` durable (a file renamed into it survives a crash)."""
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def discard(spooled: SpooledEnvelope) -> None:
@@ -259,6 +272,7 @@ def _restore(bid: Bid, spooled) -> None:
             storage.delete(name)  # damaged: the original bytes replace it
         spooled.seek(0)
         saved = storage.save(name, spooled)
+        sync_folder(Path(storage.path(saved)).parent)
         Bid.objects.filter(pk=bid.pk).update(envelope=saved)
         restored = {"bid": str(bid.public_id), "envelope_sha256": bid.envelope_sha256}
         if tender.closing_seq is None:  # before closing, as sealed as the bid itself
@@ -331,6 +345,7 @@ def _accept(tender, actor, spooled, sha256, size, supersedes, arrived, *, known:
     # Move the file into place before taking the lock, so the lock is held for milliseconds.
     spooled.seek(0)
     bid.envelope.save("envelope.epb1", spooled, save=False)
+    sync_folder(Path(bid.envelope.path).parent)  # the rename into place is durable too
     try:
         with transaction.atomic():
             # Under the shared lock only the deadline, the bid's own row and its statement:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import uuid
 from pathlib import Path
 
@@ -233,3 +234,20 @@ def test_the_closing_waits_for_the_settle_time(tender, make_bidder, settings):
         tender.status == "closed"
         and tender.closed_at >= tender.submission_deadline + dt.timedelta(seconds=60)
     )
+
+
+def test_the_envelope_is_on_disk_before_the_bid_is_acknowledged(tender, make_bidder, monkeypatch):
+    """The receipt promises a stored envelope: its bytes and its name in the folder are
+    fsynced before the commit."""
+    synced, real = [], os.fsync
+
+    def fsync(descriptor):
+        synced.append(os.readlink(f"/proc/self/fd/{descriptor}"))
+        return real(descriptor)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    user, org = make_bidder()
+    bid = submission.submit_bid(tender, actor=user, stream=_stream(seal_bid(tender, org.code)))
+    stored = Path(bid.envelope.path)
+    assert any(name.endswith(".part") for name in synced)  # the bytes, before the rename
+    assert str(stored.parent) in synced  # the rename into the folder
