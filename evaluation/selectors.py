@@ -5,20 +5,25 @@ else, missing and forbidden alike)."""
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.utils.translation import gettext as _
 
-from bidders.models import Bid
+from bidders.models import Bid, closing_set
 from evaluation.models import Report, ReportStatus
 from evaluation.services import committee as evaluation
 from evaluation.services import opening
 from procurement.exceptions import NotFound
 from tenders.models import Tender, TenderStatus
 
+OPENING_PAGE = 50  # bids per page of the opening record on the tender page
 
-def public_opening(tender, *, with_ciphertexts: bool = False) -> dict:
+
+def public_opening(tender, *, with_ciphertexts: bool = False, page=None) -> dict:
     """What anyone may see of a tender's bids: nothing before the deadline (not even their
     number); after closing, the bid set and which custodians have released; after opening,
-    the full opening record with the price keys and price ciphertexts."""
+    the full opening record with the price keys and price ciphertexts. ``page`` (a page
+    number, for the tender page): only that page of OPENING_PAGE bids, with ``bid_page`` and
+    ``bid_count``; the JSON record always holds every bid."""
 
     seats = list(tender.roster.select_related("custodian").order_by("index"))
     closed = tender.closing_seq is not None
@@ -33,10 +38,15 @@ def public_opening(tender, *, with_ciphertexts: bool = False) -> dict:
         "waiting_for": [s.custodian.code for s in seats if closed and not s.released_at]
         if tender.status == TenderStatus.CLOSED
         else [],
-        "bids": opening.opening_record(tender, with_ciphertexts=with_ciphertexts)["bids"]
-        if closed
-        else [],
+        "bids": [],
     }
+    if closed and page is not None:
+        paged = Paginator(closing_set(tender).select_related("supplier"), OPENING_PAGE)
+        record["bid_page"] = paged.get_page(page)
+        record["bid_count"] = paged.count
+        record["bids"] = opening.opening_record(tender, bids=record["bid_page"].object_list)["bids"]
+    elif closed:
+        record["bids"] = opening.opening_record(tender, with_ciphertexts=with_ciphertexts)["bids"]
     if tender.opened_at is not None:
         record.update(opening.published_keys(tender))
     elif closed:

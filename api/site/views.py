@@ -81,9 +81,11 @@ def tender_page(request, reference: str):
             "question_form": QuestionForm(),
             "is_officer": has_role(request.user, Role.OFFICER, tender.agency),
             "seats": tender.roster.select_related("custodian__organisation").order_by("index"),
-            "opening": evaluation_selectors.public_opening(tender),
+            "opening": evaluation_selectors.public_opening(tender, page=request.GET.get("bids")),
             "can_bid": tender.is_open_at(now) and admitted,
-            "outcome": evaluation_web.outcome(tender, request.user),
+            "outcome": evaluation_web.outcome(
+                tender, request.user, results_page=request.GET.get("results")
+            ),
             "can_follow_evaluation": tender.closing_seq is not None
             and not conflicted(tender, request.user)
             and (

@@ -391,12 +391,14 @@ def open_financial(
     return opened
 
 
-def opening_record(tender: Tender, *, with_ciphertexts: bool = False) -> dict:
-    """The public opening record: every bid in the closing set with its submission time,
-    validity, price and the price key. ``with_ciphertexts`` adds each price ciphertext (read
-    from the stored envelope) for anyone's re-check: the JSON record, not every page view."""
+def opening_record(tender: Tender, *, with_ciphertexts: bool = False, bids=None) -> dict:
+    """The public opening record: every bid in the closing set (or ``bids``, a page of it)
+    with its submission time, validity, price and the price key. ``with_ciphertexts`` adds
+    each price ciphertext (read from the stored envelope) for anyone's re-check: the JSON
+    record, not every page view."""
+    rows = closing_set(tender).select_related("supplier") if bids is None else bids
     bids = []
-    for bid in closing_set(tender).select_related("supplier"):
+    for bid in rows:
         item = {
             "bid": str(bid.public_id),
             "seq": bid.ledger_seq,

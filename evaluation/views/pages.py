@@ -12,6 +12,7 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as HttpForbidden
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -419,7 +420,10 @@ def approvals(request):
 # --- Public ---------------------------------------------------------------------------------
 
 
-def outcome(tender, user) -> dict:
+RESULTS_PAGE = 50  # result lines per lot and page on the tender page
+
+
+def outcome(tender, user, results_page=None) -> dict:
     """What the public tender page shows after closing: the published evaluation, awards,
     complaints, contracts, and what the signed-in bidder may do. Before closing only
     complaints (about the documents) can exist."""
@@ -428,12 +432,19 @@ def outcome(tender, user) -> dict:
         return {"complaints": complaints.complaints_of(tender), "may_complain": may_complain,
                 "subjects": ComplaintSubject.choices}  # fmt: skip
     published = publication.public_evaluation(tender)
-    lots = _published_lines(tender, published) if published else []
+    longest = (
+        max((len(lot["result"]) for lot in published["record"]["lots"]), default=0)
+        if (published)
+        else 0
+    )
+    page = Paginator(range(longest), RESULTS_PAGE).get_page(results_page)
+    lots = _published_lines(tender, published, page) if published else []
     organisation = award.bidder_organisation(tender, user)
     mine = Complaint.objects.filter(tender=tender, complainant=organisation) if organisation else []
     return {
         "published": published,
         "lots": lots,
+        "results_page": page,
         "awards": Award.objects.filter(tender=tender).select_related("lot", "supplier"),
         "complaints": complaints.complaints_of(tender),
         "contracts": contracts.contracts_of(tender),
@@ -445,10 +456,13 @@ def outcome(tender, user) -> dict:
     }
 
 
-def _published_lines(tender, published: dict) -> list[dict]:
-    """The result table per lot: each ranked or rejected bid with its supplier, evaluated and
-    offered prices, adjustments, scores and the reasons of its failed checks."""
-    named = {r["bid"] for lot in published["record"]["lots"] for r in lot["result"]}
+def _published_lines(tender, published: dict, page) -> list[dict]:
+    """The result table per lot, one page of it (``page`` numbers the lines of every lot):
+    each ranked or rejected bid with its supplier, evaluated and offered prices, adjustments,
+    scores and the reasons of its failed checks."""
+    start, end = page.start_index() - 1, page.end_index()
+    shown = {lot["lot"]: lot["result"][max(start, 0) : end] for lot in published["record"]["lots"]}
+    named = {r["bid"] for part in shown.values() for r in part}
     suppliers = dict(
         Bid.objects.filter(tender=tender, public_id__in=named).values_list("public_id", "supplier")
     )
@@ -459,7 +473,7 @@ def _published_lines(tender, published: dict) -> list[dict]:
     for lot in published["record"]["lots"]:
         inputs = {b["bid"]: b for b in lot["bids"]}
         lines = []
-        for r in lot["result"]:
+        for r in shown[lot["lot"]]:
             content = latest.get(r["bid"], {})
             supplier = suppliers.get(uuid.UUID(r["bid"]))
             lines.append({

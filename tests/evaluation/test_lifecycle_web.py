@@ -12,7 +12,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils.timezone import localdate
 
+from evaluation import selectors as evaluation_selectors
 from evaluation.models import Award, Complaint, Contract, Examination, ScoreSheet
+from evaluation.views import pages as evaluation_pages
 from procurement.clock import db_now
 from procurement.models import LedgerEntry, OrganisationKind, Role
 from tests.bidders.sealing import price_sheet, seal_bid
@@ -37,7 +39,16 @@ def act(client, tender, action, data):
 
 
 def test_from_opening_to_a_completed_contract_in_the_portal(
-    client, api_as, make_tender, make_bidder, custodians, officer, agency, make_user, make_org
+    client,
+    api_as,
+    make_tender,
+    make_bidder,
+    custodians,
+    officer,
+    agency,
+    make_user,
+    make_org,
+    monkeypatch,
 ):
     tender = make_tender(publish=True, **COMBINED)
     (ua, oa), (ub, ob) = make_bidder(), make_bidder()
@@ -112,6 +123,19 @@ def test_from_opening_to_a_completed_contract_in_the_portal(
     assert "Evaluation result" in english and "Không có giấy phép" in english
     vietnamese = page(client, "tender", tender.reference, lang="vi")
     assert "Kết quả đánh giá" in vietnamese
+    # The opening record and the results are paged (50 a page; one here): each bidder on
+    # exactly one page of each.
+    monkeypatch.setattr(evaluation_pages, "RESULTS_PAGE", 1)
+    monkeypatch.setattr(evaluation_selectors, "OPENING_PAGE", 1)
+    url = reverse("tender", args=[tender.reference])
+    first, second = (
+        client.get(f"{url}?bids={n}&results={n}", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        for n in (1, 2)
+    )
+    assert first.count("Page 1 of 2") == 2 and second.count("Page 2 of 2") == 2
+    assert "2 bid(s) were received" in first and "2 bid(s) were received" in second
+    assert (ob.name_vi in first) != (ob.name_vi in second)  # the opening record (Vietnamese names)
+    assert (ob.name_en in first) != (ob.name_en in second)  # the result table
     check = page(client, "tender-evaluation", tender.reference)
     assert "re-run gives the same ranking" in check and "✘" not in check
     assert oa.name_en in page(client, "supplier", oa.code)
