@@ -80,7 +80,7 @@ def run(count: int, docs_len: int) -> None:
     tender.refresh_from_db()
     opening_key = X25519PublicKey.from_public_bytes(base64.b64decode(tender.opening_public_key))
     releases = []
-    for index, (user, identity, key, keys) in enumerate(setup.custodians[:2], start=1):
+    for index, (user, identity, key, keys) in enumerate(setup.custodians, start=1):
         signed = keystatement.make_release(
             tender=tender.reference, custodian=identity.code, index=index,
             private_key=keys[tender.reference], closing_seq=tender.closing_seq,
@@ -88,11 +88,13 @@ def run(count: int, docs_len: int) -> None:
         )  # fmt: skip
         releases.append((user, signed))
     total = sum(Bid.objects.filter(tender=tender).values_list("envelope_size", flat=True))
-    release.release_key(tender, actor=releases[0][0], signed=releases[0][1])
+    for user, signed in releases[:-1]:
+        release.release_key(tender, actor=user, signed=signed)
 
-    # The k-th release starts the opening (Celery; eager here, so it runs inside this call).
+    # The last custodian's release starts the opening at once (all n are in, so the release
+    # window need not end; Celery is eager here, so it runs inside this call).
     started = time.perf_counter()
-    release.release_key(tender, actor=releases[1][0], signed=releases[1][1])
+    release.release_key(tender, actor=releases[-1][0], signed=releases[-1][1])
     tender.refresh_from_db()
     if tender.status != "opened":
         opening.open_tender(tender)

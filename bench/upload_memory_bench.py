@@ -6,11 +6,12 @@ body in (bidders/services/submission.py READ_PIECE).
 
 Needs PostgreSQL (DATABASE_URL's server, else 127.0.0.1:5432 as postgres); works in its own
 database ``minhbach_upload``, recreated each run. The production serving stack: gunicorn, one
-worker (``--threads`` request threads). A small bid warms the worker up first (imports,
-connections); then the worker's peak resident memory is reset (Linux ``clear_refs``), the
-large envelope is streamed to it from a file over plain HTTP, and the peak (VmHWM) is read
-again. Printed: resident memory before, the peak during the upload, the growth, and the growth
-as a multiple of the piece size (the goal: under 4x).
+worker (``--threads`` request threads). A first envelope of the same size warms the worker
+up (imports, connections, the allocator's first arenas); then the worker's peak resident
+memory is reset (Linux ``clear_refs``), a second envelope is streamed to it from a file over
+plain HTTP, and the peak (VmHWM) is read again. Printed: resident memory before, the peak
+during the upload, the growth, and the growth as a multiple of the piece size (the goal:
+under 4x).
 """
 
 from __future__ import annotations
@@ -89,11 +90,11 @@ def main() -> None:
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     price = b'{"currency": "VND", "lots": [{"lot": 1, "price": "1000000000"}]}'
-    small, large = folder / "small.epb1", folder / "large.epb1"
-    small.write_bytes(seal_for(tender, setup.suppliers[0][0], price=price, docs=os.urandom(1024)))
-    print(f"Sealing one envelope with {args.mb:.0f} MiB of documents …")
-    large.write_bytes(seal_for(tender, setup.suppliers[1][0], price=price,
-                               docs=os.urandom(int(args.mb * 2**20))))  # fmt: skip
+    small, large = folder / "first.epb1", folder / "second.epb1"
+    print(f"Sealing two envelopes with {args.mb:.0f} MiB of documents …")
+    docs = os.urandom(int(args.mb * 2**20))
+    small.write_bytes(seal_for(tender, setup.suppliers[0][0], price=price, docs=docs))
+    large.write_bytes(seal_for(tender, setup.suppliers[1][0], price=price, docs=docs))
 
     port = surge_bench.free_port()
     server = subprocess.Popen(

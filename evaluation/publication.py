@@ -8,6 +8,8 @@ their commitments are in the ledger for auditors, who see the sheets."""
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from decimal import Decimal
 
 from django.core.cache import cache
@@ -15,7 +17,7 @@ from django.core.cache import cache
 from bidders.models import Bid
 from evaluation import scoring
 from evaluation.models import Clarification, EvaluationRun, Examination, Report, ReportStatus
-from evaluation.services.award import published_report
+from evaluation.services.award import published_report, published_report_state
 from evaluation.services.commitments import commitment
 from evaluation.services.examination import (
     adjusted,
@@ -80,17 +82,56 @@ def public_evaluation(tender: Tender) -> dict | None:
     """The published evaluation of an awarded (or unsuccessful) tender; None before that. After
     an upheld complaint reopens the evaluation, the last published one stays, marked
     superseded, until the next approval."""
-    report = published_report(tender)
-    if report is None:
+    state = published_report_state(tender)
+    if state is None:
         return None
     # Once published, all of this is frozen until the next report is approved or this one is
-    # superseded, so it is computed (re-run and hash checks included) once per such state.
-    key = f"public-evaluation:{tender.pk}:{report.pk}:{report.status}:{report.run.sha256}"
+    # superseded, so it is computed (re-run and hash checks included) once per such state:
+    # kept in this process as it is (a large tender's record takes longer to unpickle from
+    # the shared cache than the rest of its page to render), and in the shared cache.
+    key = _cache_key(tender, *state)
+    cached = _local.get(key)
+    if cached is not None:
+        return cached
     cached = cache.get(key)
     if cached is None:
+        report = published_report(tender)
+        if report is None:  # pragma: no cover - a published report is never deleted
+            return None
         cached = _compute(tender, report)
+        key = _cache_key(tender, report.pk, report.status, report.run.sha256)
         cache.set(key, cached, timeout=CACHE_SECONDS)
+    _local.put(key, cached)
     return cached
+
+
+class _Recent:
+    """The few most recently read published evaluations of this process, by their content
+    key (so never stale); read-only for every caller."""
+
+    def __init__(self, size: int) -> None:
+        self.size, self.items, self.lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, key: str):
+        with self.lock:
+            value = self.items.get(key)
+            if value is not None:
+                self.items.move_to_end(key)
+            return value
+
+    def put(self, key: str, value) -> None:
+        with self.lock:
+            self.items[key] = value
+            self.items.move_to_end(key)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+
+_local = _Recent(32)
+
+
+def _cache_key(tender: Tender, report_pk: int, status: str, sha256: str) -> str:
+    return f"public-evaluation:{tender.pk}:{report_pk}:{status}:{sha256}"
 
 
 def _compute(tender: Tender, report: Report) -> dict:

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.utils.translation import gettext as _
 
-from bidders.models import Bid, closing_set
+from bidders.models import Bid
 from evaluation.models import Report, ReportStatus
 from evaluation.services import committee as evaluation
 from evaluation.services import opening
@@ -41,7 +41,7 @@ def public_opening(tender, *, with_ciphertexts: bool = False, page=None) -> dict
         "bids": [],
     }
     if closed and page is not None:
-        paged = Paginator(closing_set(tender).select_related("supplier"), OPENING_PAGE)
+        paged = Paginator(opening.record_rows(tender), OPENING_PAGE)
         record["bid_page"] = paged.get_page(page)
         record["bid_count"] = paged.count
         record["bids"] = opening.opening_record(tender, bids=record["bid_page"].object_list)["bids"]

@@ -400,6 +400,9 @@ CUSTODIAN_GRACE_SECONDS = int(os.environ.get("CUSTODIAN_GRACE_SECONDS", "120"))
 # bid on all the keys released within it, or at once when all n are in. Published in the
 # closing entry (docs/envelope.md, "Release window").
 CUSTODIAN_RELEASE_WINDOW_SECONDS = int(os.environ.get("CUSTODIAN_RELEASE_WINDOW_SECONDS", "1800"))
+# Bids of one tender read and decrypted at once by the opening worker (threads: hashing and
+# file I/O run in parallel; the results are recorded one by one). Default: one per core.
+OPENING_THREADS = int(os.environ.get("OPENING_THREADS", str(os.cpu_count() or 1)))
 # A bid whose stored envelope cannot be read is retried by every opening scan for this long
 # after its key set is fixed (the supplier may restore it by sending the same envelope again),
 # then recorded publicly as unreadable so that the opening finishes.

@@ -81,7 +81,9 @@ def tender_page(request, reference: str):
             "question_form": QuestionForm(),
             "is_officer": has_role(request.user, Role.OFFICER, tender.agency),
             "seats": tender.roster.select_related("custodian__organisation").order_by("index"),
-            "opening": evaluation_selectors.public_opening(tender, page=request.GET.get("bids")),
+            "opening": evaluation_selectors.public_opening(
+                tender, page=request.GET.get("bids") or 1
+            ),
             "can_bid": tender.is_open_at(now) and admitted,
             "outcome": evaluation_web.outcome(
                 tender, request.user, results_page=request.GET.get("results")

@@ -385,17 +385,23 @@ def approve_report(report: Report, *, actor: User | None) -> Report:
     return report
 
 
+def _published_reports(tender: Tender):
+    return Report.objects.filter(
+        tender=tender, status__in=[ReportStatus.APPROVED, ReportStatus.SUPERSEDED]
+    ).order_by("-number")
+
+
 def published_report(tender: Tender) -> Report | None:
     """The latest report ever approved: it stays public after an upheld complaint reopens the
     evaluation (marked as superseded)."""
-    return (
-        Report.objects.filter(
-            tender=tender, status__in=[ReportStatus.APPROVED, ReportStatus.SUPERSEDED]
-        )
-        .select_related("run")
-        .order_by("-number")
-        .first()
-    )
+    return _published_reports(tender).select_related("run").first()
+
+
+def published_report_state(tender: Tender) -> tuple | None:
+    """What identifies the published evaluation's content (the report, its status and its
+    run's record hash), without reading the record itself (hundreds of kilobytes of JSON on a
+    large tender)."""
+    return _published_reports(tender).values_list("pk", "status", "run__sha256").first()
 
 
 def reports_for(tender: Tender, user: User | None):

@@ -18,6 +18,7 @@ import hashlib
 import json
 import logging
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -152,8 +153,11 @@ def open_tender(tender: Tender) -> bool:
         return False
     keys = released_keys(tender, keyset.indices)
     two_envelope = tender.envelope_procedure == EnvelopeProcedure.TWO
-    for bid in Bid.objects.filter(tender=tender, status=BidStatus.SUBMITTED).order_by("ledger_seq"):
-        _open_and_record(tender, bid, keys, with_price=not two_envelope)
+    bids = list(
+        Bid.objects.filter(tender=tender, status=BidStatus.SUBMITTED).order_by("ledger_seq")
+    )
+    for bid, outcome in _decrypted(bids, keys, with_price=not two_envelope):
+        _open_and_record(tender, bid, outcome, with_price=not two_envelope)
     with transaction.atomic():
         tender = Tender.objects.select_for_update(of=("self",)).get(pk=tender.pk)
         if tender.status != S.CLOSED:
@@ -248,9 +252,32 @@ def _late_checked(tender: Tender, index: int) -> bool:
     return any(json.loads(bytes(e.canonical))["payload"]["index"] == index for e in entries)
 
 
-def _open_and_record(tender: Tender, bid: Bid, keys: dict, *, with_price: bool) -> None:
+def _decrypted(bids: list[Bid], keys: dict, *, with_price: bool):
+    """Each bid with the outcome of its decryption (what ``_open_one`` returned, or the
+    exception it raised), in the order given. Up to OPENING_THREADS bids are read and
+    decrypted at once (no database work: hashing, file reads and writes release the
+    interpreter's lock, so threads use every core); the caller records them one by one."""
+
+    def attempt(bid: Bid):
+        try:
+            return bid, _open_one(bid, keys, with_price=with_price, with_docs=True)
+        except Exception as exc:  # noqa: BLE001 - recorded by the caller, bid by bid
+            return bid, exc
+
+    threads = min(settings.OPENING_THREADS, len(bids))
+    if threads <= 1:
+        yield from map(attempt, bids)
+        return
+    with ThreadPoolExecutor(threads, thread_name_prefix="opening") as pool:
+        yield from pool.map(attempt, bids)
+
+
+def _open_and_record(tender: Tender, bid: Bid, outcome, *, with_price: bool) -> None:
+    """Record one bid's opening from the outcome of its decryption (``_decrypted``)."""
     try:
-        result = _open_one(bid, keys, with_price=with_price, with_docs=True)
+        if isinstance(outcome, Exception):
+            raise outcome
+        result = outcome
     except OSError:
         log.exception("bid %s: envelope could not be read", bid.public_id)
         return  # storage trouble, not the bid's fault: the next scan tries again
@@ -391,12 +418,18 @@ def open_financial(
     return opened
 
 
+def record_rows(tender: Tender):
+    """The closing set's rows as the opening record reads them: with their supplier, without
+    the receipts (kilobytes of JSON per bid that the record does not show)."""
+    return closing_set(tender).select_related("supplier").defer("receipt", "withdrawal_receipt")
+
+
 def opening_record(tender: Tender, *, with_ciphertexts: bool = False, bids=None) -> dict:
     """The public opening record: every bid in the closing set (or ``bids``, a page of it)
     with its submission time, validity, price and the price key. ``with_ciphertexts`` adds
     each price ciphertext (read from the stored envelope) for anyone's re-check: the JSON
     record, not every page view."""
-    rows = closing_set(tender).select_related("supplier") if bids is None else bids
+    rows = record_rows(tender) if bids is None else bids
     bids = []
     for bid in rows:
         item = {

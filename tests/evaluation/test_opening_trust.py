@@ -223,7 +223,7 @@ def test_an_envelope_stays_when_the_database_cannot_say(tender, make_bidder, mon
 
     monkeypatch.setattr(submission, "record_sealed", database_goes_down)
     with pytest.raises(OperationalError):
-        submission._accept(tender, user, *_spool(body), None, known=False)
+        submission._accept(tender, user, *_spool(body), None, db_now(), known=False)
     monkeypatch.undo()
     assert not Bid.objects.exists()
     kept = list((Path(submission.settings.SEALED_ROOT) / "envelopes").rglob("*.epb1"))
