@@ -12,6 +12,7 @@ import datetime as dt
 import io
 from collections.abc import Callable
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
@@ -442,8 +443,9 @@ def _opened_drill(title: str, bids: list[tuple[str, str, str]], *, say: Say, **f
         submission.submit_bid(
             tender, actor=User.objects.get(username=username), stream=io.BytesIO(body)
         )
-    grace = dt.timedelta(seconds=demo_custodians.GRACE_SECONDS + 0.5)
-    while db_clock() < tender.submission_deadline + grace:
+    # The custodians' grace and the settle time for bids still being recorded (the closing's).
+    wait = max(demo_custodians.GRACE_SECONDS, settings.SUBMISSION_SETTLE_SECONDS) + 0.5
+    while db_clock() < tender.submission_deadline + dt.timedelta(seconds=wait):
         time.sleep(0.2)
     closing.close_tender(tender)
     for _round in range(PUBLISH_ATTEMPTS):
