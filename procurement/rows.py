@@ -11,12 +11,15 @@ project has none) and runs in the caller's transaction.
 from __future__ import annotations
 
 import functools
+from typing import TypeVar
 
 from django.db import connection
 from django.db.models import Model
 from django.db.models.fields import AutoFieldMixin
 
 from procurement import prepared
+
+M = TypeVar("M", bound=Model)
 
 
 @functools.cache
@@ -28,15 +31,15 @@ def _insert_sql(model: type[Model], vendor: str) -> tuple[str, tuple, bool]:
     returning = connection.features.can_return_columns_from_insert
     sql = (
         f"INSERT INTO {quote(model._meta.db_table)} "  # noqa: S608 - names from the model
-        f"({', '.join(quote(f.column) for f in fields)}) "
+        f"({', '.join(quote(str(f.column)) for f in fields)}) "
         f"VALUES ({', '.join(['%s'] * len(fields))})"
     )
     if returning:
-        sql += f" RETURNING {quote(model._meta.pk.column)}"
+        sql += f" RETURNING {quote(str(model._meta.pk.column))}"
     return sql, fields, returning
 
 
-def insert(instance: Model) -> Model:
+def insert(instance: M) -> M:
     """Insert ``instance`` as a new row (its primary key is set from the database)."""
     sql, fields, returning = _insert_sql(type(instance), connection.vendor)
     values = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
