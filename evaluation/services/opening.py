@@ -17,6 +17,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import os
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from bidders.models import Bid, BidStatus, closing_set
-from bidders.services.submission import SpooledEnvelope, discard
+from bidders.services.submission import SpooledEnvelope, discard, sync_folder
 from procurement.clock import db_now
 from procurement.crypto import envelope, keystatement, pricesheet
 from procurement.exceptions import Conflict, InvalidInput, NotFound
@@ -131,6 +132,8 @@ def _decrypt(stream, keys: dict, *, with_price: bool, with_docs: bool) -> dict:
                 spool.write(piece)
             if stream.read(1):
                 raise envelope.EnvelopeError("length", "bytes after the end of the envelope")
+            spool.flush()
+            os.fsync(spool.fileno())  # on disk before BID_OPENED names its hash
         except BaseException:
             discard(spool)  # no partial plaintext left behind
             raise
@@ -301,6 +304,7 @@ def _open_and_record(tender: Tender, bid: Bid, outcome, *, with_price: bool) -> 
             discard(result["docs"])
             return
         bid.documents.save("documents.bin", result["docs"], save=False)
+        sync_folder(Path(bid.documents.path).parent)
         bid.docs_sha256 = result["docs_sha256"]
         payload = {"bid": str(bid.public_id), "bidder": bid.supplier.code,
                    "docs_sha256": bid.docs_sha256, "dek_commit": result["dek_commit"]}  # fmt: skip

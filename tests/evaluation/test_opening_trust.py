@@ -351,3 +351,28 @@ def test_the_janitor_command_reports_what_it_did(tender, settings):
     call_command("reconcile_sealed_storage", "--min-age", "0", stdout=out)
     assert "partial files: 1" in out.getvalue()
     assert not (root / "cut.part").exists()
+
+
+def test_opened_documents_are_on_disk_before_the_opening_names_them(
+    api_as, tender, make_bidder, custodians, monkeypatch
+):
+    """BID_OPENED publishes the documents' hash: their bytes and their name in the folder are
+    fsynced before that commit."""
+    from tests.bidders.test_sealed_bids import release_all
+
+    user, org = make_bidder()
+    assert submit(api_as, user, tender, seal_bid(tender, org.code)).status_code == 201
+    tender = close_now(tender)
+    synced, real = [], os.fsync
+
+    def fsync(descriptor):
+        synced.append(os.readlink(f"/proc/self/fd/{descriptor}"))
+        return real(descriptor)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    release_all(api_as, tender, custodians)
+    assert opening.open_tender(tender)
+    bid = Bid.objects.get(tender=tender)
+    assert bid.status == BidStatus.OPENED
+    assert any(name.endswith(".part") for name in synced)  # the plaintext, before the rename
+    assert str(Path(bid.documents.path).parent) in synced
