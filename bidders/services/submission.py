@@ -3,11 +3,13 @@
 The server never sees a bid's content: it streams the envelope to private storage, checks its
 structure without any key (``envelope.validate_at_submission``), checks who may bid, and then,
 in one transaction holding the tender row under a shared lock (``hold_tender``: submissions
-run side by side, the closing waits for every one in flight), reads the database clock, checks
-it against the deadline and records the bid, its sealed statement and its signed receipt, in
-one commit. No bid is accepted at or after the deadline, whatever the client claims and however
-long its upload took: only the clock read in that transaction counts, and it is the bid's
-time.
+run side by side, the closing waits for every one in flight), records the bid, its sealed
+statement and its signed receipt, in one commit.
+
+The arrival rule (docs/envelope.md): a bid is on time if the database clock read once its
+envelope has fully arrived (``_arrival``) is before the deadline; that reading is the bid's
+time, whatever the client claims. It is recorded even if the deadline passes meanwhile, up to
+SUBMISSION_SETTLE_SECONDS after it (``settled``); the closing waits as long.
 """
 
 from __future__ import annotations
@@ -190,7 +192,7 @@ def submit_bid(
     try:
         # The same envelope again from its supplier (a retry after a lost answer, even after
         # the deadline): the original bid and receipt, nothing new.
-        # (Looked up by its primary key first: a fresh envelope costs one narrow query.)
+        # (Only its primary key is read with the arrival clock: a fresh envelope costs no more.)
         known = None
         arrived, known_pk = _arrival(sha256)
         if known_pk is not None:
@@ -503,9 +505,10 @@ def _replaced(live: tuple, supersedes: str | None) -> Bid | None:
                 _("You already have a bid on this tender: replace it or withdraw it first.")
             )
         return None
-    if live_pk is None or str(uuid.UUID(str(live_public))) != _uuid_text(supersedes):
+    live_id = uuid.UUID(str(live_public)) if live_pk is not None else None
+    if live_id is None or str(live_id) != _uuid_text(supersedes):
         raise Conflict(_("Only your current bid on this tender can be replaced."))
-    return Bid(pk=live_pk, public_id=uuid.UUID(str(live_public)), status=BidStatus.SUBMITTED)
+    return Bid(pk=live_pk, public_id=live_id, status=BidStatus.SUBMITTED)
 
 
 def _supersede(old: Bid) -> bool:

@@ -432,11 +432,8 @@ def outcome(tender, user, results_page=None) -> dict:
         return {"complaints": complaints.complaints_of(tender), "may_complain": may_complain,
                 "subjects": ComplaintSubject.choices}  # fmt: skip
     published = publication.public_evaluation(tender)
-    longest = (
-        max((len(lot["result"]) for lot in published["record"]["lots"]), default=0)
-        if (published)
-        else 0
-    )
+    lots_published = published["record"]["lots"] if published else []
+    longest = max((len(lot["result"]) for lot in lots_published), default=0)
     page = Paginator(range(longest), RESULTS_PAGE).get_page(results_page)
     lots = _published_lines(tender, published, page) if published else []
     organisation = award.bidder_organisation(tender, user)
