@@ -213,21 +213,14 @@ def submit_bid(
 def _arrival(sha256: str) -> tuple[dt.datetime, int | None]:
     """The database clock now that the whole envelope has arrived (the bid's time), and the
     primary key of a bid already recorded with this envelope, in one statement."""
-    table = Bid._meta.db_table
-    if connection.vendor != "postgresql":  # SQLite: this process's clock is the database's
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT id FROM {table} WHERE envelope_sha256 = %s", [sha256])  # noqa: S608
-            row = cursor.fetchone()
-        return db_now(), (row[0] if row else None)
+    postgres = connection.vendor == "postgresql"
+    # SQLite has no server clock: this process's clock is the database's (``db_now``).
+    clock = "clock_timestamp()" if postgres else "NULL"
+    sql = f"SELECT {clock}, (SELECT id FROM {Bid._meta.db_table} WHERE envelope_sha256 = %s)"  # noqa: S608
     with connection.cursor() as cursor:
-        prepared.execute(
-            cursor,
-            "mb_bid_arrival",
-            f"SELECT clock_timestamp(), (SELECT id FROM {table} WHERE envelope_sha256 = %s)",  # noqa: S608
-            [sha256],
-        )
+        prepared.execute(cursor, "mb_bid_arrival", sql, [sha256])
         now, pk = cursor.fetchone()
-    return now.astimezone(dt.UTC), pk
+    return (now.astimezone(dt.UTC) if postgres else db_now()), pk
 
 
 def _is_retry(bid: Bid, tender: Tender, actor: User) -> bool:
