@@ -20,7 +20,7 @@ import base64
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,6 +53,7 @@ from procurement.models import (
 
 ENTRY_VERSION = 1
 GENESIS = "GENESIS"
+WRITE_ROWS = 200  # entries per INSERT: their parameters stay far below SQLite's limit
 KIND_RE = re.compile(r"^[A-Z][A-Z0-9_]{1,39}$")
 
 
@@ -109,26 +110,28 @@ def _locked_head() -> tuple[_Head, dt.datetime]:
     return head, now
 
 
-def _write(entry: tuple, nodes: list[tuple[int, int, bytes]], head: _Head) -> None:
-    """Insert the entry and its new nodes and move the head: one statement on PostgreSQL."""
-    insert_entry = (
-        "INSERT INTO ledger_entry (seq, recorded_at, kind, subject, canonical, leaf_hash, "
-        "chain_hash, sealed_until) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
-    )
+def _write(entries: list[tuple], nodes: list[tuple[int, int, bytes]], head: _Head) -> None:
+    """Insert the entries and their new nodes and move the head: one statement on PostgreSQL."""
     # Only placeholders are joined into the SQL; every value travels as a parameter.
+    rows = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(entries))
+    insert_entries = (
+        "INSERT INTO ledger_entry (seq, recorded_at, kind, subject, canonical, leaf_hash, "  # noqa: S608
+        f"chain_hash, sealed_until) VALUES {rows}"
+    )
     placeholders = ", ".join(["(%s, %s, %s)"] * len(nodes))
     insert_nodes = f'INSERT INTO merkle_node ("level", "index", "hash") VALUES {placeholders}'  # noqa: S608
     update_head = "UPDATE ledger_head SET size = %s, chain_hash = %s, frontier = %s WHERE id = 1"
+    entry_params = [value for entry in entries for value in entry]
     node_params: list[int | bytes] = [value for node in nodes for value in node]
     head_params: list[int | bytes] = [head.size, head.chain_hash, b"".join(head.frontier)]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
-                f"WITH e AS ({insert_entry}), n AS ({insert_nodes}) {update_head}",
-                [*entry, *node_params, *head_params],
+                f"WITH e AS ({insert_entries}), n AS ({insert_nodes}) {update_head}",
+                [*entry_params, *node_params, *head_params],
             )
         else:
-            cursor.execute(insert_entry, entry)
+            cursor.execute(insert_entries, entry_params)
             cursor.execute(insert_nodes, node_params)
             cursor.execute(update_head, head_params)
 
@@ -142,55 +145,82 @@ def _append(
     actor: str | None,
     sealed_until: dt.datetime | None,
 ) -> LedgerEntry:
-    seq = head.size
-    document = {
-        "v": ENTRY_VERSION,
-        "seq": seq,
-        "time": _iso(now),
-        "kind": kind,
-        "subject": subject,
-        "actor": actor,
-        "sealed_until": _iso(sealed_until),
-        "payload": payload,
-    }
-    canonical = canonical_json(document)
-    leaf = rfc9162.leaf_hash(canonical)
-    chain = hashlib.sha256(head.chain_hash + leaf).digest()
-    # The nodes this leaf completes: merge with the right edge while the index is odd.
-    nodes, current, level, index = [(0, seq, leaf)], leaf, 0, seq
-    siblings = []
-    while index & 1:
-        left = head.frontier.pop()
-        siblings.append(left)
-        current = rfc9162.node_hash(left, current)
-        level, index = level + 1, index >> 1
-        nodes.append((level, index, current))
-    head.frontier.append(current)
-    head.size, head.chain_hash = seq + 1, chain
-    adapt = connection.ops.adapt_datetimefield_value
-    _write(
-        (seq, adapt(now), kind, subject, canonical, leaf, chain, adapt(sealed_until)),
-        nodes,
-        head,
-    )
-    entry = LedgerEntry(
-        seq=seq,
-        recorded_at=now,
-        kind=kind,
-        subject=subject,
-        canonical=canonical,
-        leaf_hash=leaf,
-        chain_hash=chain,
-        sealed_until=sealed_until,
-    )
-    # The tree as this entry left it, read off the right edge for free: its root, and the
-    # entry's inclusion path (the siblings it merged with, then the other edge subtrees from
-    # the nearest). A receipt needs no further read of the tree.
-    root = head.frontier[-1]
-    for edge in reversed(head.frontier[:-1]):
-        root = rfc9162.node_hash(edge, root)
-    entry.tree_after = (seq + 1, root, [*siblings, *reversed(head.frontier[:-1])])
+    """Append one entry at the head and write it."""
+    batch = _Batch()
+    entry = batch.add(head, now, kind, subject, payload, actor, sealed_until)
+    batch.write(head)
     return entry
+
+
+class _Batch:
+    """Entries appended one after another at the head, written together (``write``)."""
+
+    def __init__(self) -> None:
+        self.written: list[tuple[tuple, list[tuple[int, int, bytes]]]] = []  # (row, its nodes)
+
+    def add(
+        self,
+        head: _Head,
+        now: dt.datetime,
+        kind: str,
+        subject: str,
+        payload: dict,
+        actor: str | None,
+        sealed_until: dt.datetime | None,
+    ) -> LedgerEntry:
+        seq = head.size
+        document = {
+            "v": ENTRY_VERSION,
+            "seq": seq,
+            "time": _iso(now),
+            "kind": kind,
+            "subject": subject,
+            "actor": actor,
+            "sealed_until": _iso(sealed_until),
+            "payload": payload,
+        }
+        canonical = canonical_json(document)
+        leaf = rfc9162.leaf_hash(canonical)
+        chain = hashlib.sha256(head.chain_hash + leaf).digest()
+        # The nodes this leaf completes: merge with the right edge while the index is odd.
+        nodes, current, level, index = [(0, seq, leaf)], leaf, 0, seq
+        siblings = []
+        while index & 1:
+            left = head.frontier.pop()
+            siblings.append(left)
+            current = rfc9162.node_hash(left, current)
+            level, index = level + 1, index >> 1
+            nodes.append((level, index, current))
+        head.frontier.append(current)
+        head.size, head.chain_hash = seq + 1, chain
+        adapt = connection.ops.adapt_datetimefield_value
+        row = (seq, adapt(now), kind, subject, canonical, leaf, chain, adapt(sealed_until))
+        self.written.append((row, nodes))
+        entry = LedgerEntry(
+            seq=seq,
+            recorded_at=now,
+            kind=kind,
+            subject=subject,
+            canonical=canonical,
+            leaf_hash=leaf,
+            chain_hash=chain,
+            sealed_until=sealed_until,
+        )
+        # The tree as this entry left it, read off the right edge for free: its root, and the
+        # entry's inclusion path (the siblings it merged with, then the other edge subtrees
+        # from the nearest). A receipt needs no further read of the tree.
+        root = head.frontier[-1]
+        for edge in reversed(head.frontier[:-1]):
+            root = rfc9162.node_hash(edge, root)
+        entry.tree_after = (seq + 1, root, [*siblings, *reversed(head.frontier[:-1])])
+        return entry
+
+    def write(self, head: _Head) -> None:
+        # Bounded statements (each also moves the head, to where the whole batch leaves it).
+        for start in range(0, len(self.written), WRITE_ROWS):
+            part = self.written[start : start + WRITE_ROWS]
+            _write([row for row, _ in part], [node for _, nodes in part for node in nodes], head)
+        self.written = []
 
 
 def genesis_payload() -> dict:
@@ -199,6 +229,17 @@ def genesis_payload() -> dict:
         "origin": ledger_key_name(),
         "verifier_key": ledger_verifier_key(),
     }
+
+
+@dataclass(frozen=True)
+class Event:
+    """One entry to append (``record_events``): the arguments of ``record_event``."""
+
+    kind: str
+    subject: Any
+    payload: dict
+    actor: User | None = None
+    sealed_until: dt.datetime | None = None
 
 
 def record_event(
@@ -214,25 +255,43 @@ def record_event(
     ``subject`` is a string such as ``"tender:T-2026-0042"`` or an object with
     ``ledger_subject``. ``actor=None`` means the platform itself (a scheduled task).
     """
+    return record_events([Event(kind, subject, payload, actor, sealed_until)])[0]
+
+
+def record_events(events: Sequence[Event]) -> list[LedgerEntry]:
+    """Append several entries, in order and at consecutive sequence numbers, under one lock of
+    the head and in one write (the opening records a batch of bids so). Each is checked as
+    ``record_event`` checks it, all before anything is written: one bad entry appends none.
+    They share one time, the database clock read once the head is locked."""
     if not transaction.get_connection().in_atomic_block:
         raise LedgerError("record_event must be called inside the service's transaction")
-    if not KIND_RE.match(kind):
-        raise LedgerError(f"invalid entry kind {kind!r}")
-    if not isinstance(payload, dict):
-        raise LedgerError("payload must be a dict")
-    try:
-        declared = entrykinds.check(kind, payload)
-        if sealed_until is None:  # an older bid's entry, sealed in place, is the exception
-            declared.check_public(payload)
-    except entrykinds.EntryKindError as exc:
-        raise LedgerError(str(exc)) from None
-    subject_text, actor_text = _subject_of(subject), _actor_of(actor)
+    checked = []
+    for event in events:
+        if not KIND_RE.match(event.kind):
+            raise LedgerError(f"invalid entry kind {event.kind!r}")
+        if not isinstance(event.payload, dict):
+            raise LedgerError("payload must be a dict")
+        try:
+            declared = entrykinds.check(event.kind, event.payload)
+            # An older bid's entry, sealed in place, is the exception.
+            if event.sealed_until is None:
+                declared.check_public(event.payload)
+        except entrykinds.EntryKindError as exc:
+            raise LedgerError(str(exc)) from None
+        checked.append((event, _subject_of(event.subject), _actor_of(event.actor)))
+    if not checked:
+        return []
     head, now = _locked_head()
-    if head.size == 0 and kind != GENESIS:
-        _append(head, now, GENESIS, "ledger", genesis_payload(), None, None)
-    entry = _append(head, now, kind, subject_text, payload, actor_text, sealed_until)
+    batch = _Batch()
+    if head.size == 0 and checked[0][0].kind != GENESIS:
+        batch.add(head, now, GENESIS, "ledger", genesis_payload(), None, None)
+    entries = [
+        batch.add(head, now, event.kind, subject, event.payload, actor, event.sealed_until)
+        for event, subject, actor in checked
+    ]
+    batch.write(head)
     _project_after_commit()
-    return entry
+    return entries
 
 
 # --- Projections of the ledger ------------------------------------------------------------

@@ -50,6 +50,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from procurement.crypto import shamir
 from procurement.crypto.canonical import canonical_json
 
 MAGIC = b"EPB1"
@@ -466,10 +467,10 @@ def recover_dek(header: Header, private_keys: dict[int, X25519PrivateKey]) -> by
             raise EnvelopeError("share", f"share {index} has the wrong length")
         shares.append(bytearray(opened))
     try:
-        dek = bytes(pyshamir.combine(shares[:k]))
+        dek = shamir.combine(shares[:k])
         # Each further released share, with k - 1 of the first ones, must give the same key.
         for extra in shares[k:]:
-            if bytes(pyshamir.combine([*shares[: k - 1], extra])) != dek:
+            if shamir.combine([*shares[: k - 1], extra]) != dek:
                 raise EnvelopeError("share", "the released shares do not agree")
     except EnvelopeError:
         raise

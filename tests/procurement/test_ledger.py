@@ -178,3 +178,41 @@ def test_the_appends_own_root_and_path_match_the_stored_tree():
         assert root == ledger.root_at(size)
         assert path == ledger.inclusion_proof(entry.seq, size)
         rfc9162.verify_inclusion(entry.seq, size, bytes(entry.leaf_hash), path, root)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_entries_appended_together_are_the_entries_appended_one_by_one(monkeypatch):
+    # Several statements' worth (WRITE_ROWS) in one call: the stored tree, head and proofs are
+    # those of the same entries appended one at a time.
+    monkeypatch.setattr(ledger, "WRITE_ROWS", 4)
+    append(2)
+    events = [ledger.Event("TEST_EVENT", f"test:{i}", {"i": i}) for i in range(11)]
+    with transaction.atomic():
+        entries = ledger.record_events(events)
+    assert [e.seq for e in entries] == list(range(3, 14))
+    assert len({e.recorded_at for e in entries}) == 1  # one reading of the clock
+    memory = rfc9162.MemoryTree()
+    for leaf in LedgerEntry.objects.order_by("seq").values_list("leaf_hash", flat=True):
+        memory.append(bytes(leaf))
+    stored = {(n.level, n.index): bytes(n.hash) for n in MerkleNode.objects.all()}
+    expected = {
+        (level, index): h for level, row in enumerate(memory.levels) for index, h in enumerate(row)
+    }
+    assert stored == expected
+    assert LedgerHead.objects.get(pk=1).size == 14
+    for entry in entries:
+        size, root, path = entry.tree_after
+        assert root == memory.root(size)
+        rfc9162.verify_inclusion(entry.seq, size, bytes(entry.leaf_hash), path, root)
+        stored_entry = LedgerEntry.objects.get(seq=entry.seq)
+        assert json.loads(bytes(stored_entry.canonical))["payload"] == {"i": entry.seq - 3}
+
+
+def test_one_bad_entry_in_a_batch_appends_none():
+    append(1)
+    events = [ledger.Event("TEST_EVENT", "test:a", {}), ledger.Event("bad kind", "test:b", {})]
+    with pytest.raises(LedgerError), transaction.atomic():
+        ledger.record_events(events)
+    assert LedgerHead.objects.get(pk=1).size == 2
+    with transaction.atomic():
+        assert ledger.record_events([]) == []
