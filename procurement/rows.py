@@ -1,11 +1,15 @@
-"""Inserting a row without the ORM's query compiler, for the few paths where compiling the
-query costs more than running it (a bid submission: docs/performance.md).
+"""Inserting a row, or updating a few fields of many, without the ORM's query compiler, for
+the few paths where compiling the query costs more than running it (a bid submission, the
+opening's batches: docs/architecture.md).
 
 ``insert`` writes every concrete field of a model instance exactly as ``Model.save`` would for
 a new row (each field's ``pre_save`` and ``get_db_prep_save``, so defaults, ``auto_now_add``,
 JSON, binary and UUID columns are prepared by Django itself), with an INSERT statement built
 once per model and database vendor. It sends no ``pre_save``/``post_save`` signals (the
-project has none) and runs in the caller's transaction.
+project has none) and runs in the caller's transaction. ``update`` writes the named fields of
+each instance the same way (``Model.save(update_fields=...)``'s values, one statement prepared
+once and run for every instance; Django's ``bulk_update`` builds a CASE expression per field and
+row, which cost more than the rows' round trips).
 """
 
 from __future__ import annotations
@@ -49,3 +53,31 @@ def insert(instance: M) -> M:
     instance._state.adding = False
     instance._state.db = connection.alias
     return instance
+
+
+@functools.cache
+def _update_sql(model: type[Model], names: tuple[str, ...], vendor: str) -> tuple[str, tuple]:
+    quote = connection.ops.quote_name
+    fields = tuple(model._meta.get_field(name) for name in names)
+    assignments = ", ".join(f"{quote(str(f.column))} = %s" for f in fields)
+    sql = (
+        f"UPDATE {quote(model._meta.db_table)} SET {assignments} "  # noqa: S608 - model names
+        f"WHERE {quote(str(model._meta.pk.column))} = %s"
+    )
+    return sql, fields
+
+
+def update(instances: list[M], fields: list[str]) -> None:
+    """Write ``fields`` of every instance (saved rows of one model) in the caller's transaction."""
+    if not instances:
+        return
+    sql, concrete = _update_sql(type(instances[0]), tuple(fields), connection.vendor)
+    rows = [
+        [
+            *(f.get_db_prep_save(f.pre_save(instance, False), connection) for f in concrete),
+            instance.pk,
+        ]
+        for instance in instances
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)

@@ -376,3 +376,53 @@ def test_opened_documents_are_on_disk_before_the_opening_names_them(
     assert bid.status == BidStatus.OPENED
     assert any(name.endswith(".part") for name in synced)  # the plaintext, before the rename
     assert str(Path(bid.documents.path).parent) in synced
+
+
+def test_bids_are_recorded_in_batches_and_a_failed_batch_leaves_nothing(
+    api_as, tender, make_bidder, custodians, monkeypatch, settings
+):
+    """The opening records OPENING_BATCH bids per transaction, in ledger order; a batch whose
+    transaction fails records none of its bids and leaves none of their plaintext on disk, and
+    the next run opens them."""
+    from tests.bidders.test_sealed_bids import release_all
+
+    monkeypatch.setattr(opening, "OPENING_BATCH", 2)
+    for position in range(5):
+        user, org = make_bidder()
+        body = with_bad_share(tender, org.code, 2) if position == 3 else seal_bid(tender, org.code)
+        assert submit(api_as, user, tender, body).status_code == 201
+    tender = close_now(tender)
+    real, calls = opening.record_events, []
+
+    def failing_second_batch(events):
+        calls.append(len(events))
+        if len(calls) == 2:
+            raise OperationalError("the connection dropped")
+        return real(events)
+
+    monkeypatch.setattr(opening, "record_events", failing_second_batch)
+    release_all(api_as, tender, custodians)
+    with pytest.raises(OperationalError):
+        opening.open_tender(tender)
+    bids = list(Bid.objects.filter(tender=tender).order_by("ledger_seq"))
+    assert [b.status for b in bids] == ["opened", "opened"] + ["submitted"] * 3
+    assert bids[1].opening_seq == bids[0].opening_seq + 1
+    folder = Path(bids[0].documents.path).parent
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        Path(b.documents.name).name for b in bids[:2]
+    )
+    assert not list((Path(settings.SEALED_ROOT) / "incoming").glob("*.part"))
+
+    assert opening.open_tender(tender)
+    bids = list(Bid.objects.filter(tender=tender).order_by("ledger_seq"))
+    assert [b.status for b in bids] == ["opened"] * 3 + ["invalid", "opened"]
+    assert calls == [2, 2, 2, 1]
+    seqs = [b.opening_seq for b in bids]
+    assert seqs == list(range(seqs[0], seqs[0] + 5))
+    for bid in bids:
+        entry = LedgerEntry.objects.get(seq=bid.opening_seq)
+        assert entry.kind == ("BID_INVALID" if bid.status == "invalid" else "BID_OPENED")
+        assert entry.recorded_at == bid.opened_at
+        assert json.loads(bytes(entry.canonical))["payload"]["bid"] == str(bid.public_id)
+    assert bids[3].invalid_reason == "share 2 does not open"
+    assert len(list(folder.iterdir())) == 4
