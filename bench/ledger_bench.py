@@ -1,10 +1,14 @@
 """Ledger benchmark: append throughput and full-log verification, each beside a baseline.
 
-    .venv/bin/python bench/ledger_bench.py [--count 2000] [--batch 100]
+    .venv/bin/python bench/ledger_bench.py [--count 2000] [--batch 100] [--clients 32]
 
 Runs on the configured database (DATABASE_URL, else SQLite) in a throwaway test database that
 is dropped afterwards. Baselines measured in the same run on the same bytes:
   - appends vs a bare INSERT of the same rows into a plain table (no lock, no tree);
+  - on PostgreSQL, concurrent writers (``--clients`` processes for ``--seconds``, one entry per
+    transaction each): ledger appends, and sealed statements (the bid's path: stored without
+    the ledger head, appended later in batches), vs the database's own commit ceiling (the same
+    processes committing one bare INSERT each);
   - verification vs raw SHA-256 over the same entry bytes.
 """
 
@@ -59,6 +63,14 @@ entrykinds.register(
 )  # fmt: skip
 
 
+entrykinds.register(
+    entrykinds.EntryKind(
+        "BENCH_SEALED", "bench", "tender", frozenset(payload(0)), frozenset(), "sealed",
+        "A benchmark's sealed statement.",
+    )
+)  # fmt: skip
+
+
 def rate(count: int, seconds: float) -> str:
     return f"{count / seconds:>10,.0f}/s"
 
@@ -108,6 +120,53 @@ def bench_plain_inserts(count: int, batch: int) -> dict[str, float]:
     return results
 
 
+def _writer(job: tuple[str, int, float, float]) -> int:
+    """One concurrent client: write one row per transaction from ``start`` for ``seconds``."""
+    what, number, start, seconds = job
+    from procurement import sealedlog
+
+    time.sleep(max(0.0, start - time.time()))
+    done, end = 0, start + seconds
+    while time.time() < end:
+        i = number * 10_000_000 + done
+        with transaction.atomic():
+            if what == "bare":
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        "INSERT INTO bench_commit (subject, canonical) VALUES (%s, %s)",
+                        [f"tender:T-{number}", canonical_json(payload(i))],
+                    )
+            elif what == "ledger":
+                ledger.record_event("BENCH_EVENT", f"tender:T-{number}", payload(i), actor=None)
+            else:
+                sealedlog.record_sealed(
+                    "BENCH_SEALED", f"tender:T-{number}", payload(i), actor=None,
+                    sealed_until=None,
+                )  # fmt: skip
+        done += 1
+    connection.close()
+    return done
+
+
+def bench_concurrent(clients: int, seconds: float) -> dict[str, float]:
+    import multiprocessing
+
+    from django.db import connections
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TABLE bench_commit (id bigserial PRIMARY KEY, subject text, canonical bytea)"
+        )
+    results = {}
+    for what in ("bare", "ledger", "sealed"):
+        connections.close_all()  # each process opens its own
+        with multiprocessing.get_context("fork").Pool(clients) as pool:
+            start = time.time() + 1.0
+            counts = pool.map(_writer, [(what, n, start, seconds) for n in range(clients)])
+        results[what] = sum(counts) / seconds
+    return results
+
+
 def bench_verification() -> tuple[int, float, float, float]:
     ledger.make_checkpoint()
     entries = [
@@ -149,6 +208,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=2000)
     parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=5.0)
     args = parser.parse_args()
 
     old_config = setup_databases(verbosity=0, interactive=False)
@@ -169,6 +230,20 @@ def main() -> None:
         for label, value in appends.items():
             base = single_base if "1 per" in label else batch_base
             print(f"  {label:<34} {value:>10,.0f}/s   {value / base:6.2f}×")
+
+        if vendor == "postgresql":
+            concurrent = bench_concurrent(args.clients, args.seconds)
+            base = concurrent["bare"]
+            print(f"\n{args.clients} concurrent writers, one row per transaction, "
+                  f"{args.seconds:g} s each           rate   vs commit ceiling")  # fmt: skip
+            labels = {
+                "bare": "bare INSERT + COMMIT (the ceiling)",
+                "ledger": "ledger append (record_event)",
+                "sealed": "sealed statement (record_sealed)",
+            }
+            for what, label in labels.items():
+                value = concurrent[what]
+                print(f"  {label:<42} {value:>10,.0f}/s   {value / base:6.2f}×")
 
         n, sha, tree_s, verify_s = bench_verification()
         print(f"\nVerification of the whole log ({n} entries)          rate   vs raw SHA-256")

@@ -290,7 +290,7 @@ def record_events(events: Sequence[Event]) -> list[LedgerEntry]:
         for event, subject, actor in checked
     ]
     batch.write(head)
-    _project_after_commit()
+    _project_after_commit(event.kind for event, _, _ in checked)
     return entries
 
 
@@ -301,36 +301,59 @@ def record_events(events: Sequence[Event]) -> list[LedgerEntry]:
 # scan catches up whatever a crash left behind. Names, not imports: the kernel imports no app.
 
 
-def run_projections() -> None:
+def run_projections(kinds: frozenset[str]) -> None:
+    """Run every projector for a committed transaction that appended entries of ``kinds``
+    (a projector returns at once when none of them concerns it)."""
     for path in settings.LEDGER_PROJECTORS:
-        import_string(path)()
+        import_string(path)(kinds)
 
 
-def _project_after_commit() -> None:
-    connection_ = transaction.get_connection()
-    if any(callback is run_projections for _, callback, _ in connection_.run_on_commit):
-        return  # once per transaction, however many entries it appends
-    transaction.on_commit(run_projections, robust=True)
+class _AfterCommit:
+    """The projections one transaction runs once it has committed, with the kinds it appended."""
+
+    def __init__(self) -> None:
+        self.kinds: set[str] = set()
+        self.__qualname__ = "run_projections"  # what Django names when a robust callback fails
+
+    def __call__(self) -> None:
+        run_projections(frozenset(self.kinds))
 
 
-def advance_projection(name: str, project: Callable[[LedgerEntry], None], *, batch: int) -> int:
+def _project_after_commit(kinds: Iterable[str]) -> None:
+    for _savepoints, callback, _robust in transaction.get_connection().run_on_commit:
+        if isinstance(callback, _AfterCommit):
+            callback.kinds.update(kinds)  # once per transaction, however many entries it appends
+            return
+    callback = _AfterCommit()
+    callback.kinds.update(kinds)
+    transaction.on_commit(callback, robust=True)
+
+
+def advance_projection(
+    name: str, project: Callable[[LedgerEntry], None], *, batch: int, skip_locked: bool = False
+) -> int | None:
     """Feed the next ``batch`` entries after the watermark of projection ``name`` to
     ``project``, in ``seq`` order, and move the watermark past them, in one transaction (the
     watermark's row lock serialises concurrent projectors). ``project`` sees every entry after
     the genesis entry (seq 0, which says only that the log began: the watermark starts there),
     sealed ones too, and must publish only what is public (``unsealed``). Returns how many
-    entries were projected."""
+    entries were projected; with ``skip_locked``, None at once if another projector holds the
+    watermark (rather than waiting for it)."""
     with transaction.atomic():
-        LedgerProjection.objects.get_or_create(name=name)
-        state = LedgerProjection.objects.select_for_update().get(name=name)
-        now = db_now()
+        states = LedgerProjection.objects.select_for_update(skip_locked=skip_locked)
+        state = states.filter(name=name).first()
+        if state is None:
+            _, created = LedgerProjection.objects.get_or_create(name=name)
+            if not created and skip_locked:
+                return None
+            state = LedgerProjection.objects.select_for_update().get(name=name)
         done = 0
         for entry in LedgerEntry.objects.filter(seq__gt=state.seq).order_by("seq")[:batch]:
             project(entry)
             state.seq = entry.seq
             done += 1
         if done:
-            state.updated_at = now
+            state.updated_at = db_now()
             state.save(update_fields=["seq", "updated_at"])
     return done
 

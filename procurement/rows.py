@@ -58,7 +58,8 @@ def insert(instance: M) -> M:
 @functools.cache
 def _update_sql(model: type[Model], names: tuple[str, ...], vendor: str) -> tuple[str, tuple]:
     quote = connection.ops.quote_name
-    fields = tuple(model._meta.get_field(name) for name in names)
+    concrete = {f.name: f for f in model._meta.concrete_fields}
+    fields = tuple(concrete[name] for name in names)  # a KeyError: not a column of the model
     assignments = ", ".join(f"{quote(str(f.column))} = %s" for f in fields)
     sql = (
         f"UPDATE {quote(model._meta.db_table)} SET {assignments} "  # noqa: S608 - model names

@@ -95,11 +95,26 @@ def project(*, batch: int | None = None, until_done: bool = True) -> int:
             return total
 
 
-def project_after_commit() -> int:
-    """Run after each writing transaction commits (``settings.LEDGER_PROJECTORS``): one batch,
-    enough for what a request records, so a request never carries a backlog (after an outage
-    or a rebuild); the beat scan (``project_open_data``) catches up the rest."""
-    return project(until_done=False)
+def project_after_commit(kinds: frozenset[str]) -> int:
+    """Run after each writing transaction commits (``settings.LEDGER_PROJECTORS``) with the
+    kinds of entry it appended: nothing unless one of them makes a release, and at most one
+    batch, so a request never carries a backlog (after an outage or a rebuild); the beat scan
+    (``project_open_data``) catches up the rest.
+
+    It does not wait for the watermark: if another process holds it, that process looks again
+    once it has released it, and so projects this transaction's entries (committed before this
+    one found the watermark held) within its batch."""
+    if RELEASES.keys().isdisjoint(kinds):
+        return 0
+    total = 0
+    while total < BATCH:
+        done = ledger.advance_projection(NAME, project_entry, batch=BATCH - total, skip_locked=True)
+        if done is None:
+            break
+        total += done
+        if done == 0 or ledger.tree_size() - 1 <= watermark():
+            break
+    return total
 
 
 def rebuild(*, batch: int = BATCH) -> int:

@@ -17,6 +17,8 @@ from tenders.views import public as tender_views
 from tenders.views import workspace as workspace_views
 
 urlpatterns = [
+    # First: a bid at the deadline should not be matched against every page's pattern.
+    path("api/v1/", include("api.urls")),
     path("", site_views.home, name="home"),
     path("tenders/", tender_views.search, name="tenders"),
     path("tenders/<str:reference>/", site_views.tender_page, name="tender"),
@@ -124,7 +126,6 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
-    path("api/v1/", include("api.urls")),
 ]
 
 # Under /api/ errors answer the API's JSON error format; elsewhere Django's pages.

@@ -136,3 +136,59 @@ def test_a_commit_projects_one_batch_and_the_beat_the_backlog(
 
     project_open_data()
     assert projector.watermark() == LedgerEntry.objects.order_by("-seq")[0].seq
+
+
+def test_only_a_release_kind_projects_on_commit(settings, make_tender, officer):
+    settings.LEDGER_PROJECTORS = ["api.opendata.projector.project_after_commit"]
+    tender = make_tender()  # a draft: its entries make no release
+    assert projector.watermark() == 0 < ledger.tree_size() - 1
+    services.publish_tender(tender, actor=officer)
+    assert projector.watermark() == ledger.tree_size() - 1
+    assert released() == [lagging_seq(tender)]
+
+
+@pytest.mark.skipif(
+    "postgresql" not in __import__("django.db").db.connection.vendor,
+    reason="two connections contend for the watermark's row lock",
+)
+def test_a_commit_does_not_wait_for_a_busy_projector_which_then_projects_it(
+    settings, make_tender, monkeypatch
+):
+    import threading
+    import time
+
+    from django.db import connections
+
+    from procurement.models import LedgerProjection
+
+    LedgerProjection.objects.create(name=projector.NAME)  # the watermark's row, as after a run
+    first = make_tender(publish=True)  # projected below (projection on commit is still off)
+    settings.LEDGER_PROJECTORS = ["api.opendata.projector.project_after_commit"]
+    inside, release, real = threading.Event(), threading.Event(), projector.project_entry
+
+    def slow(entry):
+        if entry.seq == lagging_seq(first):
+            inside.set()
+            assert release.wait(30)
+        real(entry)
+
+    monkeypatch.setattr(projector, "project_entry", slow)
+
+    def busy():  # a projector holding the watermark mid-batch
+        try:
+            projector.project_after_commit(frozenset({"TENDER_PUBLISHED"}))
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=busy)
+    holder.start()
+    assert inside.wait(30)
+    started = time.monotonic()
+    second = make_tender(publish=True)  # its commit finds the watermark held
+    assert time.monotonic() - started < 10
+    assert projector.watermark() == 0
+    release.set()
+    holder.join(30)
+    # The holder looked again after releasing the watermark: the second tender is projected.
+    assert released() == [lagging_seq(first), lagging_seq(second)]
+    assert projector.watermark() == ledger.tree_size() - 1
