@@ -282,9 +282,9 @@ def record_events(events: Sequence[Event]) -> list[LedgerEntry]:
     if not checked:
         return []
     head, now = _locked_head()
-    batch = _Batch()
     if head.size == 0 and checked[0][0].kind != GENESIS:
-        batch.add(head, now, GENESIS, "ledger", genesis_payload(), None, None)
+        _append(head, now, GENESIS, "ledger", genesis_payload(), None, None)
+    batch = _Batch()
     entries = [
         batch.add(head, now, event.kind, subject, event.payload, actor, event.sealed_until)
         for event, subject, actor in checked

@@ -1,11 +1,12 @@
 """The OCDS projection of the ledger: each public ledger entry that changes a contracting
 process becomes one release, in ``seq`` order, with a watermark (``LedgerProjection`` "ocds").
 
-Services only record ledger entries; they never build open data. The kernel runs ``project``
-once each writing transaction has committed (``settings.LEDGER_PROJECTORS``), the beat runs it
-every ``OCDS_PROJECTION_SCAN_SECONDS`` to catch up after a crash, and ``manage.py
-project_open_data`` runs it by hand (``--rebuild`` builds every release again from the
-ledger, byte for byte the same). The feed serves releases up to the watermark only, and
+Services only record ledger entries; they never build open data. The kernel runs
+``project_after_commit`` once each writing transaction that appended an entry making a release
+has committed (``settings.LEDGER_PROJECTORS``; without waiting for a busy watermark), the beat
+runs ``project`` every ``OCDS_PROJECTION_SCAN_SECONDS`` to catch up after a crash, and
+``manage.py project_open_data`` runs it by hand (``--rebuild`` builds every release again from
+the ledger, byte for byte the same). The feed serves releases up to the watermark only, and
 releases are written in ledger order under the watermark's lock, so a reader following the
 feed never skips one.
 
