@@ -299,9 +299,8 @@ def _accept(tender, actor, spooled, sha256, size, supersedes, arrived, *, known:
     if standing.organisation_id is None:
         raise PermissionDenied(_("The envelope names a bidder you do not represent."))
     try:
-        spooled.seek(0)
-        envelope.validate_at_submission(
-            spooled,
+        envelope.check_policy(
+            header,
             size=size,
             tender=tender.reference,
             keyset=tender.keyset_hash,

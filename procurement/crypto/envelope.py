@@ -418,7 +418,15 @@ def validate_at_submission(
 ) -> Header:
     """Check everything that can be checked without a key: the format (``read_header``), then
     the tender's policy, not the bidder's choice, for k, n and the key set, then the size."""
-    header = read_header(stream)
+    return check_policy(
+        read_header(stream), size=size, tender=tender, keyset=keyset, k=k, n=n, bidder=bidder
+    )
+
+
+def check_policy(
+    header: Header, *, size: int, tender: str, keyset: str, k: int, n: int, bidder: str
+) -> Header:
+    """``validate_at_submission`` for a header already read."""
     expected = {"tender": tender, "keyset": keyset, "k": k, "n": n, "bidder": bidder}
     for name, value in expected.items():
         if header.core[name] != value:
