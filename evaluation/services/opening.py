@@ -48,11 +48,19 @@ S = TenderStatus
 PriceSheetError = pricesheet.PriceSheetError
 
 
-def parse_price_sheet(raw: bytes, tender: Tender) -> tuple[dict, Decimal]:
-    """The price sheet under the tender's currency and lots (procurement/crypto/pricesheet.py).
-    Anything a bidder writes in its own price sheet can only make its own bid invalid."""
-    lots = set(tender.lots.values_list("number", flat=True))
+def parse_price_sheet(
+    raw: bytes, tender: Tender, *, lots: set[int] | None = None
+) -> tuple[dict, Decimal]:
+    """The price sheet under the tender's currency and lots (procurement/crypto/pricesheet.py;
+    ``lots``: the tender's lot numbers, if the caller has read them already). Anything a bidder
+    writes in its own price sheet can only make its own bid invalid."""
+    if lots is None:
+        lots = lot_numbers(tender)
     return pricesheet.parse(raw, currency=tender.currency, lots=lots)
+
+
+def lot_numbers(tender: Tender) -> set[int]:
+    return set(tender.lots.values_list("number", flat=True))
 
 
 def ready_to_open(tender: Tender) -> bool:
@@ -289,26 +297,27 @@ def _decrypted(bids: list[Bid], keys: dict, *, with_price: bool):
 
 # Bids recorded per transaction: one lock of their rows, one of the ledger head, one write of
 # their entries and one UPDATE of the rows, where one bid at a time took about twelve statements.
-OPENING_BATCH = 25
+OPENING_BATCH = 10
 
 
 def _record_in_batches(tender: Tender, outcomes, *, with_price: bool) -> None:
     """Record the bids' openings from the outcomes of their decryption (``_decrypted``), in
     their order, ``OPENING_BATCH`` bids to a transaction."""
     batch: list = []
+    lots = lot_numbers(tender) if with_price else None
     try:
         for item in outcomes:
             batch.append(item)
             if len(batch) == OPENING_BATCH:
-                _record_batch(tender, batch, with_price=with_price)
+                _record_batch(tender, batch, lots)
                 batch = []
         if batch:
-            _record_batch(tender, batch, with_price=with_price)
+            _record_batch(tender, batch, lots)
     finally:
         outcomes.close()  # at once, not when collected: it cleans up what it decrypted ahead
 
 
-def _ruling(tender: Tender, bid: Bid, outcome, *, with_price: bool):
+def _ruling(tender: Tender, bid: Bid, outcome, lots: set[int] | None):
     """What one decryption outcome says about its bid: ``("opened", result, sheet, total)``,
     ``("invalid", reason)``, or None when storage failed (not the bid's fault: the next scan
     tries again)."""
@@ -321,19 +330,20 @@ def _ruling(tender: Tender, bid: Bid, outcome, *, with_price: bool):
         log.error("bid %s: unexpected failure while opening", bid.public_id, exc_info=outcome)
         return ("invalid", "the envelope could not be read as EPB1")
     sheet = total = None
-    if with_price:
+    if lots is not None:  # the prices are opened now
         try:
-            sheet, total = parse_price_sheet(outcome["price"], tender)
+            sheet, total = parse_price_sheet(outcome["price"], tender, lots=lots)
         except PriceSheetError as exc:
             discard(outcome["docs"])  # an invalid bid's documents are not kept
             return ("invalid", str(exc))
     return ("opened", outcome, sheet, total)
 
 
-def _record_batch(tender: Tender, outcomes: list, *, with_price: bool) -> None:
+def _record_batch(tender: Tender, outcomes: list, lots: set[int] | None) -> None:
+    """Record a batch of bids; ``lots``: the tender's lot numbers if prices are opened now."""
     rulings = []
     for bid, outcome in outcomes:
-        ruling = _ruling(tender, bid, outcome, with_price=with_price)
+        ruling = _ruling(tender, bid, outcome, lots)
         if ruling is not None:
             rulings.append((bid.pk, ruling))
     stored: list[Bid] = []
@@ -341,6 +351,8 @@ def _record_batch(tender: Tender, outcomes: list, *, with_price: bool) -> None:
         with transaction.atomic():
             locked = Bid.objects.select_for_update(of=("self",)).select_related("supplier")
             current = {bid.pk: bid for bid in locked.filter(pk__in=[pk for pk, _ in rulings])}
+            for bid in current.values():
+                bid.tender = tender  # its documents' path names it: not read again per bid
             changed, events = [], []
             for pk, ruling in rulings:
                 bid = current[pk]
@@ -464,13 +476,13 @@ def open_financial(
             )
         keyset = opening_keys(tender, db_now())
         keys = released_keys(tender, keyset.indices)  # the technical opening's set
-        opened = []
+        opened, lots = [], lot_numbers(tender)
         for bid_id in compliant:
             bid = bids[bid_id]
             payload = {"bid": bid_id, "bidder": bid.supplier.code, "stage": "financial"}
             try:
                 result = _open_one(bid, keys, with_price=True, with_docs=False)
-                sheet, total = parse_price_sheet(result["price"], tender)
+                sheet, total = parse_price_sheet(result["price"], tender, lots=lots)
             except Exception as exc:  # noqa: BLE001 - the bid's own fault, recorded as such
                 known = isinstance(exc, envelope.EnvelopeError | PriceSheetError)
                 reason = str(exc) if known else "the envelope could not be read as EPB1"

@@ -386,7 +386,7 @@ def test_bids_are_recorded_in_batches_and_a_failed_batch_leaves_nothing(
     the next run opens them."""
     from tests.bidders.test_sealed_bids import release_all
 
-    monkeypatch.setattr(opening, "OPENING_BATCH", 2)
+    monkeypatch.setattr(opening, "OPENING_BATCH", 2)  # 5 bids: 2 + 2 + 1
     for position in range(5):
         user, org = make_bidder()
         body = with_bad_share(tender, org.code, 2) if position == 3 else seal_bid(tender, org.code)
