@@ -77,8 +77,8 @@ def test_actor_is_recorded_by_public_id(make_user):
     assert json.loads(bytes(entry.canonical))["actor"] == f"user:{user.public_id}"
 
 
-def test_stored_nodes_are_exactly_the_perfect_subtrees():
-    append(12)  # 13 leaves with genesis
+def stored_tree_is_the_entries_tree() -> rfc9162.MemoryTree:
+    """The stored nodes are exactly the perfect subtrees of the stored entries' leaves."""
     memory = rfc9162.MemoryTree()
     for leaf in LedgerEntry.objects.order_by("seq").values_list("leaf_hash", flat=True):
         memory.append(bytes(leaf))
@@ -87,6 +87,12 @@ def test_stored_nodes_are_exactly_the_perfect_subtrees():
         (level, index): h for level, row in enumerate(memory.levels) for index, h in enumerate(row)
     }
     assert stored == expected
+    return memory
+
+
+def test_stored_nodes_are_exactly_the_perfect_subtrees():
+    append(12)  # 13 leaves with genesis
+    memory = stored_tree_is_the_entries_tree()
     assert ledger.root_at(13) == memory.root(13)
     # The head keeps the right edge: the perfect subtrees of 13 = 8 + 4 + 1 leaves.
     head = LedgerHead.objects.get(pk=1)
@@ -191,14 +197,7 @@ def test_entries_appended_together_are_the_entries_appended_one_by_one(monkeypat
         entries = ledger.record_events(events)
     assert [e.seq for e in entries] == list(range(3, 14))
     assert len({e.recorded_at for e in entries}) == 1  # one reading of the clock
-    memory = rfc9162.MemoryTree()
-    for leaf in LedgerEntry.objects.order_by("seq").values_list("leaf_hash", flat=True):
-        memory.append(bytes(leaf))
-    stored = {(n.level, n.index): bytes(n.hash) for n in MerkleNode.objects.all()}
-    expected = {
-        (level, index): h for level, row in enumerate(memory.levels) for index, h in enumerate(row)
-    }
-    assert stored == expected
+    memory = stored_tree_is_the_entries_tree()
     assert LedgerHead.objects.get(pk=1).size == 14
     for entry in entries:
         size, root, path = entry.tree_after
