@@ -15,9 +15,10 @@ row, which cost more than the rows' round trips).
 from __future__ import annotations
 
 import functools
-from typing import TypeVar
+from collections.abc import Sequence
+from typing import Any, TypeVar
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Model
 from django.db.models.fields import AutoFieldMixin
 
@@ -82,3 +83,39 @@ def update(instances: list[M], fields: list[str]) -> None:
     ]
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)
+
+
+@functools.cache
+def _converters(model: type[Model], vendor: str) -> tuple[tuple[Any, list], ...]:
+    """Per concrete field: its column expression and the converters the ORM applies to it."""
+    out = []
+    for field in model._meta.concrete_fields:
+        column = field.get_col(model._meta.db_table)
+        converters = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+        out.append((column, converters))
+    return tuple(out)
+
+
+def from_row(model: type[M], values: Sequence) -> M:
+    """An instance of ``model`` from the values of its concrete fields, in their order, as the
+    database returned them (converted as the ORM converts them, e.g. SQLite's text times)."""
+    database = connections[DEFAULT_DB_ALIAS]  # the proxy's every attribute is a lookup
+    converted = []
+    for value, (column, converters) in zip(
+        values, _converters(model, database.vendor), strict=True
+    ):
+        for converter in converters:
+            value = converter(value, column, database)
+        converted.append(value)
+    return model.from_db(database.alias, _attnames(model), converted)
+
+
+@functools.cache
+def _attnames(model: type[Model]) -> list[str]:
+    return [field.attname for field in model._meta.concrete_fields]
+
+
+def columns(model: type[Model], alias: str) -> str:
+    """The model's concrete columns, qualified by ``alias``, in ``from_row``'s order."""
+    quote = connection.ops.quote_name
+    return ", ".join(f"{alias}.{quote(str(f.column))}" for f in model._meta.concrete_fields)

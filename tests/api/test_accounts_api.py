@@ -200,3 +200,28 @@ def test_openapi_schema_and_docs_are_served(api):
     assert "/api/v1/ledger/proof/inclusion/" in paths
     assert "/api/v1/organisations/" in paths
     assert api.get(reverse("api:docs")).status_code == 200
+
+
+def test_the_authenticated_user_and_token_are_the_rows_as_the_orm_reads_them(people, api):
+    from knox.models import AuthToken
+    from rest_framework.test import APIRequestFactory
+
+    from procurement.auth import TokenAuthentication
+    from procurement.models import User
+
+    user = people["officer"]
+    user.last_login = user.date_joined  # a time on the user too, converted as the ORM would
+    user.save(update_fields=["last_login"])
+    stored, token = AuthToken.objects.create(user)
+    request = APIRequestFactory().get("/", HTTP_AUTHORIZATION=f"Token {token}")
+    found_user, found_token = TokenAuthentication().authenticate(request)
+    fresh_user = User.objects.get(pk=user.pk)
+    fresh_token = AuthToken.objects.get(pk=stored.pk)
+    for field in User._meta.concrete_fields:
+        assert getattr(found_user, field.attname) == getattr(fresh_user, field.attname), field
+    for field in AuthToken._meta.concrete_fields:
+        assert getattr(found_token, field.attname) == getattr(fresh_token, field.attname), field
+    assert found_token.user is found_user and not found_user._state.adding
+    # A token that is not UTF-8 is refused as any wrong token is.
+    api.credentials(HTTP_AUTHORIZATION=b"Token \xff\xfe")
+    assert api.get(reverse("api:me")).status_code == 401
