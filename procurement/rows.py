@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Model
@@ -86,36 +86,48 @@ def update(instances: list[M], fields: list[str]) -> None:
 
 
 @functools.cache
-def _converters(model: type[Model], vendor: str) -> tuple[tuple[Any, list], ...]:
-    """Per concrete field: its column expression and the converters the ORM applies to it."""
+def _converters(model: type[Model], names: tuple[str, ...] | None, vendor: str) -> tuple:
+    """Per field (``names``, else every concrete field): its attribute name, its column
+    expression and the converters the ORM applies to it."""
+    fields = _fields(model, names)
     out = []
-    for field in model._meta.concrete_fields:
+    for field in fields:
         column = field.get_col(model._meta.db_table)
         converters = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
-        out.append((column, converters))
+        out.append((field.attname, column, converters))
     return tuple(out)
 
 
-def from_row(model: type[M], values: Sequence) -> M:
-    """An instance of ``model`` from the values of its concrete fields, in their order, as the
-    database returned them (converted as the ORM converts them, e.g. SQLite's text times)."""
+def from_row(model: type[M], values: Sequence, names: tuple[str, ...] | None = None) -> M:
+    """An instance of ``model`` from the values of its concrete fields (or of the fields
+    ``names``, the others left to load if asked) in the order of ``columns``, as the database
+    returned them, converted as the ORM converts them (e.g. SQLite's text times)."""
     database = connections[DEFAULT_DB_ALIAS]  # the proxy's every attribute is a lookup
-    converted = []
-    for value, (column, converters) in zip(
-        values, _converters(model, database.vendor), strict=True
+    converted, attnames = [], []
+    for value, (attname, column, converters) in zip(
+        values, _converters(model, names, database.vendor), strict=True
     ):
         for converter in converters:
             value = converter(value, column, database)
         converted.append(value)
-    return model.from_db(database.alias, _attnames(model), converted)
+        attnames.append(attname)
+    return model.from_db(database.alias, attnames, converted)
 
 
-@functools.cache
-def _attnames(model: type[Model]) -> list[str]:
-    return [field.attname for field in model._meta.concrete_fields]
+def _fields(model: type[Model], names: tuple[str, ...] | None) -> list:
+    """The concrete fields ``names`` (all if None) in the model's order, the order in which
+    ``Model.from_db`` takes a subset of them."""
+    if names is None:
+        return list(model._meta.concrete_fields)
+    wanted = set(names)
+    fields = [f for f in model._meta.concrete_fields if f.name in wanted or f.attname in wanted]
+    if len(fields) != len(wanted):
+        raise ValueError(f"not concrete fields of {model.__name__}: {sorted(wanted)}")
+    return fields
 
 
-def columns(model: type[Model], alias: str) -> str:
-    """The model's concrete columns, qualified by ``alias``, in ``from_row``'s order."""
+def columns(model: type[Model], alias: str, names: tuple[str, ...] | None = None) -> str:
+    """The columns of the fields ``names`` (all if None), qualified by ``alias``, in the order
+    ``from_row`` takes their values."""
     quote = connection.ops.quote_name
-    return ", ".join(f"{alias}.{quote(str(f.column))}" for f in model._meta.concrete_fields)
+    return ", ".join(f"{alias}.{quote(str(f.column))}" for f in _fields(model, names))

@@ -4,9 +4,13 @@ exactly like a missing tender."""
 
 from __future__ import annotations
 
+import functools
+
+from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
+from procurement import prepared, rows
 from procurement.exceptions import NotFound
 from procurement.models import Role, User
 from procurement.permissions import has_role, organisations_with_role
@@ -48,20 +52,28 @@ def tender_by_reference(user: User | None, reference: str) -> Tender:
 def tender_for_submission(user: User | None, reference: str) -> Tender:
     """The tender a bid is submitted to: its own row only (a submission reads neither its
     agency nor its regime), with the same answer as ``tender_by_reference`` for a draft."""
-    # Hand-written (and only the columns a submission reads; the others load if asked): on the
-    # submission's hot path the ORM's compiler would cost more than the lookup.
-    tender = next(iter(Tender.objects.raw(_SUBMISSION_SQL, [reference])), None)
-    if tender is None:
+    # Hand-written and prepared (and only the columns a submission reads; the others load if
+    # asked): on the submission's hot path the ORM's compiler would cost more than the lookup.
+    with connection.cursor() as cursor:
+        prepared.execute(cursor, "mb_tender_for_submission", _submission_sql(), [reference])
+        row = cursor.fetchone()
+    if row is None:
         raise NotFound(_("No such tender."))
+    tender = rows.from_row(Tender, row, _SUBMISSION_FIELDS)
     if tender.status == TenderStatus.DRAFT and not _may_see_draft(user, tender):
         raise NotFound(_("No such tender."))
     return tender
 
 
-_SUBMISSION_SQL = (
-    "SELECT id, public_id, reference, status, method, keyset_hash, threshold,"  # noqa: S608
-    f" submission_deadline, agency_id FROM {Tender._meta.db_table} WHERE reference = %s"
-)
+_SUBMISSION_FIELDS = ("id", "public_id", "reference", "status", "method", "keyset_hash",
+                      "threshold", "submission_deadline", "agency")  # fmt: skip
+
+
+@functools.cache
+def _submission_sql() -> str:
+    table = connection.ops.quote_name(Tender._meta.db_table)
+    columns = rows.columns(Tender, "t", _SUBMISSION_FIELDS)
+    return f"SELECT {columns} FROM {table} t WHERE t.reference = %s"  # noqa: S608
 
 
 def _may_see_draft(user: User | None, tender: Tender) -> bool:
