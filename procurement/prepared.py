@@ -19,7 +19,7 @@ import threading
 import weakref
 
 from django.conf import settings
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 
 _prepared: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
@@ -39,11 +39,12 @@ def numbered(sql: str) -> str:
 def execute(cursor, name: str, sql: str, params: list | tuple) -> None:
     """Run ``sql`` (``%s`` placeholders) with ``params`` on ``cursor``, as the prepared
     statement ``name`` on PostgreSQL. ``name`` must always denote the same ``sql``."""
-    if connection.vendor != "postgresql" or not settings.DB_PREPARED_STATEMENTS:
+    database = connections[DEFAULT_DB_ALIAS]  # resolved once: the proxy looks up each attribute
+    if database.vendor != "postgresql" or not settings.DB_PREPARED_STATEMENTS:
         cursor.execute(sql, params)
         return
-    connection.ensure_connection()
-    raw = connection.connection
+    database.ensure_connection()
+    raw = database.connection
     with _lock:
         done = _prepared.setdefault(raw, set())
     if name not in done:

@@ -46,13 +46,14 @@ def _insert_sql(model: type[Model], vendor: str) -> tuple[str, tuple, bool]:
 
 def insert(instance: M) -> M:
     """Insert ``instance`` as a new row (its primary key is set from the database)."""
-    sql, fields, returning = _insert_sql(type(instance), connection.vendor)
-    values = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
-    with connection.cursor() as cursor:
+    database = connections[DEFAULT_DB_ALIAS]  # resolved once: the proxy looks up each attribute
+    sql, fields, returning = _insert_sql(type(instance), database.vendor)
+    values = [f.get_db_prep_save(f.pre_save(instance, True), database) for f in fields]
+    with database.cursor() as cursor:
         prepared.execute(cursor, f"mb_insert_{type(instance)._meta.db_table}", sql, values)
         instance.pk = cursor.fetchone()[0] if returning else cursor.lastrowid
     instance._state.adding = False
-    instance._state.db = connection.alias
+    instance._state.db = database.alias
     return instance
 
 
