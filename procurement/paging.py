@@ -7,21 +7,130 @@
   this for correlated conditions (the words of a phrase, say: it multiplies their frequencies
   and expects a handful of rows), so it fetches every match and sorts it, which at a million
   tenders costs half a second. We do know it — the capped count just said so — and read that
-  page with bitmap scans, sequential scans and sorts discouraged for that one statement
-  (``SET LOCAL`` inside its own transaction), which leaves the ordered index walk.
+  page with bitmap scans, sequential scans, sorts and parallel workers discouraged for that one
+  statement (``SET LOCAL`` inside its own transaction), which leaves the ordered index walk.
+- The same misestimate makes the capped count itself slow for a full-text condition: a GIN
+  index is read only by a bitmap scan, which collects *every* match (83,000 rows for one
+  common word at a million tenders: 20-50 ms, and 80-120 ms when the planner ANDs it with a
+  B-tree bitmap over a value range) before the first 1,001 are counted. A plain scan that stops
+  at the 1,001st match is cheaper whenever matches are dense. A queryset marked with
+  ``count_by_walk`` (the tenders' text search marks its own) is therefore counted in steps
+  (``walk_count``): a probe over the table's first ``PROBE_PAGES`` pages measures how dense the
+  matches are; if they are dense, a plain scan stops at the cap; otherwise, or if that scan
+  overruns ``WALK_TIMEOUT_MS`` (matches dense at the start of the table only), the planner's own
+  count runs as before. Every path counts the same rows: only the plan differs.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cached_property
 from typing import Any
 
 from django.core.paginator import Paginator
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import QuerySet
 from rest_framework.pagination import PageNumberPagination
 
 COUNT_CAP = 1_000
+# The probe reads the table's first pages (about 2,000 tenders, ~2 ms) to measure the share of
+# rows that match; the plain scan is chosen from WALK_DENSITY up: at a million tenders it
+# then reads at most ~50,000 rows (~50 ms), the point where a bitmap scan starts to win.
+PROBE_PAGES = 200
+WALK_DENSITY = 0.02
+WALK_TIMEOUT_MS = 100
+
+
+# The probe reads the first pages in order, not through an index that would take it anywhere.
+def _settings(*names: str, **values: object) -> str:
+    """One statement setting planner options until the end of the transaction."""
+    pairs = [(name, "off") for name in names] + list(values.items())
+    return "SELECT " + ", ".join(f"set_config('{n}', '{v}', true)" for n, v in pairs)
+
+
+_PROBE_SETTINGS = _settings("enable_bitmapscan", "enable_indexscan", "enable_indexonlyscan")
+# Parallel workers off: on a busy machine their start costs more than the short scan they share.
+_WALK_SETTINGS = _settings(
+    "enable_bitmapscan", statement_timeout=WALK_TIMEOUT_MS, max_parallel_workers_per_gather=0
+)
+# For the page past the cap: the ordered index walk (see the module's docstring). Parallel
+# workers are off too: for a misestimated walk the planner starts them, ~10 ms for 25 rows.
+ORDERED_WALK_SETTINGS = _settings(
+    "enable_bitmapscan", "enable_seqscan", "enable_sort", max_parallel_workers_per_gather=0
+)
+
+
+def count_by_walk(queryset: QuerySet[Any]) -> QuerySet[Any]:
+    """Mark ``queryset`` (and every queryset derived from it) as one whose capped count should
+    try a plain scan first: for conditions only a GIN index serves (see the module docstring).
+    The mark lives on the query, which Django copies with every clone."""
+    queryset.query.count_by_walk = True  # type: ignore[attr-defined]
+    return queryset
+
+
+def capped_count(queryset: QuerySet[Any], cap: int | None = None) -> int:
+    """The number of rows of ``queryset``, counted up to ``cap + 1`` at most."""
+    cap = COUNT_CAP if cap is None else cap
+    rows = queryset.order_by()
+    if connection.vendor == "postgresql" and getattr(rows.query, "count_by_walk", False):
+        return walk_count(
+            lambda where: capped_count_sql(rows, cap, where),
+            table=rows.model._meta.db_table,
+            cap=cap,
+            execute=execute_undone,
+        )
+    return rows[: cap + 1].count()
+
+
+def capped_count_sql(rows: QuerySet[Any], cap: int, where: str | None = None) -> tuple[str, Any]:
+    """The capped count's statement for ``rows``, with one more raw condition if given."""
+    if where:
+        rows = rows.extra(where=[where])  # noqa: S610 - our own condition, no user text
+    sql, params = rows.order_by().values("pk")[: cap + 1].query.sql_with_params()
+    return f"SELECT COUNT(*) FROM ({sql}) AS capped", params  # noqa: S608 - compiled by the ORM
+
+
+def execute_undone(statements: list[tuple[str, Any]]) -> tuple:
+    """Run ``statements`` in one transaction (a savepoint inside another) and return the last
+    one's first row. The transaction is rolled back: these are reads, and the rollback undoes
+    the planner settings made with ``set_config(..., true)``, even inside an outer transaction
+    (where a released savepoint would keep them until that transaction ends)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        for sql, params in statements:
+            cursor.execute(sql, params)
+        row = cursor.fetchone()
+        transaction.set_rollback(True)
+    return row
+
+
+def walk_count(
+    count_sql: Callable[[str | None], tuple[str, Any]],
+    *,
+    table: str,
+    cap: int,
+    execute: Callable[[list[tuple[str, Any]]], tuple],
+) -> int:
+    """The capped count in steps (module docstring). ``count_sql(extra_where)`` gives the
+    capped count's statement with one more condition (or none); ``execute`` runs statements in
+    one transaction and returns the last one's first row. Shared with bench/search_bench.py,
+    whose bare-SQL baseline runs the very same statements."""
+    probe_where = f"\"{table}\".ctid < '({PROBE_PAGES},0)'::tid"
+    probe_sql, probe_params = count_sql(probe_where)
+    # The probe's matches, how many rows it read, and whether the table goes on past it.
+    probe = (
+        f'SELECT ({probe_sql}), (SELECT COUNT(*) FROM "{table}" WHERE {probe_where}),'  # noqa: S608
+        f" pg_relation_size('\"{table}\"') > {PROBE_PAGES} * current_setting('block_size')::int"
+    )
+    matches, probed, more = execute([(_PROBE_SETTINGS, None), (probe, probe_params)])
+    if matches > cap or not more:
+        return matches
+    sql, params = count_sql(None)
+    if probed and matches / probed >= WALK_DENSITY:
+        try:
+            return execute([(_WALK_SETTINGS, None), (sql, params)])[0]
+        except OperationalError:  # the scan overran its time: the planner's own count instead
+            pass
+    return execute([(sql, params)])[0]
 
 
 class CappedPaginator(Paginator):
@@ -32,7 +141,7 @@ class CappedPaginator(Paginator):
     def count(self) -> int:
         # Without ORDER BY the database stops after COUNT_CAP + 1 matches instead of sorting
         # every match first.
-        return self.object_list.order_by()[: COUNT_CAP + 1].count()
+        return capped_count(self.object_list)
 
     @property
     def capped(self) -> bool:
@@ -47,12 +156,18 @@ class CappedPaginator(Paginator):
             top = self.count
         rows: QuerySet[Any] | list[Any] = self.object_list[bottom:top]
         if self.capped and connection.vendor == "postgresql":
-            with transaction.atomic(), connection.cursor() as cursor:
-                for setting in ("enable_bitmapscan", "enable_seqscan", "enable_sort"):
-                    cursor.execute(f"SET LOCAL {setting} = off")
-                rows = list(rows)
+            rows = self._walk(rows)
         # Django's page-class hook, which django-stubs does not declare.
         return self._get_page(rows, number, self)  # type: ignore[attr-defined]
+
+    @staticmethod
+    def _walk(rows: QuerySet[Any]) -> list[Any]:
+        # Rolled back as in execute_undone, so the settings end with the statement.
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(ORDERED_WALK_SETTINGS)
+            page = list(rows)
+            transaction.set_rollback(True)
+        return page
 
 
 class CappedPagination(PageNumberPagination):
