@@ -134,17 +134,8 @@ def in_process(env: dict, rounds: int) -> None:
         qs = filtered.qs
         page_sql, page_params = qs[:25].query.sql_with_params()
         cap = paging.COUNT_CAP
-        rows = qs.order_by()
-        # The same statements as the paginator's count (paging.capped_count), run directly.
-        if connection.vendor == "postgresql" and getattr(rows.query, "count_by_walk", False):
-            count = paging.walk_count(
-                lambda where: paging.capped_count_sql(rows, cap, where),
-                table=rows.model._meta.db_table,
-                cap=cap,
-                execute=paging.execute_undone,
-            )
-        else:
-            count = paging.execute_undone([paging.capped_count_sql(rows, cap)])[0]
+        # The same statements as the paginator's count, run directly.
+        count = paging.capped_count(qs, cap, execute=paging.execute_undone)
         statements = [(page_sql, page_params)]
         if count > cap and connection.vendor == "postgresql":  # as the paginator does
             statements.insert(0, (paging.ORDERED_WALK_SETTINGS, None))

@@ -38,6 +38,8 @@ COUNT_CAP = 1_000
 # then reads at most ~50,000 rows (~50 ms), the point where a bitmap scan starts to win.
 PROBE_PAGES = 200
 WALK_DENSITY = 0.02
+DENSE_ALONE = 0.05
+WALK_DENSITY_BESIDE = 0.015
 WALK_TIMEOUT_MS = 100
 
 
@@ -63,22 +65,33 @@ ORDERED_WALK_SETTINGS = _settings(
 def count_by_walk(queryset: QuerySet[Any]) -> QuerySet[Any]:
     """Mark ``queryset`` (and every queryset derived from it) as one whose capped count should
     try a plain scan first: for conditions only a GIN index serves (see the module docstring).
-    The mark lives on the query, which Django copies with every clone."""
-    queryset.query.count_by_walk = True  # type: ignore[attr-defined]
+    The mark lives on the query, which Django copies with every clone; it keeps ``queryset``
+    itself, so that the probe can also measure how dense its matches are before the other
+    filters narrow them."""
+    queryset.query.count_by_walk = queryset  # type: ignore[attr-defined]
     return queryset
 
 
-def capped_count(queryset: QuerySet[Any], cap: int | None = None) -> int:
-    """The number of rows of ``queryset``, counted up to ``cap + 1`` at most."""
+def capped_count(
+    queryset: QuerySet[Any],
+    cap: int | None = None,
+    execute: Callable[[list[tuple[str, Any]]], tuple] | None = None,
+) -> int:
+    """The number of rows of ``queryset``, counted up to ``cap + 1`` at most. ``execute`` runs
+    the statements (``execute_undone`` by default; bench/search_bench.py times the same)."""
     cap = COUNT_CAP if cap is None else cap
     rows = queryset.order_by()
-    if connection.vendor == "postgresql" and getattr(rows.query, "count_by_walk", False):
+    alone = getattr(rows.query, "count_by_walk", None)
+    if connection.vendor == "postgresql" and alone is not None:
         return walk_count(
             lambda where: capped_count_sql(rows, cap, where),
             table=rows.model._meta.db_table,
             cap=cap,
-            execute=execute_undone,
+            execute=execute or execute_undone,
+            alone=lambda where: capped_count_sql(alone, cap, where),
         )
+    if execute is not None:
+        return execute([capped_count_sql(rows, cap)])[0]
     return rows[: cap + 1].count()
 
 
@@ -109,28 +122,43 @@ def walk_count(
     table: str,
     cap: int,
     execute: Callable[[list[tuple[str, Any]]], tuple],
+    alone: Callable[[str | None], tuple[str, Any]] | None = None,
 ) -> int:
     """The capped count in steps (module docstring). ``count_sql(extra_where)`` gives the
-    capped count's statement with one more condition (or none); ``execute`` runs statements in
-    one transaction and returns the last one's first row. Shared with bench/search_bench.py,
-    whose bare-SQL baseline runs the very same statements."""
+    capped count's statement with one more condition (or none), ``alone`` the same for the
+    marked condition without the filters added after it; ``execute`` runs statements in one
+    transaction and returns the last one's first row."""
     probe_where = f"\"{table}\".ctid < '({PROBE_PAGES},0)'::tid"
     probe_sql, probe_params = count_sql(probe_where)
-    # The probe's matches, how many rows it read, and whether the table goes on past it.
+    alone_sql, alone_params = alone(probe_where) if alone else ("SELECT NULL", ())
+    # The probe's matches, how many rows it read, whether the table goes on past it, and the
+    # marked condition's own matches.
     probe = (
         f'SELECT ({probe_sql}), (SELECT COUNT(*) FROM "{table}" WHERE {probe_where}),'  # noqa: S608
-        f" pg_relation_size('\"{table}\"') > {PROBE_PAGES} * current_setting('block_size')::int"
+        f" pg_relation_size('\"{table}\"') > {PROBE_PAGES} * current_setting('block_size')::int,"
+        f" ({alone_sql})"
     )
-    matches, probed, more = execute([(_PROBE_SETTINGS, None), (probe, probe_params)])
+    matches, probed, more, alone_matches = execute(
+        [(_PROBE_SETTINGS, None), (probe, (*(probe_params or ()), *alone_params))]
+    )
     if matches > cap or not more:
         return matches
     sql, params = count_sql(None)
-    if probed and matches / probed >= WALK_DENSITY:
+    if probed and _walk_pays(matches / probed, (alone_matches or 0) / probed):
         try:
             return execute([(_WALK_SETTINGS, None), (sql, params)])[0]
         except OperationalError:  # the scan overran its time: the planner's own count instead
             pass
     return execute([(sql, params)])[0]
+
+
+def _walk_pays(density: float, alone: float) -> bool:
+    """Whether a plain scan should beat the planner's bitmap plan, from the probe's densities:
+    of the whole condition, and of the marked (GIN) condition alone. When the GIN condition
+    alone is dense, every bitmap plan collects its many matches and the planner tends to AND
+    them with a B-tree bitmap over a value range or a category (80-170 ms at a million
+    tenders), so the scan is worth it down to a lower density of the whole condition."""
+    return density >= WALK_DENSITY or (alone >= DENSE_ALONE and density >= WALK_DENSITY_BESIDE)
 
 
 class CappedPaginator(Paginator):

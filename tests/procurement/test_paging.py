@@ -43,20 +43,20 @@ def walk(script, cap=1000):
 
 
 def test_a_probe_that_reaches_the_cap_answers_alone():
-    script = Script((11, 2000, True))
+    script = Script((11, 2000, True, 11))
     assert walk(script, cap=10) == 11
     assert len(script.calls) == 1
     assert "ctid < '(200,0)'" in script.calls[0][1]
 
 
 def test_a_probe_over_the_whole_table_is_the_exact_count():
-    script = Script((7, 150, False))
+    script = Script((7, 150, False, 7))
     assert walk(script) == 7
     assert len(script.calls) == 1
 
 
 def test_dense_matches_are_counted_by_a_plain_scan_with_a_time_limit():
-    script = Script((45, 2000, True), (1001,))  # 2.25 % of the probe matched
+    script = Script((45, 2000, True, 45), (1001,))  # 2.25 % of the probe matched
     assert walk(script) == 1001
     settings, statement = script.calls[1]
     assert "enable_bitmapscan" in settings and "statement_timeout" in settings
@@ -64,13 +64,27 @@ def test_dense_matches_are_counted_by_a_plain_scan_with_a_time_limit():
 
 
 def test_sparse_matches_are_counted_by_the_planners_own_plan():
-    script = Script((39, 2000, True), (40,))  # 1.95 %
+    script = Script((39, 2000, True, 39), (40,))  # 1.95 %
     assert walk(script) == 40
     assert script.calls[1] == ["COUNT"]
 
 
+@pytest.mark.parametrize(
+    ("matches", "alone", "walks"),
+    [
+        (39, 39, False),  # 1.95 %, the text alone as sparse: a bitmap collects few matches
+        (39, 100, True),  # 1.95 %, the text alone 5 %: its bitmap would collect many
+        (29, 160, False),  # 1.45 %: too sparse to walk even so
+    ],
+)
+def test_a_dense_text_narrowed_by_other_filters_is_still_walked(matches, alone, walks):
+    script = Script((matches, 2000, True, alone), (1001,) if walks else (40,))
+    assert walk(script) == (1001 if walks else 40)
+    assert (len(script.calls[1]) == 2) is walks  # the walk's settings, then the count
+
+
 def test_a_plain_scan_that_overruns_falls_back_to_the_planners_plan():
-    script = Script((45, 2000, True), OperationalError("canceling statement"), (1001,))
+    script = Script((45, 2000, True, 45), OperationalError("canceling statement"), (1001,))
     assert walk(script) == 1001
     assert script.calls[2] == ["COUNT"]
 
@@ -97,8 +111,10 @@ def test_every_strategy_counts_the_same_rows(
     generated, monkeypatch, condition, density, probe_pages, cap
 ):
     monkeypatch.setattr(paging, "WALK_DENSITY", density)
+    monkeypatch.setattr(paging, "WALK_DENSITY_BESIDE", density)
     monkeypatch.setattr(paging, "PROBE_PAGES", probe_pages)
-    rows = paging.count_by_walk(Tender.objects.filter(condition).order_by("-published_at"))
+    # Marked before the filter, as the text search is before the search form's other filters.
+    rows = paging.count_by_walk(Tender.objects.order_by("-published_at")).filter(condition)
     expected = min(Tender.objects.filter(condition).count(), cap + 1)
     assert paging.capped_count(rows, cap) == expected
 
