@@ -16,7 +16,8 @@
   at the 1,001st match is cheaper whenever matches are dense. A queryset marked with
   ``count_by_walk`` (the tenders' text search marks its own) is therefore counted in steps
   (``walk_count``): a probe over the table's first ``PROBE_PAGES`` pages measures how dense the
-  matches are; if they are dense, a plain scan stops at the cap; otherwise, or if that scan
+  matches are (of the whole condition, and of the marked one alone: ``_walk_pays``); if they
+  are dense, a plain scan stops at the cap; otherwise, or if that scan
   overruns ``WALK_TIMEOUT_MS`` (matches dense at the start of the table only), the planner's own
   count runs as before. Every path counts the same rows: only the plan differs.
 """
@@ -43,13 +44,13 @@ WALK_DENSITY_BESIDE = 0.015
 WALK_TIMEOUT_MS = 100
 
 
-# The probe reads the first pages in order, not through an index that would take it anywhere.
 def _settings(*names: str, **values: object) -> str:
     """One statement setting planner options until the end of the transaction."""
     pairs = [(name, "off") for name in names] + list(values.items())
     return "SELECT " + ", ".join(f"set_config('{n}', '{v}', true)" for n, v in pairs)
 
 
+# The probe reads the first pages in order, not through an index that would take it anywhere.
 _PROBE_SETTINGS = _settings("enable_bitmapscan", "enable_indexscan", "enable_indexonlyscan")
 # Parallel workers off: on a busy machine their start costs more than the short scan they share.
 _WALK_SETTINGS = _settings(
