@@ -183,9 +183,10 @@ class CappedPaginator(Paginator):
         # Past the cap the count is a floor, not the total: never cut a page short by it.
         if not self.capped and top + self.orphans >= self.count:
             top = self.count
-        rows: QuerySet[Any] | list[Any] = self.object_list[bottom:top]
+        sliced = self.object_list[bottom:top]
+        rows: QuerySet[Any] | list[Any] = sliced
         if self.capped and connection.vendor == "postgresql":
-            rows = self._walk(rows)
+            rows = self._walk(sliced)
         # Django's page-class hook, which django-stubs does not declare.
         return self._get_page(rows, number, self)  # type: ignore[attr-defined]
 
