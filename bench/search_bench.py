@@ -133,16 +133,17 @@ def in_process(env: dict, rounds: int) -> None:
             raise SystemExit(f"invalid benchmark query {params}: {filtered.errors}")
         qs = filtered.qs
         page_sql, page_params = qs[:25].query.sql_with_params()
-        cap = paging.COUNT_CAP + 1
-        count_sql, count_params = qs.order_by()[:cap].values("pk").query.sql_with_params()
+        cap = paging.COUNT_CAP
+        # The same statements as the paginator's count, run directly.
+        count = paging.capped_count(qs, cap, execute=paging.execute_undone)
+        statements = [(page_sql, page_params)]
+        if count > cap and connection.vendor == "postgresql":  # as the paginator does
+            statements.insert(0, (paging.ORDERED_WALK_SETTINGS, None))
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(f"SELECT COUNT(*) FROM ({count_sql}) AS capped", count_params)  # noqa: S608
-            (count,) = cursor.fetchone()
-            if count >= cap and connection.vendor == "postgresql":  # as the paginator does
-                for setting in ("enable_bitmapscan", "enable_seqscan", "enable_sort"):
-                    cursor.execute(f"SET LOCAL {setting} = off")
-            cursor.execute(page_sql, page_params)
+            for sql, sql_params in statements:
+                cursor.execute(sql, sql_params)
             cursor.fetchall()
+            transaction.set_rollback(True)
 
     # Warm up every query once (plans, caches), then measure.
     for _, params in QUERIES:

@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
 
+from procurement import paging
 from tenders.models import MONEY, Category, Method, Tender, TenderStatus
 
 
@@ -26,10 +27,12 @@ def text_search(queryset, value: str):
     if connection.vendor == "postgresql":
         # The column exists only on PostgreSQL (migration 0003), so the model does not declare
         # it; the condition is written so the planner uses its GIN index.
-        return queryset.extra(  # noqa: S610 - parameterised, no user text in the SQL
+        matches = queryset.extra(  # noqa: S610 - parameterised, no user text in the SQL
             where=["tenders_tender.search_vector @@ websearch_to_tsquery('minhbach', %s)"],
             params=[value],
         )
+        # A GIN condition: counted by a plain scan first when matches are dense (paging).
+        return paging.count_by_walk(matches)
     return queryset.filter(Q(title__icontains=value) | Q(description__icontains=value))
 
 

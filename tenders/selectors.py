@@ -28,6 +28,10 @@ from tenders.models import (
 def visible_tenders(user: User | None) -> QuerySet[Tender]:
     rows = Tender.objects.select_related("agency")
     public = ~Q(status=TenderStatus.DRAFT)
+    if user is None or not user.is_authenticated:
+        # The public's view (every search page, most API lists): the same condition the
+        # general case reduces to, without building the role and roster subqueries.
+        return rows.filter(public)
     agencies = organisations_with_role(user, Role.OFFICER)
     visible = public | Q(agency__in=agencies)
     if user is not None and user.is_authenticated:

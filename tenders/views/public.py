@@ -14,7 +14,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
-from procurement.clock import db_now
 from procurement.exceptions import NotFound
 from procurement.models import Organisation, OrganisationKind
 from procurement.paging import CappedPaginator
@@ -47,7 +46,7 @@ def search(request):
     return render(
         request,
         "tenders/search.html",
-        {"filter": results, "page": page, "query": query.urlencode(), "now": db_now()},
+        {"filter": results, "page": page, "query": query.urlencode()},
     )
 
 

@@ -46,3 +46,10 @@ def test_counts_stop_at_the_cap(client, api, monkeypatch):
     body = api.get(reverse("api:tenders")).json()
     assert body["count"] == 11 and body["count_capped"] is True
     assert len(body["results"]) == 40  # the page is not cut short by the capped count
+    # The total is unknown past the cap: the pager does not guess one, in either language.
+    assert "<span>Page 1</span>" in page.content.decode()
+    vi = client.get(reverse("tenders"), HTTP_ACCEPT_LANGUAGE="vi").content.decode()
+    assert "<span>Trang 1</span>" in vi and "Hơn 1.000 gói thầu" in vi
+    monkeypatch.setattr(paging, "COUNT_CAP", 1000)
+    whole = client.get(reverse("tenders"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "<span>Page 1 of 2</span>" in whole and "40 tenders" in whole

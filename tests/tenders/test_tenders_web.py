@@ -6,12 +6,13 @@ import datetime as dt
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.urls import reverse
+from django.urls import reverse, set_script_prefix
 from django.utils import timezone
 
 from procurement.models import LedgerEntry
 from tenders import services
 from tenders.models import Tender
+from tenders.templatetags.tender_links import agency_url, tender_url
 
 pytestmark = pytest.mark.django_db
 
@@ -265,3 +266,16 @@ def test_the_form_takes_several_lots_and_shows_them_back(client, officer, agency
         HTTP_ACCEPT_LANGUAGE="en",
     )
     assert "Every lot needs at least one item." in response.content.decode()
+
+
+@pytest.mark.parametrize("value", ["GEN-2026-0000001", "MB 2026 ü?#&%", "agency_01-x"])
+def test_row_links_are_what_reverse_gives(value):
+    assert tender_url(value) == reverse("tender", args=[value])
+    if " " not in value:  # an agency code is a slug
+        assert agency_url(value) == reverse("agency", args=[value])
+    set_script_prefix("/portal/")
+    try:
+        assert tender_url(value) == reverse("tender", args=[value])
+        assert tender_url(value).startswith("/portal/tenders/")
+    finally:
+        set_script_prefix("/")
