@@ -18,14 +18,16 @@ from tenders.models import Tender, TenderStatus
 OPENING_PAGE = 50  # bids per page of the opening record on the tender page
 
 
-def public_opening(tender, *, with_ciphertexts: bool = False, page=None) -> dict:
+def public_opening(tender, *, with_ciphertexts: bool = False, page=None, seats=None) -> dict:
     """What anyone may see of a tender's bids: nothing before the deadline (not even their
     number); after closing, the bid set and which custodians have released; after opening,
     the full opening record with the price keys and price ciphertexts. ``page`` (a page
     number, for the tender page): only that page of OPENING_PAGE bids, with ``bid_page`` and
-    ``bid_count``; the JSON record always holds every bid."""
+    ``bid_count``; the JSON record always holds every bid. ``seats``: the tender's roster with
+    its custodians, if the caller has read it already."""
 
-    seats = list(tender.roster.select_related("custodian").order_by("index"))
+    if seats is None:
+        seats = list(tender.roster.select_related("custodian").order_by("index"))
     closed = tender.closing_seq is not None
     record = {
         "tender": tender.reference,
