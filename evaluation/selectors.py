@@ -43,7 +43,10 @@ def public_opening(tender, *, with_ciphertexts: bool = False, page=None, seats=N
         "bids": [],
     }
     if closed and page is not None:
-        paged = Paginator(opening.record_rows(tender), OPENING_PAGE)
+        # The page's suppliers are read for its bids only: joined in the query, all of the
+        # tender's bids would be joined before the sort picks the page.
+        rows = opening.record_rows(tender).select_related(None).prefetch_related("supplier")
+        paged = Paginator(rows, OPENING_PAGE)
         record["bid_page"] = paged.get_page(page)
         record["bid_count"] = paged.count
         record["bids"] = opening.opening_record(tender, bids=record["bid_page"].object_list)["bids"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Count
+from django.db.models import Count, prefetch_related_objects
 from django.shortcuts import render
 from django.utils.translation import get_language
 from django.views.decorators.http import require_safe
@@ -76,8 +76,15 @@ def tender_page(request, reference: str):
     opening = evaluation_selectors.public_opening(
         tender, page=request.GET.get("bids") or 1, seats=seats
     )
-    for bid in opening["bids"]:
-        bid["link"] = entry_link(bid["seq"])
+    # Every key the row shows is present (a missing one costs the template an exception).
+    opening_rows = [
+        {"seq": b["seq"], "link": entry_link(b["seq"]), "bidder_name": b["bidder_name"],
+         "submitted_at": b["submitted_at"][:19], "status": b["status"],
+         "reason": b.get("reason", ""), "price_total": b.get("price_total"),
+         "price_key": b.get("price_key", "")}
+        for b in opening["bids"]
+    ]  # fmt: skip
+    prefetch_related_objects([tender], "criteria")  # the notice and the result's check labels
     return render(
         request,
         "tenders/detail.html",
@@ -104,6 +111,7 @@ def tender_page(request, reference: str):
             "is_officer": officer,
             "seats": seats,
             "opening": opening,
+            "opening_rows": opening_rows,
             "can_bid": tender.is_open_at(now) and admitted,
             "outcome": evaluation_web.outcome(
                 tender, request.user, results_page=request.GET.get("results"), supplier=supplier

@@ -464,10 +464,9 @@ def _published_lines(tender, published: dict, page) -> list[dict]:
     shown = {lot["lot"]: lot["result"][max(start, 0) : end] for lot in published["record"]["lots"]}
     named = {r["bid"] for part in shown.values() for r in part}
     suppliers = {
-        bid.public_id: bid.supplier
-        for bid in Bid.objects.filter(tender=tender, public_id__in=named)
-        .select_related("supplier")
-        .only("public_id", "supplier__code", "supplier__name_vi", "supplier__name_en")
+        bid: {"code": code, "name_vi": name_vi, "name_en": name_en}
+        for bid, code, name_vi, name_en in Bid.objects.filter(tender=tender, public_id__in=named)
+        .values_list("public_id", "supplier__code", "supplier__name_vi", "supplier__name_en")
         .order_by()
     }
     supplier_link = row_link("supplier")  # once, not once a line
@@ -483,7 +482,7 @@ def _published_lines(tender, published: dict, page) -> list[dict]:
             lines.append({
                 **r, **_labels(r),
                 "supplier": supplier,
-                "supplier_link": supplier_link(supplier.code) if supplier else "",
+                "supplier_link": supplier_link(supplier["code"]) if supplier else "",
                 "price": inputs[r["bid"]]["price"],
                 "offered": lot["offered"][r["bid"]],
                 "adjustments": content.get("adjustments", {}).get(str(lot["lot"]), []),
