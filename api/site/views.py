@@ -17,7 +17,7 @@ from evaluation.views import pages as evaluation_web
 from procurement import ledger
 from procurement.clock import db_now
 from procurement.links import row_link
-from procurement.models import LedgerEntry, Organisation, OrganisationKind, Role
+from procurement.models import Organisation, OrganisationKind, Role
 from procurement.permissions import has_role, organisations_with_role
 from tenders import classification, selectors
 from tenders.forms import QuestionForm
@@ -67,23 +67,18 @@ def tender_page(request, reference: str):
     # The long tables (the latest ledger entries, a page of the opening record and of the
     # results) link every row: each pattern is reversed once, not once a row.
     entry_link = row_link("ledger-entry")
+    latest, entries_total = ledger.latest_for_subject(tender.ledger_subject, now, PAGE_ENTRIES)
     entries = [
         {"seq": e.seq, "link": entry_link(e.seq), "kind": e.kind,
          "recorded_at": e.recorded_at and e.recorded_at.astimezone(dt.UTC).strftime(
              "%Y-%m-%d %H:%M:%S")}
-        for e in ledger.entries_for_subject(tender.ledger_subject, now, latest=PAGE_ENTRIES)
+        for e in latest
     ]  # fmt: skip
     opening = evaluation_selectors.public_opening(
         tender, page=request.GET.get("bids") or 1, seats=seats
     )
-    # Every key the row shows is present (a missing one costs the template an exception).
-    opening_rows = [
-        {"seq": b["seq"], "link": entry_link(b["seq"]), "bidder_name": b["bidder_name"],
-         "submitted_at": b["submitted_at"][:19], "status": b["status"],
-         "reason": b.get("reason", ""), "price_total": b.get("price_total"),
-         "price_key": b.get("price_key", "")}
-        for b in opening["bids"]
-    ]  # fmt: skip
+    for bid in opening["bids"]:
+        bid["link"] = entry_link(bid["seq"])
     prefetch_related_objects([tender], "criteria")  # the notice and the result's check labels
     return render(
         request,
@@ -97,12 +92,7 @@ def tender_page(request, reference: str):
             "amendments": amendment_rows(tender),
             "questions": selectors.public_questions(tender),
             "entries": entries,
-            # Fewer than a page of entries is all of them; the count is asked only past that.
-            "entries_total": len(entries)
-            if len(entries) < PAGE_ENTRIES
-            else ledger.unsealed(
-                LedgerEntry.objects.filter(subject=tender.ledger_subject), now
-            ).count(),
+            "entries_total": entries_total,
             "can_ask": tender.accepts_questions_at(now) and admitted,
             "invites": invites,
             "invited": tender.invitations.select_related("supplier") if invites else (),
@@ -111,7 +101,6 @@ def tender_page(request, reference: str):
             "is_officer": officer,
             "seats": seats,
             "opening": opening,
-            "opening_rows": opening_rows,
             "can_bid": tender.is_open_at(now) and admitted,
             "outcome": evaluation_web.outcome(
                 tender, request.user, results_page=request.GET.get("results"), supplier=supplier

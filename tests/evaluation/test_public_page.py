@@ -8,10 +8,13 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from bidders.models import Bid
+from bidders.models import Bid, BidStatus, closing_set
 from evaluation import selectors as evaluation_selectors
+from evaluation.services import opening
 from evaluation.views import pages as evaluation_pages
 from procurement.models import LedgerEntry
+from tests.bidders.sealing import seal_bid
+from tests.bidders.test_sealed_bids import close_now, release_all, submit
 from tests.evaluation.flow import award_lowest_price, open_with_bids
 
 pytestmark = pytest.mark.django_db
@@ -65,3 +68,43 @@ def test_every_row_of_each_page_names_and_links_its_bid(client, awarded, monkeyp
         row = (f'<tr><td><a href="{reverse("ledger-entry", args=[e.seq])}">{e.seq}</a></td>'
                f"<td>{at}</td><td>{e.kind}</td></tr>")  # fmt: skip
         assert all(row in page for page in pages), e.kind
+
+
+def shown(record_bids: list[dict]) -> list[dict]:
+    """What the tender page shows of each row of the JSON opening record."""
+    return [
+        {"seq": b["seq"], "bidder_name": b["bidder_name"], "submitted_at": b["submitted_at"][:19],
+         "status": b["status"], "reason": b.get("reason", ""),
+         "price_total": b.get("price_total"), "price_key": b.get("price_key", "")}
+        for b in record_bids
+    ]  # fmt: skip
+
+
+def test_the_pages_rows_are_the_json_records_before_and_after_opening(
+    api_as, make_tender, make_bidder, custodians
+):
+    # Given a sound bid and one priced in dollars (invalid once opened), closed
+    tender = make_tender(publish=True)
+    for price in (None, b'{"currency": "USD", "lots": [{"lot": 1, "price": "5"}]}'):
+        user, org = make_bidder()
+        body = seal_bid(tender, org.code) if price is None else seal_bid(tender, org.code,
+                                                                          price=price)  # fmt: skip
+        assert submit(api_as, user, tender, body).status_code == 201
+    tender = close_now(tender)
+
+    def page_rows():
+        return opening.record_page(closing_set(tender).values_list("pk", flat=True)[:50])
+
+    # Then before opening the page shows no price, as the JSON record, and after it the same
+    sealed = page_rows()
+    assert sealed == shown(opening.opening_record(tender)["bids"])
+    assert [(r["status"], r["price_total"], r["price_key"]) for r in sealed] == [
+        (BidStatus.SUBMITTED, None, "")] * 2  # fmt: skip
+    release_all(api_as, tender, custodians, count=2)
+    assert opening.open_tender(tender)
+    tender.refresh_from_db()
+    opened = page_rows()
+    assert opened == shown(opening.opening_record(tender)["bids"])
+    assert [r["status"] for r in opened] == [BidStatus.OPENED, BidStatus.INVALID]
+    assert opened[0]["price_total"] and opened[0]["price_key"]
+    assert "not in VND" in opened[1]["reason"] and opened[1]["price_total"] is None
