@@ -80,8 +80,14 @@ def shown(record_bids: list[dict]) -> list[dict]:
     ]  # fmt: skip
 
 
+def status_cells(client, tender, lang: str) -> list[str]:
+    page = client.get(reverse("tender", args=[tender.reference]), HTTP_ACCEPT_LANGUAGE=lang)
+    record = page.content.decode().split('id="opening"')[1].split("</tbody>")[0]
+    return [row.split("<td>")[5].split("</td>")[0] for row in record.split("<tr>")[2:]]
+
+
 def test_the_pages_rows_are_the_json_records_before_and_after_opening(
-    api_as, make_tender, make_bidder, custodians
+    client, api_as, make_tender, make_bidder, custodians
 ):
     # Given a sound bid and one priced in dollars (invalid once opened), closed
     tender = make_tender(publish=True)
@@ -100,6 +106,8 @@ def test_the_pages_rows_are_the_json_records_before_and_after_opening(
     assert sealed == shown(opening.opening_record(tender)["bids"])
     assert [(r["status"], r["price_total"], r["price_key"]) for r in sealed] == [
         (BidStatus.SUBMITTED, None, "")] * 2  # fmt: skip
+    assert status_cells(client, tender, "en") == ["sealed", "sealed"]
+    assert status_cells(client, tender, "vi") == ["niêm phong", "niêm phong"]
     release_all(api_as, tender, custodians, count=2)
     assert opening.open_tender(tender)
     tender.refresh_from_db()
@@ -108,3 +116,8 @@ def test_the_pages_rows_are_the_json_records_before_and_after_opening(
     assert [r["status"] for r in opened] == [BidStatus.OPENED, BidStatus.INVALID]
     assert opened[0]["price_total"] and opened[0]["price_key"]
     assert "not in VND" in opened[1]["reason"] and opened[1]["price_total"] is None
+    reason = opened[1]["reason"]
+    assert status_cells(client, tender, "en") == [
+        "opened", f'<span class="fail">invalid: {reason}</span>']  # fmt: skip
+    assert status_cells(client, tender, "vi") == [
+        "đã mở", f'<span class="fail">không hợp lệ: {reason}</span>']  # fmt: skip
