@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.utils.translation import gettext as _
 
-from bidders.models import Bid
+from bidders.models import Bid, closing_set
 from evaluation.models import Report, ReportStatus
 from evaluation.services import committee as evaluation
 from evaluation.services import opening
@@ -18,14 +18,17 @@ from tenders.models import Tender, TenderStatus
 OPENING_PAGE = 50  # bids per page of the opening record on the tender page
 
 
-def public_opening(tender, *, with_ciphertexts: bool = False, page=None) -> dict:
+def public_opening(tender, *, with_ciphertexts: bool = False, page=None, seats=None) -> dict:
     """What anyone may see of a tender's bids: nothing before the deadline (not even their
     number); after closing, the bid set and which custodians have released; after opening,
     the full opening record with the price keys and price ciphertexts. ``page`` (a page
     number, for the tender page): only that page of OPENING_PAGE bids, with ``bid_page`` and
-    ``bid_count``; the JSON record always holds every bid."""
+    ``bid_count``, each with what the page shows (opening.record_page); the JSON record always
+    holds every bid. ``seats``: the tender's roster with
+    its custodians, if the caller has read it already."""
 
-    seats = list(tender.roster.select_related("custodian").order_by("index"))
+    if seats is None:
+        seats = list(tender.roster.select_related("custodian").order_by("index"))
     closed = tender.closing_seq is not None
     record = {
         "tender": tender.reference,
@@ -41,10 +44,10 @@ def public_opening(tender, *, with_ciphertexts: bool = False, page=None) -> dict
         "bids": [],
     }
     if closed and page is not None:
-        paged = Paginator(opening.record_rows(tender), OPENING_PAGE)
+        paged = Paginator(closing_set(tender).values_list("pk", flat=True), OPENING_PAGE)
         record["bid_page"] = paged.get_page(page)
         record["bid_count"] = paged.count
-        record["bids"] = opening.opening_record(tender, bids=record["bid_page"].object_list)["bids"]
+        record["bids"] = opening.record_page(record["bid_page"].object_list)
     elif closed:
         record["bids"] = opening.opening_record(tender, with_ciphertexts=with_ciphertexts)["bids"]
     if tender.opened_at is not None:

@@ -26,7 +26,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q, Window
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
@@ -585,6 +585,20 @@ def entries_for_subject(
     if latest is not None:
         rows = reversed(list(rows.order_by("-seq")[:latest]))
     return public_view(rows, moment)
+
+
+def latest_for_subject(
+    subject: str, moment: dt.datetime, latest: int
+) -> tuple[list[PublicEntry], int]:
+    """The ``latest`` public entries of a subject, in ledger order, and how many public ones it
+    has in all: one query (the count is a window over the same rows, taken before the limit)."""
+    rows = list(
+        unsealed(LedgerEntry.objects.filter(subject=subject), moment)
+        .annotate(total=Window(Count("seq")))
+        .order_by("-seq")[:latest]
+    )
+    total = rows[0].total if rows else 0
+    return public_view(reversed(rows), moment), total
 
 
 def unsealed(rows, moment: dt.datetime):

@@ -92,9 +92,10 @@ def opened_bids(tender: Tender):
 def checks_for(tender: Tender) -> list[tuple[str, str]]:
     """(key, label) of every pass/fail check of this tender: the standard four, then each
     declared pass/fail criterion."""
+    # all(), not filter(): a page that prefetched the tender's criteria asks no query here.
+    criteria = sorted(tender.criteria.all(), key=lambda c: c.number)
     declared = [
-        (f"criterion:{c.number}", c.name)
-        for c in tender.criteria.filter(kind=CriterionKind.PASS_FAIL).order_by("number")
+        (f"criterion:{c.number}", c.name) for c in criteria if c.kind == CriterionKind.PASS_FAIL
     ]
     return [*((c.value, str(c.label)) for c in Check), *declared]
 

@@ -511,14 +511,34 @@ def record_rows(tender: Tender):
     return closing_set(tender).select_related("supplier").defer("receipt", "withdrawal_receipt")
 
 
-def opening_record(tender: Tender, *, with_ciphertexts: bool = False, bids=None) -> dict:
-    """The public opening record: every bid in the closing set (or ``bids``, a page of it)
-    with its submission time, validity, price and the price key. ``with_ciphertexts`` adds
-    each price ciphertext (read from the stored envelope) for anyone's re-check: the JSON
-    record, not every page view."""
-    rows = record_rows(tender) if bids is None else bids
+def record_page(ids) -> list[dict]:
+    """A page of the opening record as the tender page shows it (``ids``: the page of the
+    closing set's ids, a subquery): each bid's ledger index, bidder, submission time and
+    status (with an invalid one's reason) and, as opening_record() has them, its price and
+    price key once read out. Read as values: the page has no use for 50 bids' every column.
+    The bids are found by id alone, so the database joins the suppliers of this page, not of
+    every bid before picking it."""
+    rows = (
+        Bid.objects.filter(pk__in=ids)
+        .order_by("ledger_seq")
+        .values_list("ledger_seq", "supplier__name_vi", "submitted_at", "status",
+                     "invalid_reason", "price_total", "price_key")
+    )  # fmt: skip
+    return [
+        {"seq": seq, "bidder_name": name, "submitted_at": submitted_at.isoformat()[:19],
+         "status": status, "reason": reason if status == BidStatus.INVALID else "",
+         "price_total": format(total, "f") if key else None, "price_key": key}
+        for seq, name, submitted_at, status, reason, total, key in rows
+    ]  # fmt: skip
+
+
+def opening_record(tender: Tender, *, with_ciphertexts: bool = False) -> dict:
+    """The public opening record: every bid in the closing set with its submission time,
+    validity, price and the price key (the tender page shows a page of it: record_page).
+    ``with_ciphertexts`` adds each price ciphertext (read from the stored envelope) for
+    anyone's re-check: the JSON record, not every page view."""
     bids = []
-    for bid in rows:
+    for bid in record_rows(tender):
         item = {
             "bid": str(bid.public_id),
             "seq": bid.ledger_seq,

@@ -42,6 +42,7 @@ from evaluation.services.examination import as_uuid
 from evaluation.views.committee import tender_or_404
 from procurement.clock import db_now
 from procurement.exceptions import InvalidInput, NotFound
+from procurement.links import row_link
 from procurement.models import Organisation, OrganisationKind, Role
 from procurement.permissions import has_role
 from procurement.views.forms import run_service
@@ -423,11 +424,12 @@ def approvals(request):
 RESULTS_PAGE = 50  # result lines per lot and page on the tender page
 
 
-def outcome(tender, user, results_page=None) -> dict:
+def outcome(tender, user, results_page=None, *, supplier: bool | None = None) -> dict:
     """What the public tender page shows after closing: the published evaluation, awards,
     complaints, contracts, and what the signed-in bidder may do. Before closing only
-    complaints (about the documents) can exist."""
-    may_complain = has_role(user, Role.SUPPLIER)
+    complaints (about the documents) can exist. ``supplier``: whether ``user`` holds the
+    supplier role, if the caller has asked already."""
+    may_complain = has_role(user, Role.SUPPLIER) if supplier is None else supplier
     if tender.closing_seq is None:
         return {"complaints": complaints.complaints_of(tender), "may_complain": may_complain,
                 "subjects": ComplaintSubject.choices}  # fmt: skip
@@ -436,7 +438,8 @@ def outcome(tender, user, results_page=None) -> dict:
     longest = max((len(lot["result"]) for lot in lots_published), default=0)
     page = Paginator(range(longest), RESULTS_PAGE).get_page(results_page)
     lots = _published_lines(tender, published, page) if published else []
-    organisation = award.bidder_organisation(tender, user)
+    # Only a supplier's member can be a bidder's.
+    organisation = award.bidder_organisation(tender, user) if may_complain else None
     mine = Complaint.objects.filter(tender=tender, complainant=organisation) if organisation else []
     return {
         "published": published,
@@ -460,10 +463,13 @@ def _published_lines(tender, published: dict, page) -> list[dict]:
     start, end = page.start_index() - 1, page.end_index()
     shown = {lot["lot"]: lot["result"][max(start, 0) : end] for lot in published["record"]["lots"]}
     named = {r["bid"] for part in shown.values() for r in part}
-    suppliers = dict(
-        Bid.objects.filter(tender=tender, public_id__in=named).values_list("public_id", "supplier")
-    )
-    organisations = Organisation.objects.in_bulk(set(suppliers.values()))
+    suppliers = {
+        bid: {"code": code, "name_vi": name_vi, "name_en": name_en}
+        for bid, code, name_vi, name_en in Bid.objects.filter(tender=tender, public_id__in=named)
+        .values_list("public_id", "supplier__code", "supplier__name_vi", "supplier__name_en")
+        .order_by()
+    }
+    supplier_link = row_link("supplier")  # once, not once a line
     labels = dict(examination.checks_for(tender))
     latest = {e["content"]["bid"]: e["content"] for e in published["examinations"]}
     lots = []
@@ -475,7 +481,8 @@ def _published_lines(tender, published: dict, page) -> list[dict]:
             supplier = suppliers.get(uuid.UUID(r["bid"]))
             lines.append({
                 **r, **_labels(r),
-                "supplier": organisations.get(supplier),
+                "supplier": supplier,
+                "supplier_link": supplier_link(supplier["code"]) if supplier else "",
                 "price": inputs[r["bid"]]["price"],
                 "offered": lot["offered"][r["bid"]],
                 "adjustments": content.get("adjustments", {}).get(str(lot["lot"]), []),

@@ -160,6 +160,30 @@ def test_sealed_entries_show_only_their_hash_until_the_moment_passes():
     assert json.loads(revealed.entry)["sealed_until"] == "2030-01-01T00:00:00Z"
 
 
+def test_latest_for_subject_counts_only_the_public_entries():
+    # Given four public entries of a subject, one sealed until a deadline, and another subject's
+    deadline = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
+    with transaction.atomic():
+        public = [
+            ledger.record_event("OPEN_EVENT", "tender:T-2", {"x": i}, actor=None) for i in range(3)
+        ]
+        ledger.record_event(
+            "TEST_SEALED", "tender:T-2", {"bidder": "S-1"}, actor=None, sealed_until=deadline
+        )
+        public.append(ledger.record_event("OPEN_EVENT", "tender:T-2", {"x": 3}, actor=None))
+        ledger.record_event("OPEN_EVENT", "tender:T-3", {"x": 0}, actor=None)
+    before = deadline - dt.timedelta(seconds=1)
+
+    # When the latest two are asked for, before and after the deadline
+    shown, total = ledger.latest_for_subject("tender:T-2", before, 2)
+    shown_after, total_after = ledger.latest_for_subject("tender:T-2", deadline, 2)
+
+    # Then they come in ledger order, and the sealed entry is not even counted before it
+    assert [e.seq for e in shown] == [public[2].seq, public[3].seq] and total == 4
+    assert [e.kind for e in shown_after] == ["TEST_SEALED", "OPEN_EVENT"] and total_after == 5
+    assert ledger.latest_for_subject("tender:T-4", deadline, 2) == ([], 0)
+
+
 def test_a_failed_transaction_leaves_no_entry_and_no_gap():
     append(1)
     with pytest.raises(RuntimeError), transaction.atomic():
