@@ -97,6 +97,31 @@ def _english_outside_requests():
         yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _own_redis_database(worker_id):
+    """Each xdist worker its own Redis database: the cache is cleared around every test, and
+    one worker's clear must not wipe the counters a test on another worker is counting."""
+    url = os.environ.get("REDIS_URL")
+    if not url or worker_id == "master":
+        yield
+        return
+    from urllib.parse import urlsplit
+
+    from django.conf import settings
+    from django.test import override_settings
+
+    parts = urlsplit(url)
+    database = int(parts.path.strip("/") or 0) - int(worker_id.removeprefix("gw"))
+    if database < 0:
+        raise pytest.UsageError(f"REDIS_URL's database leaves none for xdist worker {worker_id}")
+    own = parts._replace(path=f"/{database}").geturl()
+    caches = {"default": {**settings.CACHES["default"], "LOCATION": own}}
+    os.environ["REDIS_URL"] = own
+    with override_settings(CACHES=caches):
+        yield
+    os.environ["REDIS_URL"] = url
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache():
     cache.clear()
