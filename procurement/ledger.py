@@ -136,20 +136,13 @@ def _write(entries: list[tuple], nodes: list[tuple[int, int, bytes]], head: _Hea
             cursor.execute(update_head, head_params)
 
 
-def _append(
-    head: _Head,
-    now: dt.datetime,
-    kind: str,
-    subject: str,
-    payload: dict,
-    actor: str | None,
-    sealed_until: dt.datetime | None,
-) -> LedgerEntry:
-    """Append one entry at the head and write it."""
+def _append(head: _Head, now: dt.datetime, *entry: Any) -> LedgerEntry:
+    """Append one entry at the head and write it (``entry``: ``_Batch.add``'s kind, subject,
+    payload, actor and sealed_until)."""
     batch = _Batch()
-    entry = batch.add(head, now, kind, subject, payload, actor, sealed_until)
+    appended = batch.add(head, now, *entry)
     batch.write(head)
-    return entry
+    return appended
 
 
 class _Batch:
