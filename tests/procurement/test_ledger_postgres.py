@@ -4,6 +4,7 @@ published before the rewrite."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import threading
@@ -101,8 +102,10 @@ def test_concurrent_appends_get_consecutive_numbers_and_one_tree():
         memory.append(bytes(leaf))
     assert ledger.root_at(total) == memory.root()
     assert MerkleNode.objects.count() == sum(len(level) for level in memory.levels)
+    # Compared as times, not as text: a whole second is written without a fraction
+    # ("…:47Z"), which sorts after "…:47.001Z" as text.
     times = [
-        json.loads(bytes(c))["time"]
+        dt.datetime.fromisoformat(json.loads(bytes(c))["time"].replace("Z", "+00:00"))
         for c in LedgerEntry.objects.order_by("seq").values_list("canonical", flat=True)
     ]
     assert times == sorted(times), "database time runs forward along the sequence"
