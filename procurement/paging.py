@@ -25,6 +25,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import contextmanager
 from functools import cached_property
 from typing import Any
 
@@ -104,17 +105,22 @@ def capped_count_sql(rows: QuerySet[Any], cap: int, where: str | None = None) ->
     return f"SELECT COUNT(*) FROM ({sql}) AS capped", params  # noqa: S608 - compiled by the ORM
 
 
-def execute_undone(statements: list[tuple[str, Any]]) -> tuple:
-    """Run ``statements`` in one transaction (a savepoint inside another) and return the last
-    one's first row. The transaction is rolled back: these are reads, and the rollback undoes
-    the planner settings made with ``set_config(..., true)``, even inside an outer transaction
-    (where a released savepoint would keep them until that transaction ends)."""
+@contextmanager
+def undone():
+    """A cursor in a transaction (a savepoint inside another) that is rolled back: for reads,
+    so that planner settings made with ``set_config(..., true)`` end with them, even inside an
+    outer transaction (where a released savepoint would keep them until that one ends)."""
     with transaction.atomic(), connection.cursor() as cursor:
+        yield cursor
+        transaction.set_rollback(True)
+
+
+def execute_undone(statements: list[tuple[str, Any]]) -> tuple:
+    """Run ``statements`` ``undone`` and return the last one's first row."""
+    with undone() as cursor:
         for sql, params in statements:
             cursor.execute(sql, params)
-        row = cursor.fetchone()
-        transaction.set_rollback(True)
-    return row
+        return cursor.fetchone()
 
 
 def walk_count(
@@ -192,12 +198,9 @@ class CappedPaginator(Paginator):
 
     @staticmethod
     def _walk(rows: QuerySet[Any]) -> list[Any]:
-        # Rolled back as in execute_undone, so the settings end with the statement.
-        with transaction.atomic(), connection.cursor() as cursor:
+        with undone() as cursor:  # the settings end with the statement
             cursor.execute(ORDERED_WALK_SETTINGS)
-            page = list(rows)
-            transaction.set_rollback(True)
-        return page
+            return list(rows)
 
 
 class CappedPagination(PageNumberPagination):

@@ -317,56 +317,65 @@ def _record_in_batches(tender: Tender, outcomes, *, with_price: bool) -> None:
         outcomes.close()  # at once, not when collected: it cleans up what it decrypted ahead
 
 
-def _ruling(tender: Tender, bid: Bid, outcome, lots: set[int] | None):
-    """What one decryption outcome says about its bid: ``("opened", result, sheet, total)``,
-    ``("invalid", reason)``, or None when storage failed (not the bid's fault: the next scan
-    tries again)."""
+@dataclass
+class _Ruling:
+    """What one decryption outcome says about its bid: opened (``result``, with the price
+    sheet and total if prices are opened now) or invalid (``reason``)."""
+
+    pk: int
+    reason: str = ""
+    result: dict | None = None
+    sheet: dict | None = None
+    total: Decimal | None = None
+
+    def discard_documents(self) -> None:
+        if self.result is not None:
+            discard(self.result["docs"])  # nothing if they were moved into place already
+
+
+def _ruling(tender: Tender, bid: Bid, outcome, lots: set[int] | None) -> _Ruling | None:
+    """The ruling on one decryption outcome, or None when storage failed (not the bid's
+    fault: the next scan tries again)."""
     if isinstance(outcome, OSError):
         log.error("bid %s: envelope could not be read", bid.public_id, exc_info=outcome)
         return None
     if isinstance(outcome, envelope.EnvelopeError):
-        return ("invalid", str(outcome))
+        return _Ruling(bid.pk, reason=str(outcome))
     if isinstance(outcome, Exception):  # one bid's content must never stop the opening
         log.error("bid %s: unexpected failure while opening", bid.public_id, exc_info=outcome)
-        return ("invalid", "the envelope could not be read as EPB1")
+        return _Ruling(bid.pk, reason="the envelope could not be read as EPB1")
     sheet = total = None
     if lots is not None:  # the prices are opened now
         try:
             sheet, total = parse_price_sheet(outcome["price"], tender, lots=lots)
         except PriceSheetError as exc:
             discard(outcome["docs"])  # an invalid bid's documents are not kept
-            return ("invalid", str(exc))
-    return ("opened", outcome, sheet, total)
+            return _Ruling(bid.pk, reason=str(exc))
+    return _Ruling(bid.pk, result=outcome, sheet=sheet, total=total)
 
 
 def _record_batch(tender: Tender, outcomes: list, lots: set[int] | None) -> None:
     """Record a batch of bids; ``lots``: the tender's lot numbers if prices are opened now."""
-    rulings = []
-    for bid, outcome in outcomes:
-        ruling = _ruling(tender, bid, outcome, lots)
-        if ruling is not None:
-            rulings.append((bid.pk, ruling))
+    rulings = [r for bid, outcome in outcomes if (r := _ruling(tender, bid, outcome, lots))]
     stored: list[Bid] = []
     try:
         with transaction.atomic():
             locked = Bid.objects.select_for_update(of=("self",)).select_related("supplier")
-            current = {bid.pk: bid for bid in locked.filter(pk__in=[pk for pk, _ in rulings])}
+            current = {bid.pk: bid for bid in locked.filter(pk__in=[r.pk for r in rulings])}
             for bid in current.values():
                 bid.tender = tender  # its documents' path names it: not read again per bid
             changed, events = [], []
-            for pk, ruling in rulings:
-                bid = current[pk]
+            for ruling in rulings:
+                bid = current[ruling.pk]
                 if bid.status != BidStatus.SUBMITTED:  # another run recorded it meanwhile
-                    if ruling[0] == "opened":
-                        discard(ruling[1]["docs"])
+                    ruling.discard_documents()
                     continue
-                if ruling[0] == "invalid":
-                    events.append(_invalid(tender, bid, ruling[1]))
+                if ruling.result is None:
+                    events.append(_invalid(tender, bid, ruling.reason))
                 else:
-                    _, result, sheet, total = ruling
-                    bid.documents.save("documents.bin", result["docs"], save=False)
+                    bid.documents.save("documents.bin", ruling.result["docs"], save=False)
                     stored.append(bid)
-                    events.append(_opened(tender, bid, result, sheet, total))
+                    events.append(_opened(tender, bid, ruling))
                 changed.append(bid)
             if stored:  # one folder per tender: its new names made durable at once
                 sync_folder(Path(stored[0].documents.path).parent)
@@ -377,9 +386,8 @@ def _record_batch(tender: Tender, outcomes: list, lots: set[int] | None) -> None
         # No plaintext left behind for bids that are not recorded as opened.
         for bid in stored:
             bid.documents.delete(save=False)
-        for _, ruling in rulings:
-            if ruling[0] == "opened":
-                discard(ruling[1]["docs"])  # those not yet moved into place
+        for ruling in rulings:
+            ruling.discard_documents()  # those not yet moved into place
         raise
 
 
@@ -389,12 +397,14 @@ OPENING_FIELDS = [
 ]  # fmt: skip
 
 
-def _opened(tender: Tender, bid: Bid, result: dict, sheet, total) -> Event:
+def _opened(tender: Tender, bid: Bid, ruling: _Ruling) -> Event:
+    result = ruling.result
+    assert result is not None  # an opened ruling
     bid.docs_sha256 = result["docs_sha256"]
     payload = {"bid": str(bid.public_id), "bidder": bid.supplier.code,
                "docs_sha256": bid.docs_sha256, "dek_commit": result["dek_commit"]}  # fmt: skip
-    if sheet is not None:
-        _apply_price(bid, sheet, total, result, payload)
+    if ruling.sheet is not None:
+        _apply_price(bid, ruling.sheet, ruling.total, result, payload)
     bid.status = BidStatus.OPENED
     return Event("BID_OPENED", tender, payload)
 
