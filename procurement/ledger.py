@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import json
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from django.db.models import Count, Exists, OuterRef, Q, Window
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
+from procurement import rows
 from procurement.clock import db_now
 from procurement.crypto import entrykinds, rfc9162, signednote
 from procurement.crypto.canonical import canonical_json
@@ -47,6 +49,7 @@ from procurement.models import (
     LedgerHead,
     LedgerProjection,
     MerkleNode,
+    PendingEntry,
     SealHold,
     User,
 )
@@ -87,19 +90,27 @@ class _Head:
     frontier: list[bytes]
 
 
-def _locked_head() -> tuple[_Head, dt.datetime]:
-    """Lock the head row and read the database clock, in one round trip on PostgreSQL."""
+def _locked_head(*, skip_locked: bool = False) -> tuple[_Head, dt.datetime, bool] | None:
+    """Lock the head row and read the database clock, and whether entries are pending, in one
+    round trip on PostgreSQL. With ``skip_locked``, None at once if another transaction holds
+    the head (rather than waiting for it)."""
     postgres = connection.vendor == "postgresql"
     sql = (
-        "SELECT size, chain_hash, frontier, clock_timestamp() FROM ledger_head WHERE id = 1 "
-        "FOR UPDATE"
+        "SELECT size, chain_hash, frontier, clock_timestamp(), "
+        "EXISTS (SELECT 1 FROM ledger_pending) FROM ledger_head WHERE id = 1 FOR UPDATE"
+        + (" SKIP LOCKED" if skip_locked else "")
         if postgres
-        else "SELECT size, chain_hash, frontier FROM ledger_head WHERE id = 1"
+        # SQLite: the writer holds the database's write lock from BEGIN (IMMEDIATE).
+        else "SELECT size, chain_hash, frontier, "
+        "EXISTS (SELECT 1 FROM ledger_pending) FROM ledger_head WHERE id = 1"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql)
         row = cursor.fetchone()
-        if row is None:  # migration 0002 creates it; a flushed test database may not have it
+        if row is None:
+            if skip_locked and LedgerHead.objects.filter(pk=1).exists():
+                return None  # held by another transaction
+            # Migration 0002 creates it; a flushed test database may not have it.
             LedgerHead.objects.get_or_create(pk=1)
             cursor.execute(sql)
             row = cursor.fetchone()
@@ -107,7 +118,15 @@ def _locked_head() -> tuple[_Head, dt.datetime]:
     now = row[3].astimezone(dt.UTC) if postgres else db_now()
     frontier = bytes(row[2])
     head = _Head(row[0], bytes(row[1]), [frontier[i : i + 32] for i in range(0, len(frontier), 32)])
-    return head, now
+    return head, now, bool(row[-1])
+
+
+def _head_now() -> tuple[_Head, dt.datetime, bool]:
+    """``_locked_head``, waiting for the lock."""
+    locked = _locked_head()
+    if locked is None:  # only with skip_locked
+        raise LedgerError("the ledger head could not be locked")
+    return locked
 
 
 def _write(entries: list[tuple], nodes: list[tuple[int, int, bytes]], head: _Head) -> None:
@@ -243,7 +262,9 @@ def record_event(
     actor: User | None,
     sealed_until: dt.datetime | None = None,
 ) -> LedgerEntry:
-    """Append one entry; the one way to write the ledger. Must run in the caller's transaction.
+    """Append one entry now, under the lock of the head, in the caller's transaction; for a
+    step whose rows keep the entry's ``seq`` or whose answer is the entry's receipt. A step
+    that needs neither calls ``defer_event``, which takes no lock.
 
     ``subject`` is a string such as ``"tender:T-2026-0042"`` or an object with
     ``ledger_subject``. ``actor=None`` means the platform itself (a scheduled task).
@@ -251,11 +272,9 @@ def record_event(
     return record_events([Event(kind, subject, payload, actor, sealed_until)])[0]
 
 
-def record_events(events: Sequence[Event]) -> list[LedgerEntry]:
-    """Append several entries, in order and at consecutive sequence numbers, under one lock of
-    the head and in one write (the opening records a batch of bids so). Each is checked as
-    ``record_event`` checks it, all before anything is written: one bad entry appends none.
-    They share one time, the database clock read once the head is locked."""
+def _checked(events: Sequence[Event]) -> list[tuple[Event, str, str | None]]:
+    """Every event as ``record_event`` accepts it (its subject and actor as written), all
+    checked before anything is written: one bad entry appends none."""
     if not transaction.get_connection().in_atomic_block:
         raise LedgerError("record_event must be called inside the service's transaction")
     checked = []
@@ -272,19 +291,133 @@ def record_events(events: Sequence[Event]) -> list[LedgerEntry]:
         except entrykinds.EntryKindError as exc:
             raise LedgerError(str(exc)) from None
         checked.append((event, _subject_of(event.subject), _actor_of(event.actor)))
+    return checked
+
+
+def record_events(events: Sequence[Event]) -> list[LedgerEntry]:
+    """Append several entries, in order and at consecutive sequence numbers, under one lock of
+    the head and in one write (the opening records a batch of bids so). Each is checked as
+    ``record_event`` checks it, all before anything is written: one bad entry appends none.
+    They share one time, the database clock read once the head is locked. Entries already
+    pending (``defer_event``) are appended first, in the same write: a step's entry never
+    comes before one committed ahead of it."""
+    checked = _checked(events)
     if not checked:
         return []
-    head, now = _locked_head()
+    head, now, pending = _head_now()
     if head.size == 0 and checked[0][0].kind != GENESIS:
         _append(head, now, GENESIS, "ledger", genesis_payload(), None, None)
     batch = _Batch()
+    kinds = _add_pending(batch, head, now, limit=None) if pending else set()
     entries = [
         batch.add(head, now, event.kind, subject, event.payload, actor, event.sealed_until)
         for event, subject, actor in checked
     ]
     batch.write(head)
-    _project_after_commit(event.kind for event, _, _ in checked)
+    _project_after_commit(kinds | {event.kind for event, _, _ in checked})
+    _drain_after_commit()  # entries deferred while this transaction held the head
     return entries
+
+
+# --- The sequencer ---------------------------------------------------------------------------
+# A step that needs no seq defers its entry: one INSERT into ledger_pending in its own
+# transaction, no lock of the head. Once that transaction commits, the sequencer appends every
+# pending entry it sees, in id order, many per transaction under one lock of the head (as
+# Certificate Transparency logs merge submissions), and deletes them in that transaction. It
+# never waits for the head: whoever holds it looks again after committing, and the ledger's
+# cadence (``sealedlog.tick``) drains whatever a crash left pending.
+
+DRAIN_ROWS = 1000  # pending entries appended per sequencer transaction
+
+
+def defer_event(
+    kind: str,
+    subject: Any,
+    payload: dict,
+    *,
+    actor: User | None,
+    sealed_until: dt.datetime | None = None,
+) -> PendingEntry:
+    """Write an entry to be appended by the sequencer once the caller's transaction commits:
+    checked as ``record_event`` checks it, but no lock of the head, so concurrent steps do
+    not queue on one another. Its ``seq`` and time are given when it is appended (within
+    milliseconds of the commit; the cadence at worst); the caller's rollback discards it."""
+    ((event, subject_text, actor_text),) = _checked(
+        [Event(kind, subject, payload, actor, sealed_until)]
+    )
+    pending = rows.insert(
+        PendingEntry(
+            kind=kind,
+            subject=subject_text,
+            actor=actor_text,
+            payload=canonical_json(payload),
+            sealed_until=sealed_until,
+        )
+    )
+    _drain_after_commit()
+    return pending
+
+
+def _add_pending(batch: _Batch, head: _Head, now: dt.datetime, *, limit: int | None) -> set[str]:
+    """Add pending entries (up to ``limit``, else all) to ``batch`` in id order and delete
+    them; the caller holds the head. Returns their kinds."""
+    kinds: set[str] = set()
+    while True:
+        taken = list(
+            PendingEntry.objects.order_by("id").values_list(
+                "id", "kind", "subject", "actor", "payload", "sealed_until"
+            )[: limit or DRAIN_ROWS]
+        )
+        for _, kind, subject, actor, payload, sealed_until in taken:
+            batch.add(head, now, kind, subject, json.loads(bytes(payload)), actor, sealed_until)
+            kinds.add(kind)
+        # By id: a row committed since the SELECT is not taken, so it is not deleted either.
+        PendingEntry.objects.filter(id__in=[row[0] for row in taken]).delete()
+        if limit is not None or len(taken) < DRAIN_ROWS:
+            return kinds
+
+
+def pending_count() -> int:
+    return PendingEntry.objects.count()
+
+
+def drain() -> int:
+    """Append every pending entry, ``DRAIN_ROWS`` per transaction; returns how many. Returns
+    at once (0) if another transaction holds the head: that one drains once it commits."""
+    total = 0
+    while PendingEntry.objects.exists():
+        with transaction.atomic():
+            locked = _locked_head(skip_locked=True)
+            if locked is None:
+                return total
+            head, now, pending = locked
+            if not pending:
+                return total
+            if head.size == 0:
+                _append(head, now, GENESIS, "ledger", genesis_payload(), None, None)
+            batch = _Batch()
+            kinds = _add_pending(batch, head, now, limit=DRAIN_ROWS)
+            total += len(batch.written)
+            batch.write(head)
+            _project_after_commit(kinds)
+    return total
+
+
+class _DrainAfterCommit:
+    """The sequencer, run once by a transaction that deferred or appended entries."""
+
+    def __init__(self) -> None:
+        self.__qualname__ = "drain"  # what Django names when a robust callback fails
+
+    def __call__(self) -> None:
+        drain()
+
+
+def _drain_after_commit() -> None:
+    for _savepoints, callback, _robust in transaction.get_connection().run_on_commit:
+        if isinstance(callback, _DrainAfterCommit):
+            return
+    transaction.on_commit(_DrainAfterCommit(), robust=True)
 
 
 # --- Projections of the ledger ------------------------------------------------------------

@@ -276,6 +276,28 @@ class LedgerHead(models.Model):
         return f"ledger head @{self.size}"
 
 
+class PendingEntry(models.Model):
+    """An entry its service has committed but the sequencer has not yet appended to the log
+    (``ledger.defer_event``). The sequencer appends pending entries in ``id`` order, many under
+    one lock of the head and in one transaction, and deletes them in that transaction: an entry
+    is either pending or in the log, never both, never neither. Private until appended."""
+
+    id = models.BigAutoField(primary_key=True)
+    kind = models.CharField(max_length=40, validators=[kind_validator])
+    subject = models.CharField(max_length=120)
+    actor = models.CharField(max_length=60, null=True, blank=True)
+    payload = models.BinaryField()  # canonical JSON of the payload, checked when deferred
+    sealed_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "ledger_pending"
+        verbose_name = _("pending ledger entry")
+        verbose_name_plural = _("pending ledger entries")
+
+    def __str__(self) -> str:
+        return f"pending {self.kind} {self.subject}"
+
+
 class SealedBatch(models.Model):
     """One cadence's batch of sealed statements: a perfect Merkle tree of 2^depth slots, the
     statements at random slots and the other slots filled with pads derived from ``secret``.

@@ -130,7 +130,8 @@ def seal_batch() -> SealedBatch:
     """Append one SEALED_BATCH entry holding every pending statement (none is fine: the log
     must grow the same way either way). Serialised with every append by the ledger head."""
     with transaction.atomic():
-        head, now = ledger._locked_head()
+        head, now, _pending = ledger._head_now()
+        ledger._drain_after_commit()  # entries deferred while this holds the head
         if head.size == 0:
             genesis = ledger.genesis_payload()
             ledger._append(head, now, ledger.GENESIS, "ledger", genesis, None, None)
@@ -173,7 +174,9 @@ def _assign(batch: SealedBatch, slots: list[tuple[int, int]]) -> None:
 
 
 def tick() -> int:
-    """The ledger's cadence: one sealed batch, then a checkpoint covering it."""
+    """The ledger's cadence: the pending entries a crash left behind (``ledger.drain``), one
+    sealed batch, then a checkpoint covering them."""
+    ledger.drain()
     batch = seal_batch()
     ledger.make_checkpoint()
     return batch.seq

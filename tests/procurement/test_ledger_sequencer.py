@@ -1,0 +1,224 @@
+"""The ledger's sequencer: deferred entries are checked like appended ones, appended after their
+transaction commits in one batch under one lock of the head, never lost, never twice, and never
+ahead of an entry appended after them; a deferring step never waits for the head."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+from django.db import connection, connections, transaction
+
+from procurement import ledger, sealedlog
+from procurement.crypto import rfc9162
+from procurement.exceptions import LedgerError
+from procurement.models import LedgerEntry, LedgerHead, PendingEntry
+
+
+def documents() -> list[dict]:
+    return [
+        json.loads(bytes(c))
+        for c in LedgerEntry.objects.order_by("seq").values_list("canonical", flat=True)
+    ]
+
+
+def assert_one_tree() -> None:
+    """Numbers without a gap, and the stored tree is the tree of the stored leaves."""
+    seqs = list(LedgerEntry.objects.order_by("seq").values_list("seq", flat=True))
+    assert seqs == list(range(len(seqs)))
+    assert LedgerHead.objects.get(pk=1).size == len(seqs)
+    memory = rfc9162.MemoryTree()
+    for leaf in LedgerEntry.objects.order_by("seq").values_list("leaf_hash", flat=True):
+        memory.append(bytes(leaf))
+    assert ledger.root_at(len(seqs)) == memory.root()
+
+
+@pytest.mark.django_db
+def test_a_deferred_entry_is_pending_until_drained_then_written_as_an_append(make_user):
+    user = make_user()
+    before = LedgerEntry.objects.count()
+    with transaction.atomic():
+        pending = ledger.defer_event("TEST_EVENT", "test:1", {"i": 1}, actor=user)
+    assert LedgerEntry.objects.count() == before
+    assert ledger.pending_count() == 1 and pending.pk is not None
+    assert ledger.drain() == 1
+    assert ledger.pending_count() == 0
+    entry = documents()[-1]
+    assert {k: entry[k] for k in ("seq", "kind", "subject", "actor", "sealed_until", "payload")} == {
+        "seq": before,
+        "kind": "TEST_EVENT",
+        "subject": "test:1",
+        "actor": user.ledger_subject,
+        "sealed_until": None,
+        "payload": {"i": 1},
+    }
+    assert ledger.drain() == 0  # nothing twice
+    assert_one_tree()
+
+
+@pytest.mark.django_db
+def test_a_deferred_entry_is_checked_as_an_appended_one():
+    with transaction.atomic():
+        with pytest.raises(LedgerError, match="kind"):
+            ledger.defer_event("lower", "test:1", {}, actor=None)
+        with pytest.raises(LedgerError, match="subject"):
+            ledger.defer_event("TEST_EVENT", "", {}, actor=None)
+        with pytest.raises(LedgerError, match="payload"):
+            ledger.defer_event("TEST_EVENT", "test:1", [], actor=None)
+        with pytest.raises(LedgerError, match="undeclared|not declared|field"):
+            ledger.defer_event("TEST_EVENT", "test:1", {"secret": "x"}, actor=None)
+    assert ledger.pending_count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_deferring_outside_a_transaction_is_refused():
+    with pytest.raises(LedgerError, match="inside the service's transaction"):
+        ledger.defer_event("TEST_EVENT", "test:1", {}, actor=None)
+    assert ledger.pending_count() == 0
+
+
+@pytest.mark.django_db
+def test_the_first_entry_drained_into_an_empty_log_follows_the_genesis_entry():
+    with transaction.atomic():
+        ledger.defer_event("TEST_EVENT", "test:1", {"i": 1}, actor=None)
+    assert LedgerEntry.objects.count() == 0
+    assert ledger.drain() == 1
+    assert [d["kind"] for d in documents()] == ["GENESIS", "TEST_EVENT"]
+    assert_one_tree()
+
+
+@pytest.mark.django_db
+def test_a_rolled_back_step_leaves_nothing_pending():
+    with pytest.raises(RuntimeError), transaction.atomic():
+        ledger.defer_event("TEST_EVENT", "test:1", {"i": 1}, actor=None)
+        raise RuntimeError
+    assert ledger.pending_count() == 0
+    assert ledger.drain() == 0
+
+
+@pytest.mark.django_db
+def test_an_append_comes_after_the_entries_deferred_before_it():
+    with transaction.atomic():
+        ledger.defer_event("TEST_EVENT", "test:a", {"i": 1}, actor=None)
+    with transaction.atomic():
+        ledger.defer_event("TEST_EVENT", "test:b", {"i": 2}, actor=None)
+        entry = ledger.record_event("TEST_EVENT", "test:c", {"i": 3}, actor=None)
+    assert entry.seq == 3
+    assert [d["subject"] for d in documents()] == ["ledger", "test:a", "test:b", "test:c"]
+    assert ledger.pending_count() == 0
+    # The append's receipt data is still its own: the tree right after it.
+    size, root, path = entry.tree_after
+    assert size == 4 and root == ledger.root_at(4)
+    rfc9162.verify_inclusion(3, 4, bytes(entry.leaf_hash), path, root)
+    assert_one_tree()
+
+
+@pytest.mark.django_db
+def test_a_drain_is_batched_and_keeps_the_order(monkeypatch):
+    monkeypatch.setattr(ledger, "DRAIN_ROWS", 7)
+    with transaction.atomic():
+        for i in range(20):
+            ledger.defer_event("TEST_EVENT", f"test:{i}", {"i": i}, actor=None)
+    assert ledger.drain() == 20
+    assert [d["payload"].get("i") for d in documents()[1:]] == list(range(20))
+    times = [d["time"] for d in documents()[1:]]
+    assert len(set(times[:7])) == 1  # one transaction, one time per batch
+    assert_one_tree()
+
+
+@pytest.mark.django_db
+def test_the_cadence_drains_what_a_crash_left_pending():
+    with transaction.atomic():
+        ledger.defer_event("TEST_EVENT", "test:1", {"i": 1}, actor=None)
+    sealedlog.tick()  # the beat's task
+    assert ledger.pending_count() == 0
+    assert [d["kind"] for d in documents()] == ["GENESIS", "TEST_EVENT", "SEALED_BATCH"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_committed_step_is_appended_without_anyone_draining():
+    with transaction.atomic():
+        ledger.defer_event("TEST_EVENT", "test:1", {"i": 1}, actor=None)
+    assert ledger.pending_count() == 0
+    assert [d["kind"] for d in documents()] == ["GENESIS", "TEST_EVENT"]
+
+
+postgres_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="row locks and SKIP LOCKED are PostgreSQL's"
+)
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_deferring_step_does_not_wait_for_the_head_and_its_holder_appends_it():
+    with transaction.atomic():
+        ledger.record_event("TEST_EVENT", "test:first", {"i": 0}, actor=None)
+    holding, release = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def holder() -> None:
+        try:
+            with transaction.atomic():
+                ledger.record_event("TEST_EVENT", "test:holder", {"i": 1}, actor=None)
+                holding.set()
+                release.wait(10)
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    assert holding.wait(10)
+    start = time.monotonic()
+    with transaction.atomic():
+        ledger.defer_event("TEST_EVENT", "test:deferred", {"i": 2}, actor=None)
+    waited = time.monotonic() - start
+    assert waited < 2, "the deferring step queued on the head"
+    assert ledger.pending_count() == 1  # its drain found the head held and left it
+    release.set()
+    thread.join()
+    assert errors == []
+    # The holder looked again once it had committed.
+    assert ledger.pending_count() == 0
+    subjects = [d["subject"] for d in documents()]
+    assert subjects == ["ledger", "test:first", "test:holder", "test:deferred"]
+    assert_one_tree()
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_deferred_and_appended_entries_all_land_once_in_one_tree():
+    workers, each = 6, 20
+    errors: list[BaseException] = []
+
+    def work(n: int) -> None:
+        try:
+            for i in range(each):
+                with transaction.atomic():
+                    if n == 0 and i % 4 == 0:
+                        ledger.record_event("TEST_EVENT", f"test:{n}", {"i": i}, actor=None)
+                    else:
+                        ledger.defer_event("TEST_EVENT", f"test:{n}", {"i": i}, actor=None)
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert ledger.pending_count() == 0  # no safety net was run
+    written = sorted((d["subject"], d["payload"]["i"]) for d in documents()[1:])
+    assert written == sorted((f"test:{n}", i) for n in range(workers) for i in range(each))
+    # Each writer's own entries are in the log in the order it committed them.
+    for n in range(workers):
+        mine = [d["payload"]["i"] for d in documents() if d["subject"] == f"test:{n}"]
+        assert mine == list(range(each))
+    assert PendingEntry.objects.count() == 0
+    assert_one_tree()
