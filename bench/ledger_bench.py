@@ -6,9 +6,11 @@ Runs on the configured database (DATABASE_URL, else SQLite) in a throwaway test 
 is dropped afterwards. Baselines measured in the same run on the same bytes:
   - appends vs a bare INSERT of the same rows into a plain table (no lock, no tree);
   - on PostgreSQL, concurrent writers (``--clients`` processes for ``--seconds``, one entry per
-    transaction each): ledger appends, and sealed statements (the bid's path: stored without
-    the ledger head, appended later in batches), vs the database's own commit ceiling (the same
-    processes committing one bare INSERT each);
+    transaction each): ledger appends under the head lock (record_event), deferred entries
+    (defer_event: counted once the sequencer has appended the last of them, from the start of
+    the run), and sealed statements (the bid's path: stored without the ledger head, appended
+    later in batches), vs the database's own commit ceiling (the same processes committing one
+    bare INSERT each);
   - verification vs raw SHA-256 over the same entry bytes.
 """
 
@@ -138,6 +140,8 @@ def _writer(job: tuple[str, int, float, float]) -> int:
                     )
             elif what == "ledger":
                 ledger.record_event("BENCH_EVENT", f"tender:T-{number}", payload(i), actor=None)
+            elif what == "deferred":
+                ledger.defer_event("BENCH_EVENT", f"tender:T-{number}", payload(i), actor=None)
             else:
                 sealedlog.record_sealed(
                     "BENCH_SEALED", f"tender:T-{number}", payload(i), actor=None,
@@ -158,12 +162,23 @@ def bench_concurrent(clients: int, seconds: float) -> dict[str, float]:
             "CREATE TABLE bench_commit (id bigserial PRIMARY KEY, subject text, canonical bytea)"
         )
     results = {}
-    for what in ("bare", "ledger", "sealed"):
+    for what in ("bare", "ledger", "deferred", "sealed"):
+        before = ledger.tree_size()
         connections.close_all()  # each process opens its own
         with multiprocessing.get_context("fork").Pool(clients) as pool:
             start = time.time() + 1.0
             counts = pool.map(_writer, [(what, n, start, seconds) for n in range(clients)])
-        results[what] = sum(counts) / seconds
+        if what == "deferred":
+            # Counted once in the log, not once committed: until the sequencer has appended
+            # the last of them (the writers' own drains; the bench never drains itself).
+            while ledger.pending_count():
+                time.sleep(0.005)
+            appended = ledger.tree_size() - before
+            if appended != sum(counts):
+                raise SystemExit(f"{sum(counts)} deferred entries, {appended} appended")
+            results[what] = appended / (time.time() - start)
+        else:
+            results[what] = sum(counts) / seconds
     return results
 
 
@@ -239,6 +254,7 @@ def main() -> None:
             labels = {
                 "bare": "bare INSERT + COMMIT (the ceiling)",
                 "ledger": "ledger append (record_event)",
+                "deferred": "deferred entry, appended (defer_event)",
                 "sealed": "sealed statement (record_sealed)",
             }
             for what, label in labels.items():

@@ -19,7 +19,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
-import json
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -90,15 +89,13 @@ class _Head:
     frontier: list[bytes]
 
 
-def _locked_head(*, skip_locked: bool = False) -> tuple[_Head, dt.datetime, bool] | None:
+def _locked_head() -> tuple[_Head, dt.datetime, bool]:
     """Lock the head row and read the database clock, and whether entries are pending, in one
-    round trip on PostgreSQL. With ``skip_locked``, None at once if another transaction holds
-    the head (rather than waiting for it)."""
+    round trip on PostgreSQL."""
     postgres = connection.vendor == "postgresql"
     sql = (
         "SELECT size, chain_hash, frontier, clock_timestamp(), "
         "EXISTS (SELECT 1 FROM ledger_pending) FROM ledger_head WHERE id = 1 FOR UPDATE"
-        + (" SKIP LOCKED" if skip_locked else "")
         if postgres
         # SQLite: the writer holds the database's write lock from BEGIN (IMMEDIATE).
         else "SELECT size, chain_hash, frontier, "
@@ -107,10 +104,7 @@ def _locked_head(*, skip_locked: bool = False) -> tuple[_Head, dt.datetime, bool
     with connection.cursor() as cursor:
         cursor.execute(sql)
         row = cursor.fetchone()
-        if row is None:
-            if skip_locked and LedgerHead.objects.filter(pk=1).exists():
-                return None  # held by another transaction
-            # Migration 0002 creates it; a flushed test database may not have it.
+        if row is None:  # migration 0002 creates it; a flushed test database may not have it
             LedgerHead.objects.get_or_create(pk=1)
             cursor.execute(sql)
             row = cursor.fetchone()
@@ -119,14 +113,6 @@ def _locked_head(*, skip_locked: bool = False) -> tuple[_Head, dt.datetime, bool
     frontier = bytes(row[2])
     head = _Head(row[0], bytes(row[1]), [frontier[i : i + 32] for i in range(0, len(frontier), 32)])
     return head, now, bool(row[-1])
-
-
-def _head_now() -> tuple[_Head, dt.datetime, bool]:
-    """``_locked_head``, waiting for the lock."""
-    locked = _locked_head()
-    if locked is None:  # only with skip_locked
-        raise LedgerError("the ledger head could not be locked")
-    return locked
 
 
 def _write(entries: list[tuple], nodes: list[tuple[int, int, bytes]], head: _Head) -> None:
@@ -157,11 +143,32 @@ def _write(entries: list[tuple], nodes: list[tuple[int, int, bytes]], head: _Hea
 
 def _append(head: _Head, now: dt.datetime, *entry: Any) -> LedgerEntry:
     """Append one entry at the head and write it (``entry``: ``_Batch.add``'s kind, subject,
-    payload, actor and sealed_until)."""
+    payload, actor and sealed_until; the payload a dict)."""
+    kind, subject, payload, *rest = entry
     batch = _Batch()
-    appended = batch.add(head, now, *entry)
+    appended = batch.add(head, now, kind, subject, canonical_json(payload), *rest)
     batch.write(head)
     return appended
+
+
+def _document(
+    seq: int, time: str | None, kind: str, subject: str, payload: bytes, actor: str | None,
+    sealed_until: str | None,
+) -> bytes:  # fmt: skip
+    """The entry's canonical JSON around its payload's canonical bytes, which are not parsed
+    again: the keys in canonical order are actor, kind, payload, sealed_until, seq, subject,
+    time, v (tested against ``canonical_json`` of the whole document)."""
+    before = canonical_json({"actor": actor, "kind": kind})
+    after = canonical_json(
+        {
+            "sealed_until": sealed_until,
+            "seq": seq,
+            "subject": subject,
+            "time": time,
+            "v": ENTRY_VERSION,
+        }
+    )
+    return b"".join((before[:-1], b',"payload":', payload, b",", after[1:]))
 
 
 class _Batch:
@@ -176,38 +183,15 @@ class _Batch:
         now: dt.datetime,
         kind: str,
         subject: str,
-        payload: dict,
+        payload: bytes,
         actor: str | None,
         sealed_until: dt.datetime | None,
     ) -> LedgerEntry:
-        seq = head.size
-        document = {
-            "v": ENTRY_VERSION,
-            "seq": seq,
-            "time": _iso(now),
-            "kind": kind,
-            "subject": subject,
-            "actor": actor,
-            "sealed_until": _iso(sealed_until),
-            "payload": payload,
-        }
-        canonical = canonical_json(document)
-        leaf = rfc9162.leaf_hash(canonical)
-        chain = hashlib.sha256(head.chain_hash + leaf).digest()
-        # The nodes this leaf completes: merge with the right edge while the index is odd.
-        nodes, current, level, index = [(0, seq, leaf)], leaf, 0, seq
-        siblings = []
-        while index & 1:
-            left = head.frontier.pop()
-            siblings.append(left)
-            current = rfc9162.node_hash(left, current)
-            level, index = level + 1, index >> 1
-            nodes.append((level, index, current))
-        head.frontier.append(current)
-        head.size, head.chain_hash = seq + 1, chain
-        adapt = connection.ops.adapt_datetimefield_value
-        row = (seq, adapt(now), kind, subject, canonical, leaf, chain, adapt(sealed_until))
-        self.written.append((row, nodes))
+        """Append an entry (``payload``: its canonical JSON) at the head, to be written, and
+        return it with the tree it leaves, for its receipt."""
+        seq, canonical, leaf, chain, siblings = self.add_row(
+            head, now, kind, subject, payload, actor, sealed_until
+        )
         entry = LedgerEntry(
             seq=seq,
             recorded_at=now,
@@ -226,6 +210,39 @@ class _Batch:
             root = rfc9162.node_hash(edge, root)
         entry.tree_after = (seq + 1, root, [*siblings, *reversed(head.frontier[:-1])])
         return entry
+
+    def add_row(
+        self,
+        head: _Head,
+        now: dt.datetime,
+        kind: str,
+        subject: str,
+        payload: bytes,
+        actor: str | None,
+        sealed_until: dt.datetime | None,
+    ) -> tuple[int, bytes, bytes, bytes, list[bytes]]:
+        """``add`` without the receipt (the sequencer's entries: nobody waits for them).
+        Returns the entry's seq, canonical bytes, leaf and chain hashes, and the siblings it
+        merged with."""
+        seq = head.size
+        canonical = _document(seq, _iso(now), kind, subject, payload, actor, _iso(sealed_until))
+        leaf = rfc9162.leaf_hash(canonical)
+        chain = hashlib.sha256(head.chain_hash + leaf).digest()
+        # The nodes this leaf completes: merge with the right edge while the index is odd.
+        nodes, current, level, index = [(0, seq, leaf)], leaf, 0, seq
+        siblings = []
+        while index & 1:
+            left = head.frontier.pop()
+            siblings.append(left)
+            current = rfc9162.node_hash(left, current)
+            level, index = level + 1, index >> 1
+            nodes.append((level, index, current))
+        head.frontier.append(current)
+        head.size, head.chain_hash = seq + 1, chain
+        adapt = connection.ops.adapt_datetimefield_value
+        row = (seq, adapt(now), kind, subject, canonical, leaf, chain, adapt(sealed_until))
+        self.written.append((row, nodes))
+        return seq, canonical, leaf, chain, siblings
 
     def write(self, head: _Head) -> None:
         # Bounded statements (each also moves the head, to where the whole batch leaves it).
@@ -301,33 +318,38 @@ def record_events(events: Sequence[Event]) -> list[LedgerEntry]:
     They share one time, the database clock read once the head is locked. Entries already
     pending (``defer_event``) are appended first, in the same write: a step's entry never
     comes before one committed ahead of it."""
-    checked = _checked(events)
+    checked = [(*item, canonical_json(item[0].payload)) for item in _checked(events)]
     if not checked:
         return []
-    head, now, pending = _head_now()
+    head, now, pending = _locked_head()
     if head.size == 0 and checked[0][0].kind != GENESIS:
         _append(head, now, GENESIS, "ledger", genesis_payload(), None, None)
     batch = _Batch()
     kinds = _add_pending(batch, head, now, limit=None) if pending else set()
     entries = [
-        batch.add(head, now, event.kind, subject, event.payload, actor, event.sealed_until)
-        for event, subject, actor in checked
+        batch.add(head, now, event.kind, subject, payload, actor, event.sealed_until)
+        for event, subject, actor, payload in checked
     ]
     batch.write(head)
-    _project_after_commit(kinds | {event.kind for event, _, _ in checked})
-    _drain_after_commit()  # entries deferred while this transaction held the head
+    _project_after_commit(kinds | {item[0].kind for item in checked})
     return entries
 
 
 # --- The sequencer ---------------------------------------------------------------------------
 # A step that needs no seq defers its entry: one INSERT into ledger_pending in its own
 # transaction, no lock of the head. Once that transaction commits, the sequencer appends every
-# pending entry it sees, in id order, many per transaction under one lock of the head (as
-# Certificate Transparency logs merge submissions), and deletes them in that transaction. It
-# never waits for the head: whoever holds it looks again after committing, and the ledger's
-# cadence (``sealedlog.tick``) drains whatever a crash left pending.
+# pending entry, in id order, many per transaction under one lock of the head (as Certificate
+# Transparency logs merge submissions), and deletes them in that transaction.
+#
+# Who sequences: on PostgreSQL, whoever holds the sequencer's advisory lock. A committed step
+# tries to take it (one round trip) and drains if it can; if another process holds it, that
+# one sees the step's entry: the holder looks at the pending table again after letting the
+# lock go, and the step committed before its try failed, so before that release. The ledger's
+# cadence (``sealedlog.tick``) drains whatever a crash left pending. SQLite serialises writers
+# anyway: there, the committed step drains.
 
 DRAIN_ROWS = 1000  # pending entries appended per sequencer transaction
+SEQUENCER_LOCK = 0x4D42_5345_5155_454E  # the advisory lock's key ("MBSEQUEN")
 
 
 def defer_event(
@@ -349,12 +371,15 @@ def defer_event(
         PendingEntry(
             kind=kind,
             subject=subject_text,
-            actor=actor_text,
+            actor=actor_text or "",
             payload=canonical_json(payload),
             sealed_until=sealed_until,
         )
     )
-    _drain_after_commit()
+    for _savepoints, callback, _robust in transaction.get_connection().run_on_commit:
+        if isinstance(callback, _DrainAfterCommit):
+            return pending
+    transaction.on_commit(_DrainAfterCommit(), robust=True)
     return pending
 
 
@@ -368,8 +393,9 @@ def _add_pending(batch: _Batch, head: _Head, now: dt.datetime, *, limit: int | N
                 "id", "kind", "subject", "actor", "payload", "sealed_until"
             )[: limit or DRAIN_ROWS]
         )
-        for _, kind, subject, actor, payload, sealed_until in taken:
-            batch.add(head, now, kind, subject, json.loads(bytes(payload)), actor, sealed_until)
+        for _id, kind, subject, actor, payload, until in taken:
+            # The platform itself (None in the entry) is kept as "".
+            batch.add_row(head, now, kind, subject, bytes(payload), actor or None, until)
             kinds.add(kind)
         # By id: a row committed since the SELECT is not taken, so it is not deleted either.
         PendingEntry.objects.filter(id__in=[row[0] for row in taken]).delete()
@@ -381,16 +407,12 @@ def pending_count() -> int:
     return PendingEntry.objects.count()
 
 
-def drain() -> int:
-    """Append every pending entry, ``DRAIN_ROWS`` per transaction; returns how many. Returns
-    at once (0) if another transaction holds the head: that one drains once it commits."""
+def _drain_pending() -> int:
+    """Append every pending entry, ``DRAIN_ROWS`` per transaction; returns how many."""
     total = 0
-    while PendingEntry.objects.exists():
+    while True:
         with transaction.atomic():
-            locked = _locked_head(skip_locked=True)
-            if locked is None:
-                return total
-            head, now, pending = locked
+            head, now, pending = _locked_head()
             if not pending:
                 return total
             if head.size == 0:
@@ -400,24 +422,41 @@ def drain() -> int:
             total += len(batch.written)
             batch.write(head)
             _project_after_commit(kinds)
-    return total
+
+
+def _try_lock(cursor) -> bool:
+    cursor.execute("SELECT pg_try_advisory_lock(%s)", [SEQUENCER_LOCK])
+    return cursor.fetchone()[0]
+
+
+def drain() -> int:
+    """Append every pending entry; returns how many. On PostgreSQL, returns at once (0) if
+    another process is sequencing: that one appends them."""
+    if connection.vendor != "postgresql":
+        return _drain_pending()
+    total = 0
+    with connection.cursor() as cursor:
+        if not _try_lock(cursor):
+            return 0
+        while True:
+            try:
+                total += _drain_pending()
+            finally:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [SEQUENCER_LOCK])
+            # Entries whose steps found the lock held, committed after the last look.
+            cursor.execute("SELECT EXISTS (SELECT 1 FROM ledger_pending)")
+            if not cursor.fetchone()[0] or not _try_lock(cursor):
+                return total
 
 
 class _DrainAfterCommit:
-    """The sequencer, run once by a transaction that deferred or appended entries."""
+    """The sequencer, tried once by a transaction that deferred entries, after it commits."""
 
     def __init__(self) -> None:
         self.__qualname__ = "drain"  # what Django names when a robust callback fails
 
     def __call__(self) -> None:
         drain()
-
-
-def _drain_after_commit() -> None:
-    for _savepoints, callback, _robust in transaction.get_connection().run_on_commit:
-        if isinstance(callback, _DrainAfterCommit):
-            return
-    transaction.on_commit(_DrainAfterCommit(), robust=True)
 
 
 # --- Projections of the ledger ------------------------------------------------------------

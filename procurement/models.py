@@ -285,7 +285,7 @@ class PendingEntry(models.Model):
     id = models.BigAutoField(primary_key=True)
     kind = models.CharField(max_length=40, validators=[kind_validator])
     subject = models.CharField(max_length=120)
-    actor = models.CharField(max_length=60, null=True, blank=True)
+    actor = models.CharField(max_length=60, blank=True)  # "": the platform itself
     payload = models.BinaryField()  # canonical JSON of the payload, checked when deferred
     sealed_until = models.DateTimeField(null=True, blank=True)
 

@@ -130,8 +130,7 @@ def seal_batch() -> SealedBatch:
     """Append one SEALED_BATCH entry holding every pending statement (none is fine: the log
     must grow the same way either way). Serialised with every append by the ledger head."""
     with transaction.atomic():
-        head, now, _pending = ledger._head_now()
-        ledger._drain_after_commit()  # entries deferred while this holds the head
+        head, now, _pending = ledger._locked_head()
         if head.size == 0:
             genesis = ledger.genesis_payload()
             ledger._append(head, now, ledger.GENESIS, "ledger", genesis, None, None)

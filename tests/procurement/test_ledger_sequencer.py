@@ -13,6 +13,7 @@ from django.db import connection, connections, transaction
 
 from procurement import ledger, sealedlog
 from procurement.crypto import rfc9162
+from procurement.crypto.canonical import canonical_json
 from procurement.exceptions import LedgerError
 from procurement.models import LedgerEntry, LedgerHead, PendingEntry
 
@@ -46,7 +47,8 @@ def test_a_deferred_entry_is_pending_until_drained_then_written_as_an_append(mak
     assert ledger.drain() == 1
     assert ledger.pending_count() == 0
     entry = documents()[-1]
-    assert {k: entry[k] for k in ("seq", "kind", "subject", "actor", "sealed_until", "payload")} == {
+    fields = ("seq", "kind", "subject", "actor", "sealed_until", "payload")
+    assert {k: entry[k] for k in fields} == {
         "seq": before,
         "kind": "TEST_EVENT",
         "subject": "test:1",
@@ -146,22 +148,33 @@ def test_a_committed_step_is_appended_without_anyone_draining():
 
 
 postgres_only = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="row locks and SKIP LOCKED are PostgreSQL's"
+    connection.vendor != "postgresql",
+    reason="the sequencer's advisory lock and the row locks are PostgreSQL's",
 )
+
+
+def sequencer_is_held() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted "
+            "AND ((classid::bigint << 32) | objid::bigint) = %s)",
+            [ledger.SEQUENCER_LOCK],
+        )
+        return cursor.fetchone()[0]
 
 
 @postgres_only
 @pytest.mark.django_db(transaction=True)
-def test_a_deferring_step_does_not_wait_for_the_head_and_its_holder_appends_it():
+def test_a_deferring_step_does_not_wait_for_the_sequencer_which_appends_its_entry():
     with transaction.atomic():
         ledger.record_event("TEST_EVENT", "test:first", {"i": 0}, actor=None)
     holding, release = threading.Event(), threading.Event()
     errors: list[BaseException] = []
 
-    def holder() -> None:
+    def appender() -> None:  # a step that appends at once, holding the head a while
         try:
             with transaction.atomic():
-                ledger.record_event("TEST_EVENT", "test:holder", {"i": 1}, actor=None)
+                ledger.record_event("TEST_EVENT", "test:appender", {"i": 1}, actor=None)
                 holding.set()
                 release.wait(10)
         except BaseException as exc:  # noqa: BLE001 - reported by the main thread
@@ -169,22 +182,37 @@ def test_a_deferring_step_does_not_wait_for_the_head_and_its_holder_appends_it()
         finally:
             connections.close_all()
 
-    thread = threading.Thread(target=holder)
-    thread.start()
+    def sequencer() -> None:  # a deferring step whose drain then waits for the head
+        try:
+            with transaction.atomic():
+                ledger.defer_event("TEST_EVENT", "test:sequencer", {"i": 2}, actor=None)
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=appender), threading.Thread(target=sequencer)]
+    threads[0].start()
     assert holding.wait(10)
+    threads[1].start()
+    deadline = time.monotonic() + 10
+    while not sequencer_is_held():
+        assert time.monotonic() < deadline, "the deferring step did not start sequencing"
+        time.sleep(0.01)
     start = time.monotonic()
     with transaction.atomic():
-        ledger.defer_event("TEST_EVENT", "test:deferred", {"i": 2}, actor=None)
-    waited = time.monotonic() - start
-    assert waited < 2, "the deferring step queued on the head"
-    assert ledger.pending_count() == 1  # its drain found the head held and left it
+        ledger.defer_event("TEST_EVENT", "test:deferred", {"i": 3}, actor=None)
+    assert time.monotonic() - start < 2, "the deferring step queued on the head"
+    assert ledger.pending_count() == 2
     release.set()
-    thread.join()
+    for thread in threads:
+        thread.join()
     assert errors == []
-    # The holder looked again once it had committed.
+    # The sequencer appended the entry committed while it was sequencing.
     assert ledger.pending_count() == 0
     subjects = [d["subject"] for d in documents()]
-    assert subjects == ["ledger", "test:first", "test:holder", "test:deferred"]
+    assert subjects == ["ledger", "test:first", "test:appender", "test:sequencer", "test:deferred"]
+    assert not sequencer_is_held()
     assert_one_tree()
 
 
@@ -222,3 +250,29 @@ def test_concurrent_deferred_and_appended_entries_all_land_once_in_one_tree():
         assert mine == list(range(each))
     assert PendingEntry.objects.count() == 0
     assert_one_tree()
+
+
+@pytest.mark.parametrize(
+    ("actor", "sealed_until", "payload"),
+    [
+        (None, None, {}),
+        ("user:5f0c", "2026-12-07T10:00:00Z", {"i": 1, "name": 'Bệnh viện Đà Nẵng "A"\n'}),
+        (None, None, {"nested": {"b": [1, "x", None, True]}, "a": "0.50"}),
+    ],
+)
+def test_the_entry_around_its_payload_bytes_is_the_canonical_document(actor, sealed_until, payload):
+    document = {
+        "v": ledger.ENTRY_VERSION,
+        "seq": 42,
+        "time": "2026-12-07T09:00:00.123456Z",
+        "kind": "TEST_EVENT",
+        "subject": "tender:T-2026-0001",
+        "actor": actor,
+        "sealed_until": sealed_until,
+        "payload": payload,
+    }
+    spliced = ledger._document(
+        42, document["time"], "TEST_EVENT", document["subject"], canonical_json(payload),
+        actor, sealed_until,
+    )  # fmt: skip
+    assert spliced == canonical_json(document)
