@@ -10,7 +10,8 @@ is dropped afterwards. Baselines measured in the same run on the same bytes:
     (defer_event: counted once the sequencer has appended the last of them, from the start of
     the run), and sealed statements (the bid's path: stored without the ledger head, appended
     later in batches), vs the database's own commit ceiling (the same processes committing one
-    bare INSERT each);
+    bare INSERT each); and another tender's appends (one every 20 ms) timed alone and during
+    the sealed statements' surge: a surge on one tender must not slow the others;
   - verification vs raw SHA-256 over the same entry bytes.
 """
 
@@ -22,6 +23,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "api.site.settings")
@@ -73,6 +75,11 @@ entrykinds.register(
 )  # fmt: skip
 
 
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
 def rate(count: int, seconds: float) -> str:
     return f"{count / seconds:>10,.0f}/s"
 
@@ -122,11 +129,30 @@ def bench_plain_inserts(count: int, batch: int) -> dict[str, float]:
     return results
 
 
-def _writer(job: tuple[str, int, float, float]) -> int:
-    """One concurrent client: write one row per transaction from ``start`` for ``seconds``."""
+def _probe(start: float, seconds: float) -> list[float]:
+    """Another tender's steps during the run: one append (record_event) every 20 ms; returns
+    each one's latency in ms."""
+    time.sleep(max(0.0, start - time.time()))
+    latencies, end, i = [], start + seconds, 0
+    while time.time() < end:
+        began = time.perf_counter()
+        with transaction.atomic():
+            ledger.record_event("BENCH_EVENT", "tender:T-other", payload(i), actor=None)
+        latencies.append((time.perf_counter() - began) * 1000)
+        i += 1
+        time.sleep(0.02)
+    connection.close()
+    return latencies
+
+
+def _writer(job: tuple[str, int, float, float]) -> int | list[float]:
+    """One concurrent client: write one row per transaction from ``start`` for ``seconds``
+    (``probe``: another tender's appends, timed)."""
     what, number, start, seconds = job
     from procurement import sealedlog
 
+    if what == "probe":
+        return _probe(start, seconds)
     time.sleep(max(0.0, start - time.time()))
     done, end = 0, start + seconds
     while time.time() < end:
@@ -161,13 +187,20 @@ def bench_concurrent(clients: int, seconds: float) -> dict[str, float]:
         cursor.execute(
             "CREATE TABLE bench_commit (id bigserial PRIMARY KEY, subject text, canonical bytea)"
         )
-    results = {}
+    results: dict[str, Any] = {}
+    connections.close_all()
+    with multiprocessing.get_context("fork").Pool(1) as pool:  # the other tender, alone
+        results["quiet"] = pool.map(_writer, [("probe", 0, time.time() + 1.0, seconds)])[0]
     for what in ("bare", "ledger", "deferred", "sealed"):
         before = ledger.tree_size()
         connections.close_all()  # each process opens its own
-        with multiprocessing.get_context("fork").Pool(clients) as pool:
+        probing = what == "sealed"  # the other tender, during a surge of bids on these
+        with multiprocessing.get_context("fork").Pool(clients + probing) as pool:
             start = time.time() + 1.0
-            counts = pool.map(_writer, [(what, n, start, seconds) for n in range(clients)])
+            jobs = [(what, n, start, seconds) for n in range(clients)]
+            counts = pool.map(_writer, jobs + [("probe", 0, start, seconds)] * probing)
+        if probing:
+            results["surge"] = counts.pop()
         if what == "deferred":
             # Counted once in the log, not once committed: until the sequencer has appended
             # the last of them (the writers' own drains; the bench never drains itself).
@@ -260,6 +293,13 @@ def main() -> None:
             for what, label in labels.items():
                 value = concurrent[what]
                 print(f"  {label:<42} {value:>10,.0f}/s   {value / base:6.2f}×")
+            print("\nAnother tender's appends (record_event every 20 ms)   p50      p99")
+            for key, label in (
+                ("quiet", "alone"),
+                ("surge", f"during the sealed statements of {args.clients} writers"),
+            ):
+                p50, p99 = percentile(concurrent[key], 50), percentile(concurrent[key], 99)
+                print(f"  {label:<48} {p50:6.1f} ms {p99:6.1f} ms")
 
         n, sha, tree_s, verify_s = bench_verification()
         print(f"\nVerification of the whole log ({n} entries)          rate   vs raw SHA-256")

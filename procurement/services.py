@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from procurement.exceptions import Conflict, InvalidInput
-from procurement.ledger import record_event
+from procurement.ledger import defer_event, record_event
 from procurement.models import (
     ROLES_BY_KIND,
     Membership,
@@ -56,7 +56,7 @@ def create_organisation(
     clean_model(organisation)
     with transaction.atomic():
         organisation.save()
-        record_event(
+        defer_event(
             "ORGANISATION_REGISTERED",
             organisation,
             {
@@ -118,7 +118,7 @@ def register_account(user: User, *, actor: User | None) -> User:
     with transaction.atomic():
         _require_free_username(user)
         user.save()
-        record_event("ACCOUNT_CREATED", user, {"platform_admin": user.is_superuser}, actor=actor)
+        defer_event("ACCOUNT_CREATED", user, {"platform_admin": user.is_superuser}, actor=actor)
     return user
 
 
@@ -139,7 +139,7 @@ def save_account(user: User, *, actor: User | None) -> User:
         }
         user.save()
         if changed:
-            record_event("ACCOUNT_STANDING_CHANGED", user, changed, actor=actor)
+            defer_event("ACCOUNT_STANDING_CHANGED", user, changed, actor=actor)
     return user
 
 
@@ -198,7 +198,7 @@ def grant_membership(
         if not created:
             membership.is_active = True
             membership.save(update_fields=["is_active"])
-        record_event(
+        defer_event(
             "ROLE_GRANTED",
             organisation,
             {"user": str(user.public_id), "role": role},
@@ -216,7 +216,7 @@ def revoke_membership(membership: Membership, *, actor: User | None) -> Membersh
             raise Conflict(_("This role was already revoked."))
         membership.is_active = False
         membership.save(update_fields=["is_active"])
-        record_event(
+        defer_event(
             "ROLE_REVOKED",
             membership.organisation,
             {"user": str(membership.user.public_id), "role": membership.role},

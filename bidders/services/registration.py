@@ -23,7 +23,7 @@ from bidders.models import (
 from procurement import services as accounts
 from procurement.clock import db_now
 from procurement.exceptions import Conflict, InvalidInput
-from procurement.ledger import record_event
+from procurement.ledger import defer_event, record_event
 from procurement.models import Membership, Organisation, OrganisationKind, Role, User
 from procurement.permissions import ADMIN, require_role
 from procurement.validation import clean_model
@@ -141,7 +141,7 @@ def create_profile(
         )
         clean_model(profile, exclude=["organisation", "registered_by"])
         profile.save()
-        record_event(
+        defer_event(
             "SUPPLIER_REGISTERED",
             organisation,
             {
@@ -207,7 +207,7 @@ def approve_supplier(
             users.add(profile.registered_by)
         for user in sorted(users, key=lambda u: u.pk):
             accounts.grant_membership(organisation, user=user, role=Role.SUPPLIER, actor=None)
-        record_event("SUPPLIER_APPROVED", organisation, {"note": profile.review_note}, actor=actor)
+        defer_event("SUPPLIER_APPROVED", organisation, {"note": profile.review_note}, actor=actor)
     return profile
 
 
@@ -218,7 +218,7 @@ def reject_supplier(
         profile = _decide(
             profile, actor=actor, target=SupplierStatus.REJECTED, text=reason, required=True
         )
-        record_event(
+        defer_event(
             "SUPPLIER_REJECTED", profile.organisation, {"reason": profile.review_note}, actor=actor
         )
     return profile
@@ -237,7 +237,7 @@ def suspend_supplier(
         ).select_related("user", "organisation")
         for membership in active:
             accounts.revoke_membership(membership, actor=None)
-        record_event(
+        defer_event(
             "SUPPLIER_SUSPENDED", profile.organisation, {"reason": profile.review_note}, actor=actor
         )
     return profile

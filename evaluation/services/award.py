@@ -45,7 +45,7 @@ from evaluation.services.examination import (
 from procurement.clock import db_now
 from procurement.crypto.canonical import canonical_json
 from procurement.exceptions import Conflict, NotFound, PermissionDenied
-from procurement.ledger import record_event
+from procurement.ledger import defer_event, record_event
 from procurement.models import Role, User
 from procurement.notifications import notify, representatives, staff
 from procurement.permissions import has_role, require_role
@@ -458,7 +458,7 @@ def request_debrief(tender: Tender, *, actor: User | None, question: str) -> Deb
         # made and when it is due, and commits to the rest.
         salt, digest = commit({"number": number, "supplier": organisation.code,
                                "question": question})  # fmt: skip
-        record_event(
+        defer_event(
             "DEBRIEF_REQUESTED", tender,
             {"number": number, "due_at": due, "commitment": digest}, actor=None,
         )  # fmt: skip
@@ -484,7 +484,7 @@ def answer_debrief(tender: Tender, debrief_id: int, *, actor: User | None, answe
             raise Conflict(_("This request has already been answered."))
         d.answer, d.answered_by, d.answered_at = answer, actor, db_now()
         d.save(update_fields=["answer", "answered_by", "answered_at"])
-        record_event(
+        defer_event(
             "DEBRIEF_ANSWERED", d.tender,
             {"number": d.number, "late": d.answered_at > d.due_at}, actor=actor,
         )  # fmt: skip

@@ -10,7 +10,7 @@ from bidders.models import Bid, BidStatus, closing_set
 from evaluation.models import CommitteeMember, Declaration
 from procurement.clock import db_now
 from procurement.exceptions import Conflict, InvalidInput, NotFound, PermissionDenied
-from procurement.ledger import record_event
+from procurement.ledger import defer_event
 from procurement.models import Role, User
 from procurement.permissions import has_role, require_role
 from tenders.models import Tender, TenderStatus
@@ -48,7 +48,7 @@ def appoint(tender: Tender, *, actor: User | None, user: User, expert: bool = Fa
             tender=tender, user=user, is_expert=expert, appointed_by=actor,
             appointed_at=db_now(),
         )  # fmt: skip
-        record_event(
+        defer_event(
             "COMMITTEE_APPOINTED",
             tender,
             {"member": user.ledger_subject, "expert": expert},
@@ -88,7 +88,7 @@ def declare(tender: Tender, *, actor: User | None, conflict: bool, statement: st
         if conflict:
             member.removed_at = now
         member.save(update_fields=["declaration", "statement", "declared_at", "removed_at"])
-        record_event(
+        defer_event(
             "CONFLICT_DECLARED",
             tender,
             {
@@ -128,7 +128,7 @@ def document_access(bid: Bid, user: User | None) -> Bid:
     if not allowed or bid.status != BidStatus.OPENED or not bid.documents:
         raise NotFound(_("No such bid."))
     with transaction.atomic():
-        record_event(
+        defer_event(
             "DOCUMENTS_ACCESSED",
             bid.tender,
             {"bid": str(bid.public_id), "docs_sha256": bid.docs_sha256,

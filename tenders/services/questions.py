@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from procurement.clock import db_now
 from procurement.crypto.canonical import canonical_json
 from procurement.exceptions import Conflict, NotFound, PermissionDenied
-from procurement.ledger import record_event
+from procurement.ledger import defer_event, record_event
 from procurement.models import Role, User
 from procurement.permissions import organisations_with_role, require_role
 from procurement.validation import clean_text
@@ -84,7 +84,7 @@ def answer_question(question: Question, *, actor: User | None, answer: str) -> Q
             raise Conflict(_("This question has already been answered."))
         question.answer, question.answered_at, question.answered_by = answer, now, actor
         question.save(update_fields=["answer", "answered_at", "answered_by"])
-        record_event(
+        defer_event(
             "QUESTION_ANSWERED",
             tender,
             # The salt lets anyone check the text against the commitment made when it was asked.

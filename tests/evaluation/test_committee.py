@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from evaluation.models import CommitteeMember, Declaration
 from evaluation.services import opening
+from procurement import ledger
 from procurement.models import LedgerEntry, OrganisationKind, Role
 from tests.bidders.sealing import MARKER, seal_bid
 from tests.bidders.test_sealed_bids import close_now, release_all, submit
@@ -69,6 +70,7 @@ def test_role_matrix_for_appointment(api_as, tender, officer, evaluator, make_us
     assert appoint(api_as, officer, tender, evaluator).status_code == 201
     assert appoint(api_as, officer, tender, evaluator).status_code == 409
     assert appoint(api_as, officer, tender, supplier, expert=True).status_code == 400
+    ledger.drain()  # deferred entries: appended after a commit, which a test never makes
     kinds = LedgerEntry.objects.filter(kind="COMMITTEE_APPOINTED").count()
     assert kinds == 2
     # The committee is not public.
@@ -91,6 +93,7 @@ def test_declarations_come_after_closing_and_a_conflict_removes_the_member(
     assert declare(api_as, evaluator, tender, conflict=False).status_code == 409
     response = declare(api_as, conflicted, tender, conflict=True, statement="Anh trai làm ở đó")
     assert response.status_code == 200 and response.json()["removed_at"]
+    ledger.drain()
     entry = LedgerEntry.objects.filter(kind="CONFLICT_DECLARED").order_by("seq").last()
     payload = json.loads(bytes(entry.canonical))["payload"]
     assert payload["conflict"] is True and payload["bidders"] == [org.code]
@@ -115,6 +118,7 @@ def test_documents_only_for_members_who_declared_and_auditors_each_access_record
     assert api_as(auditor).get(url).status_code == 200
     assert api_as(bidder_user).get(url).status_code == 404
     assert api_as(officer).get(url).status_code == 404
+    ledger.drain()
     accesses = LedgerEntry.objects.filter(kind="DOCUMENTS_ACCESSED").order_by("seq")
     roles = [json.loads(bytes(e.canonical))["payload"]["as"] for e in accesses]
     assert roles == ["committee", "auditor"]

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from procurement import selectors, services
+from procurement import ledger, selectors, services
 from procurement.exceptions import Conflict, InvalidInput, NotFound, PermissionDenied
 from procurement.models import LedgerEntry, Membership, Organisation, OrganisationKind, Role
 from procurement.permissions import ADMIN, has_role
@@ -15,6 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 def last_entry() -> dict:
+    ledger.drain()  # deferred entries are appended after a commit, which a test never makes
     return json.loads(bytes(LedgerEntry.objects.order_by("-seq").first().canonical))
 
 

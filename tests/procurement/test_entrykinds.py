@@ -17,7 +17,7 @@ from procurement.models import LedgerEntry, SealedStatement
 from tenders.models import TenderStatus
 
 ROOT = Path(__file__).resolve().parents[2]
-RECORDERS = {"record_event", "record_sealed", "record", "_append", "Event"}
+RECORDERS = {"record_event", "defer_event", "record_sealed", "record", "_append", "Event"}
 PLATFORM_KINDS = {name for name, kind in entrykinds.KINDS.items() if kind.floor != "tests"}
 
 

@@ -39,6 +39,7 @@ def assert_one_tree() -> None:
 @pytest.mark.django_db
 def test_a_deferred_entry_is_pending_until_drained_then_written_as_an_append(make_user):
     user = make_user()
+    ledger.drain()  # the user's own entry
     before = LedgerEntry.objects.count()
     with transaction.atomic():
         pending = ledger.defer_event("TEST_EVENT", "test:1", {"i": 1}, actor=user)
