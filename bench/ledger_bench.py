@@ -11,7 +11,8 @@ is dropped afterwards. Baselines measured in the same run on the same bytes:
     the run), and sealed statements (the bid's path: stored without the ledger head, appended
     later in batches), vs the database's own commit ceiling (the same processes committing one
     bare INSERT each); and another tender's appends (one every 20 ms) timed alone and during
-    the sealed statements' surge: a surge on one tender must not slow the others;
+    the sealed statements' surge, beside the same during as many bare commits (the load without
+    the ledger): a surge on one tender must not slow the others;
   - verification vs raw SHA-256 over the same entry bytes.
 """
 
@@ -194,13 +195,15 @@ def bench_concurrent(clients: int, seconds: float) -> dict[str, float]:
     for what in ("bare", "ledger", "deferred", "sealed"):
         before = ledger.tree_size()
         connections.close_all()  # each process opens its own
-        probing = what == "sealed"  # the other tender, during a surge of bids on these
+        # The other tender, during a surge of bids (and, as the baseline, during as many bare
+        # commits: the same load on the machine and the database without the ledger).
+        probing = what in ("bare", "sealed")
         with multiprocessing.get_context("fork").Pool(clients + probing) as pool:
             start = time.time() + 1.0
             jobs = [(what, n, start, seconds) for n in range(clients)]
             counts = pool.map(_writer, jobs + [("probe", 0, start, seconds)] * probing)
         if probing:
-            results["surge"] = counts.pop()
+            results[f"{what} probe"] = counts.pop()
         if what == "deferred":
             # Counted once in the log, not once committed: until the sequencer has appended
             # the last of them (the writers' own drains; the bench never drains itself).
@@ -296,7 +299,8 @@ def main() -> None:
             print("\nAnother tender's appends (record_event every 20 ms)   p50      p99")
             for key, label in (
                 ("quiet", "alone"),
-                ("surge", f"during the sealed statements of {args.clients} writers"),
+                ("bare probe", f"during the bare commits of {args.clients} writers"),
+                ("sealed probe", f"during the sealed statements of {args.clients} writers"),
             ):
                 p50, p99 = percentile(concurrent[key], 50), percentile(concurrent[key], 99)
                 print(f"  {label:<48} {p50:6.1f} ms {p99:6.1f} ms")
