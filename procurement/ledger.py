@@ -407,8 +407,11 @@ def pending_count() -> int:
     return PendingEntry.objects.count()
 
 
-def _drain_pending() -> int:
-    """Append every pending entry, ``DRAIN_ROWS`` per transaction; returns how many."""
+def append_pending() -> int:
+    """Append every pending entry, ``DRAIN_ROWS`` per transaction; returns how many. Correct
+    whoever calls it (the head's lock orders appends); ``drain`` is the cheap way for the many
+    steps that commit at once, and the cadence calls this one, so that nothing stays pending
+    even if the sequencer's lock were stuck with a session."""
     total = 0
     while True:
         with transaction.atomic():
@@ -433,14 +436,14 @@ def drain() -> int:
     """Append every pending entry; returns how many. On PostgreSQL, returns at once (0) if
     another process is sequencing: that one appends them."""
     if connection.vendor != "postgresql":
-        return _drain_pending()
+        return append_pending()
     total = 0
     with connection.cursor() as cursor:
         if not _try_lock(cursor):
             return 0
         while True:
             try:
-                total += _drain_pending()
+                total += append_pending()
             finally:
                 cursor.execute("SELECT pg_advisory_unlock(%s)", [SEQUENCER_LOCK])
             # Entries whose steps found the lock held, committed after the last look.

@@ -173,9 +173,9 @@ def _assign(batch: SealedBatch, slots: list[tuple[int, int]]) -> None:
 
 
 def tick() -> int:
-    """The ledger's cadence: the pending entries a crash left behind (``ledger.drain``), one
-    sealed batch, then a checkpoint covering them."""
-    ledger.drain()
+    """The ledger's cadence: the deferred entries a crash left pending, one sealed batch, then a
+    checkpoint covering them."""
+    ledger.append_pending()
     batch = seal_batch()
     ledger.make_checkpoint()
     return batch.seq

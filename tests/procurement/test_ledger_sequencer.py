@@ -277,3 +277,20 @@ def test_the_entry_around_its_payload_bytes_is_the_canonical_document(actor, sea
         actor, sealed_until,
     )  # fmt: skip
     assert spliced == canonical_json(document)
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_the_cadence_appends_pending_entries_even_with_the_sequencer_lock_stuck():
+    other = connections.create_connection("default")  # a session that took the lock and hung
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [ledger.SEQUENCER_LOCK])
+        with transaction.atomic():
+            ledger.defer_event("TEST_EVENT", "test:1", {"i": 1}, actor=None)
+        assert ledger.pending_count() == 1  # its step could not sequence it
+        sealedlog.tick()
+        assert ledger.pending_count() == 0
+        assert [d["kind"] for d in documents()] == ["GENESIS", "TEST_EVENT", "SEALED_BATCH"]
+    finally:
+        other.close()
