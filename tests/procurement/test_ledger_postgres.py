@@ -7,18 +7,18 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-import threading
 from contextlib import redirect_stdout
 
 import pytest
 from django.core.management import call_command
-from django.db import DatabaseError, connection, connections, transaction
+from django.db import DatabaseError, connection, transaction
 
 from procurement import ledger
 from procurement.crypto import rfc9162, verifier
 from procurement.crypto.canonical import canonical_json
 from procurement.keys import ledger_verifier_key
 from procurement.models import Checkpoint, LedgerEntry, LedgerHead, MerkleNode
+from tests.threads import in_threads
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql",
@@ -77,24 +77,13 @@ def test_the_orm_cannot_update_entries_either(make_org):
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_appends_get_consecutive_numbers_and_one_tree():
     workers, each = 4, 25
-    errors: list[BaseException] = []
 
     def work(n: int) -> None:
-        try:
-            for i in range(each):
-                with transaction.atomic():
-                    ledger.record_event("TEST_EVENT", f"test:{n}", {"i": i}, actor=None)
-        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
-            errors.append(exc)
-        finally:
-            connections.close_all()
+        for i in range(each):
+            with transaction.atomic():
+                ledger.record_event("TEST_EVENT", f"test:{n}", {"i": i}, actor=None)
 
-    threads = [threading.Thread(target=work, args=(n,)) for n in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    assert in_threads(work, [(n,) for n in range(workers)]) == []
     total = workers * each + 1  # and the genesis entry
     seqs = list(LedgerEntry.objects.order_by("seq").values_list("seq", flat=True))
     assert seqs == list(range(total))

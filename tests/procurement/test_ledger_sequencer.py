@@ -16,6 +16,7 @@ from procurement.crypto import rfc9162
 from procurement.crypto.canonical import canonical_json
 from procurement.exceptions import LedgerError
 from procurement.models import LedgerEntry, LedgerHead, PendingEntry
+from tests.threads import in_threads
 
 
 def documents() -> list[dict]:
@@ -221,27 +222,16 @@ def test_a_deferring_step_does_not_wait_for_the_sequencer_which_appends_its_entr
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_deferred_and_appended_entries_all_land_once_in_one_tree():
     workers, each = 6, 20
-    errors: list[BaseException] = []
 
     def work(n: int) -> None:
-        try:
-            for i in range(each):
-                with transaction.atomic():
-                    if n == 0 and i % 4 == 0:
-                        ledger.record_event("TEST_EVENT", f"test:{n}", {"i": i}, actor=None)
-                    else:
-                        ledger.defer_event("TEST_EVENT", f"test:{n}", {"i": i}, actor=None)
-        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
-            errors.append(exc)
-        finally:
-            connections.close_all()
+        for i in range(each):
+            with transaction.atomic():
+                if n == 0 and i % 4 == 0:
+                    ledger.record_event("TEST_EVENT", f"test:{n}", {"i": i}, actor=None)
+                else:
+                    ledger.defer_event("TEST_EVENT", f"test:{n}", {"i": i}, actor=None)
 
-    threads = [threading.Thread(target=work, args=(n,)) for n in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    assert in_threads(work, [(n,) for n in range(workers)]) == []
     assert ledger.pending_count() == 0  # no safety net was run
     written = sorted((d["subject"], d["payload"]["i"]) for d in documents()[1:])
     assert written == sorted((f"test:{n}", i) for n in range(workers) for i in range(each))
