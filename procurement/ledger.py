@@ -1,7 +1,9 @@
 """The public ledger: the one way to write the platform's audit trail, and its proofs.
 
-Every service that changes something calls ``record_event`` inside its own transaction. An entry
-is canonical JSON::
+Every service that changes something records its entry inside its own transaction: with
+``record_event``, appended at once under the lock of the log's head, when its rows keep the
+entry's ``seq`` or its answer is the entry's receipt; otherwise with ``defer_event``, appended
+by the sequencer right after the commit ("The sequencer", below). An entry is canonical JSON::
 
     {"v": 1, "seq": n, "time": "<UTC from the database clock>", "kind": "TENDER_PUBLISHED",
      "subject": "tender:T-2026-0042", "actor": "user:<uuid>" | null,
@@ -22,7 +24,7 @@ import hashlib
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -57,6 +59,7 @@ ENTRY_VERSION = 1
 GENESIS = "GENESIS"
 WRITE_ROWS = 200  # entries per INSERT: their parameters stay far below SQLite's limit
 KIND_RE = re.compile(r"^[A-Z][A-Z0-9_]{1,39}$")
+C = TypeVar("C", "_AfterCommit", "_DrainAfterCommit")
 
 
 def _subject_of(subject: Any) -> str:
@@ -141,6 +144,26 @@ def _write(entries: list[tuple], nodes: list[tuple[int, int, bytes]], head: _Hea
             cursor.execute(update_head, head_params)
 
 
+def _begin_log(head: _Head, now: dt.datetime) -> None:
+    """Append the genesis entry if the log is empty (the caller holds the head)."""
+    if head.size == 0:
+        _append(head, now, GENESIS, "ledger", genesis_payload(), None, None)
+
+
+def _open_append(
+    *, genesis: bool = True, limit: int | None = None
+) -> tuple[_Head, dt.datetime, _Batch, set[str]]:
+    """Lock the head for an append: the genesis entry if the log is empty (unless the caller
+    appends it), then the entries already pending (up to ``limit``, else all) in a batch the
+    caller adds its own entries to, so that no entry comes before one committed ahead of it.
+    Returns the head, the time, the batch and the pending entries' kinds."""
+    head, now, pending = _locked_head()
+    if genesis:
+        _begin_log(head, now)
+    batch = _Batch()
+    return head, now, batch, _add_pending(batch, head, now, limit=limit) if pending else set()
+
+
 def _append(head: _Head, now: dt.datetime, *entry: Any) -> LedgerEntry:
     """Append one entry at the head and write it (``entry``: ``_Batch.add``'s kind, subject,
     payload, actor and sealed_until; the payload a dict)."""
@@ -177,21 +200,11 @@ class _Batch:
     def __init__(self) -> None:
         self.written: list[tuple[tuple, list[tuple[int, int, bytes]]]] = []  # (row, its nodes)
 
-    def add(
-        self,
-        head: _Head,
-        now: dt.datetime,
-        kind: str,
-        subject: str,
-        payload: bytes,
-        actor: str | None,
-        sealed_until: dt.datetime | None,
-    ) -> LedgerEntry:
-        """Append an entry (``payload``: its canonical JSON) at the head, to be written, and
-        return it with the tree it leaves, for its receipt."""
-        seq, canonical, leaf, chain, siblings = self.add_row(
-            head, now, kind, subject, payload, actor, sealed_until
-        )
+    def add(self, head: _Head, now: dt.datetime, *fields: Any) -> LedgerEntry:
+        """``add_row`` (same arguments), returning the entry with the tree it leaves, for its
+        receipt."""
+        seq, canonical, leaf, chain, siblings = self.add_row(head, now, *fields)
+        kind, subject, _payload, _actor, sealed_until = fields
         entry = LedgerEntry(
             seq=seq,
             recorded_at=now,
@@ -221,9 +234,9 @@ class _Batch:
         actor: str | None,
         sealed_until: dt.datetime | None,
     ) -> tuple[int, bytes, bytes, bytes, list[bytes]]:
-        """``add`` without the receipt (the sequencer's entries: nobody waits for them).
-        Returns the entry's seq, canonical bytes, leaf and chain hashes, and the siblings it
-        merged with."""
+        """Append an entry (``payload``: its canonical JSON) at the head, to be written; no
+        receipt (the sequencer's entries: nobody waits for them). Returns the entry's seq,
+        canonical bytes, leaf and chain hashes, and the siblings it merged with."""
         seq = head.size
         canonical = _document(seq, _iso(now), kind, subject, payload, actor, _iso(sealed_until))
         leaf = rfc9162.leaf_hash(canonical)
@@ -321,11 +334,7 @@ def record_events(events: Sequence[Event]) -> list[LedgerEntry]:
     checked = [(*item, canonical_json(item[0].payload)) for item in _checked(events)]
     if not checked:
         return []
-    head, now, pending = _locked_head()
-    if head.size == 0 and checked[0][0].kind != GENESIS:
-        _append(head, now, GENESIS, "ledger", genesis_payload(), None, None)
-    batch = _Batch()
-    kinds = _add_pending(batch, head, now, limit=None) if pending else set()
+    head, now, batch, kinds = _open_append(genesis=checked[0][0].kind != GENESIS)
     entries = [
         batch.add(head, now, event.kind, subject, payload, actor, event.sealed_until)
         for event, subject, actor, payload in checked
@@ -364,7 +373,7 @@ def defer_event(
     checked as ``record_event`` checks it, but no lock of the head, so concurrent steps do
     not queue on one another. Its ``seq`` and time are given when it is appended (within
     milliseconds of the commit; the cadence at worst); the caller's rollback discards it."""
-    ((event, subject_text, actor_text),) = _checked(
+    ((_event, subject_text, actor_text),) = _checked(
         [Event(kind, subject, payload, actor, sealed_until)]
     )
     pending = rows.insert(
@@ -376,10 +385,7 @@ def defer_event(
             sealed_until=sealed_until,
         )
     )
-    for _savepoints, callback, _robust in transaction.get_connection().run_on_commit:
-        if isinstance(callback, _DrainAfterCommit):
-            return pending
-    transaction.on_commit(_DrainAfterCommit(), robust=True)
+    _once_after_commit(_DrainAfterCommit)
     return pending
 
 
@@ -415,13 +421,9 @@ def append_pending() -> int:
     total = 0
     while True:
         with transaction.atomic():
-            head, now, pending = _locked_head()
-            if not pending:
+            head, _now, batch, kinds = _open_append(limit=DRAIN_ROWS)
+            if not batch.written:
                 return total
-            if head.size == 0:
-                _append(head, now, GENESIS, "ledger", genesis_payload(), None, None)
-            batch = _Batch()
-            kinds = _add_pending(batch, head, now, limit=DRAIN_ROWS)
             total += len(batch.written)
             batch.write(head)
             _project_after_commit(kinds)
@@ -487,14 +489,19 @@ class _AfterCommit:
         run_projections(frozenset(self.kinds))
 
 
-def _project_after_commit(kinds: Iterable[str]) -> None:
+def _once_after_commit(callback_class: type[C]) -> C:
+    """The transaction's one callback of ``callback_class`` (built and registered, robust, on
+    first use): once per transaction, however many entries it appends or defers."""
     for _savepoints, callback, _robust in transaction.get_connection().run_on_commit:
-        if isinstance(callback, _AfterCommit):
-            callback.kinds.update(kinds)  # once per transaction, however many entries it appends
-            return
-    callback = _AfterCommit()
-    callback.kinds.update(kinds)
+        if isinstance(callback, callback_class):
+            return callback
+    callback = callback_class()
     transaction.on_commit(callback, robust=True)
+    return callback
+
+
+def _project_after_commit(kinds: Iterable[str]) -> None:
+    _once_after_commit(_AfterCommit).kinds.update(kinds)
 
 
 def advance_projection(
@@ -744,15 +751,10 @@ def entry_page(
     return size, records
 
 
-def entries_for_subject(
-    subject: str, moment: dt.datetime, *, latest: int | None = None
-) -> list[PublicEntry]:
-    """A subject's entries (only the ``latest`` ones, if given), in ledger order. Sealed ones
-    are left out entirely: even their count is secret."""
-    rows = unsealed(LedgerEntry.objects.filter(subject=subject), moment)
-    if latest is not None:
-        rows = reversed(list(rows.order_by("-seq")[:latest]))
-    return public_view(rows, moment)
+def entries_for_subject(subject: str, moment: dt.datetime) -> list[PublicEntry]:
+    """A subject's entries in ledger order (``latest_for_subject``: its latest ones). Sealed
+    ones are left out entirely: even their count is secret."""
+    return public_view(unsealed(LedgerEntry.objects.filter(subject=subject), moment), moment)
 
 
 def latest_for_subject(

@@ -8,7 +8,8 @@
   and expects a handful of rows), so it fetches every match and sorts it, which at a million
   tenders costs half a second. We do know it — the capped count just said so — and read that
   page with bitmap scans, sequential scans, sorts and parallel workers discouraged for that one
-  statement (``SET LOCAL`` inside its own transaction), which leaves the ordered index walk.
+  statement (set in a savepoint rolled back after it: ``undone``), which leaves the ordered
+  index walk.
 - The same misestimate makes the capped count itself slow for a full-text condition: a GIN
   index is read only by a bitmap scan, which collects *every* match (83,000 rows for one
   common word at a million tenders: 20-50 ms, and 80-120 ms when the planner ANDs it with a

@@ -130,10 +130,8 @@ def seal_batch() -> SealedBatch:
     """Append one SEALED_BATCH entry holding every pending statement (none is fine: the log
     must grow the same way either way). Serialised with every append by the ledger head."""
     with transaction.atomic():
-        head, now, _pending = ledger._locked_head()
-        if head.size == 0:
-            genesis = ledger.genesis_payload()
-            ledger._append(head, now, ledger.GENESIS, "ledger", genesis, None, None)
+        # Entries deferred before it come first, in the same write.
+        head, now, appended, kinds = ledger._open_append()
         pending = list(
             SealedStatement.objects.select_for_update()
             .filter(batch__isnull=True)
@@ -147,9 +145,10 @@ def seal_batch() -> SealedBatch:
         for (_id, leaf), slot in zip(pending, slots, strict=True):
             leaves[slot] = bytes(leaf)
         root = _levels(leaves)[-1][0]
-        entry = ledger._append(
-            head, now, "SEALED_BATCH", "ledger", {"depth": depth, "root": root.hex()}, None, None
-        )
+        payload = canonical_json({"depth": depth, "root": root.hex()})
+        entry = appended.add(head, now, "SEALED_BATCH", "ledger", payload, None, None)
+        appended.write(head)
+        ledger._project_after_commit(kinds)
         batch = SealedBatch.objects.create(seq=entry.seq, depth=depth, secret=secret, root=root)
         _assign(batch, [(pk, slot) for (pk, _leaf), slot in zip(pending, slots, strict=True)])
     return batch

@@ -17,6 +17,6 @@ def make_checkpoint() -> int:
 
 @shared_task(name="procurement.tasks.ledger_tick")
 def ledger_tick() -> int:
-    """The ledger's cadence: one sealed batch (the same whether none or many bids came), then
-    a checkpoint. Returns the batch's sequence number."""
+    """The ledger's cadence: the deferred entries a crash left pending, one sealed batch (the
+    same whether none or many bids came), then a checkpoint. Returns the batch's sequence number."""
     return sealedlog.tick()

@@ -34,10 +34,9 @@ def visible_tenders(user: User | None) -> QuerySet[Tender]:
         return rows.filter(public)
     agencies = organisations_with_role(user, Role.OFFICER)
     visible = public | Q(agency__in=agencies)
-    if user is not None and user.is_authenticated:
-        # A custodian sees the drafts it must give a key statement for.
-        seated = RosterSeat.objects.filter(tender=OuterRef("pk"), custodian__user=user)
-        visible |= Exists(seated)
+    # A custodian sees the drafts it must give a key statement for.
+    seated = RosterSeat.objects.filter(tender=OuterRef("pk"), custodian__user=user)
+    visible |= Exists(seated)
     return rows.filter(visible)
 
 

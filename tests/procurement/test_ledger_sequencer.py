@@ -284,3 +284,16 @@ def test_the_cadence_appends_pending_entries_even_with_the_sequencer_lock_stuck(
         assert [d["kind"] for d in documents()] == ["GENESIS", "TEST_EVENT", "SEALED_BATCH"]
     finally:
         other.close()
+
+
+@pytest.mark.django_db
+def test_a_sealed_batch_comes_after_the_entries_deferred_before_it():
+    with transaction.atomic():
+        ledger.record_event("TEST_EVENT", "test:first", {"i": 0}, actor=None)
+    with transaction.atomic():
+        ledger.defer_event("TEST_EVENT", "test:deferred", {"i": 1}, actor=None)
+    sealedlog.seal_batch()  # as the closing's reveal does, inside its transaction
+    assert [d["subject"] for d in documents()][-2:] == ["test:deferred", "ledger"]
+    assert documents()[-1]["kind"] == "SEALED_BATCH"
+    assert ledger.pending_count() == 0
+    assert_one_tree()
