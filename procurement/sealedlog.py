@@ -145,10 +145,11 @@ def seal_batch() -> SealedBatch:
         for (_id, leaf), slot in zip(pending, slots, strict=True):
             leaves[slot] = bytes(leaf)
         root = _levels(leaves)[-1][0]
-        payload = canonical_json({"depth": depth, "root": root.hex()})
-        entry = appended.add(head, now, "SEALED_BATCH", "ledger", payload, None, None)
         appended.write(head)
         ledger._project_after_commit(kinds)
+        entry = ledger._append(
+            head, now, "SEALED_BATCH", "ledger", {"depth": depth, "root": root.hex()}, None, None
+        )
         batch = SealedBatch.objects.create(seq=entry.seq, depth=depth, secret=secret, root=root)
         _assign(batch, [(pk, slot) for (pk, _leaf), slot in zip(pending, slots, strict=True)])
     return batch
