@@ -124,11 +124,13 @@ def envelope_path(instance: Bid, filename: str) -> str:
 
 
 def opened_path(instance: Bid, filename: str) -> str:
+    """Where opened documents were stored before they stayed sealed at rest (migration 0002
+    names it; the janitor removes what is left there)."""
     return f"opened/{instance.tender.public_id}/{instance.public_id}.bin"
 
 
 class SealedStorage(FileSystemStorage):
-    """Sealed envelopes and opened documents: private files under ``SEALED_ROOT``, never under
+    """Sealed envelopes: private files under ``SEALED_ROOT``, never under
     the web root and never served as they are. The location is read from the settings on each
     use, so it follows them (tests point it at a temporary folder)."""
 
@@ -196,9 +198,9 @@ class Bid(models.Model):
     price_key = models.CharField(max_length=64, blank=True)  # k_price, hex, public once opened
     price_sha256 = models.CharField(max_length=64, blank=True)
     docs_sha256 = models.CharField(max_length=64, blank=True)
-    documents = models.FileField(
-        upload_to=opened_path, storage=storages_sealed, max_length=200, blank=True
-    )
+    # k_docs, hex, set at opening: the documents stay encrypted at rest in the envelope and are
+    # decrypted piece by piece for each authorised reader (never published, never serialised).
+    docs_key = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["tender", "submitted_at", "pk"]

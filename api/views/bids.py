@@ -4,7 +4,8 @@ receipts, withdrawal, the public opening record, and the opened documents for th
 
 from __future__ import annotations
 
-from django.http import FileResponse
+from django.http import StreamingHttpResponse
+from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -194,11 +195,11 @@ class DocumentsView(APIView):
     def get(self, request, bid_id):
         """An opened bid's documents: the tender's evaluators and auditors only."""
         bid = evaluation_selectors.opened_bid_for_evaluation(request.user, bid_id)
-        response = FileResponse(
-            bid.documents.open("rb"),
-            as_attachment=True,
-            filename=f"{bid.tender.reference}-{bid.supplier.code}.bin",
-            content_type="application/octet-stream",
+        length, pieces = opening.documents(bid)
+        response = StreamingHttpResponse(pieces, content_type="application/octet-stream")
+        response["Content-Length"] = str(length)
+        response["Content-Disposition"] = content_disposition_header(
+            True, f"{bid.tender.reference}-{bid.supplier.code}.bin"
         )
         response["Cache-Control"] = "no-store"
         return response

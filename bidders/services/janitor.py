@@ -8,8 +8,9 @@ SEALED_JANITOR_MIN_AGE_SECONDS, far longer than any transaction or upload in fli
 - ``envelopes/<tender>/<bid>.epb1`` that no bid row names: a submission whose transaction did
   not commit. Removed only after the database has answered that no row names it (a database
   error stops the janitor; it never guesses).
-- ``opened/<tender>/<bid>.bin`` that no bid row names: an opening killed between writing the
-  documents and recording the bid. Removed (the next opening scan decrypts them again).
+- ``opened/<tender>/<bid>.bin``: documents decrypted by an earlier version, which wrote them to
+  storage at the opening. Removed: the documents stay encrypted at rest in their envelope now,
+  and readers get them decrypted from it (``evaluation.services.opening.documents``).
 
 Withdrawn and replaced envelopes are never opened; their files are deleted
 UNOPENED_ENVELOPE_RETENTION_DAYS after the tender closed (their SHA-256 stays in the ledger),
@@ -133,7 +134,7 @@ def reconcile(*, min_age: float | None = None) -> dict:
     done = {
         "partial_files": parts,
         "unrecorded_envelopes": _orphans(root, "envelopes", "envelope", min_age),
-        "unrecorded_documents": _orphans(root, "opened", "documents", min_age),
+        "plaintext_documents": sum(_unlink(p) for p in _old_files(root / "opened", "*/*", min_age)),
         "expired_unopened_envelopes": expire_unopened_envelopes(db_now()),
     }
     if any(done.values()):

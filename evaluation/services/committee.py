@@ -125,7 +125,7 @@ def document_access(bid: Bid, user: User | None) -> Bid:
     auditor; each access is recorded in the ledger. 404 for everyone else."""
     member = member_of(bid.tender, user)
     allowed = (member is not None and member.may_see_documents) or has_role(user, Role.AUDITOR)
-    if not allowed or bid.status != BidStatus.OPENED or not bid.documents:
+    if not allowed or bid.status != BidStatus.OPENED or not bid.docs_key:
         raise NotFound(_("No such bid."))
     with transaction.atomic():
         defer_event(

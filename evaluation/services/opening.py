@@ -4,7 +4,8 @@ For every bid in the tender's closing set: open k sealed shares, combine them, c
 commitment, decrypt and authenticate the price sheet and the documents piece by piece, and
 record the bid as opened (with its price, the price key and the hashes) or invalid (with the
 reason). The price key and the price ciphertext are public afterwards, so anyone can re-check
-each read-out price; the documents go to private storage for the evaluators only.
+each read-out price; the documents stay encrypted at rest in the envelope, decrypted for
+each authorised reader (``documents``): the tender's evaluators and auditors.
 
 Two-envelope tenders open in two steps: the technical documents first; the price sheets only
 later, and only for the bids the evaluation finds technically compliant.
@@ -17,12 +18,10 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import os
-import tempfile
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from django.conf import settings
@@ -30,7 +29,6 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from bidders.models import Bid, BidStatus, closing_set
-from bidders.services.submission import SpooledEnvelope, discard, sync_folder
 from procurement import rows
 from procurement.clock import db_now
 from procurement.crypto import envelope, keystatement, pricesheet
@@ -102,12 +100,7 @@ def _open_one(bid: Bid, keys: dict, *, with_price: bool, with_docs: bool) -> dic
         except envelope.EnvelopeError:
             stream.check(bid)  # damaged storage is an OSError, retried; else the bid's fault
             raise
-        try:
-            stream.check(bid)
-        except StoredEnvelopeError:
-            if "docs" in result:
-                discard(result["docs"])
-            raise
+        stream.check(bid)
     return result
 
 
@@ -125,29 +118,17 @@ def _decrypt(stream, keys: dict, *, with_price: bool, with_docs: bool) -> dict:
         result["price"] = price
         result["price_sha256"] = hashlib.sha256(price).hexdigest()
     if with_docs:
+        # Authenticated and hashed piece by piece, and not written anywhere: the documents stay
+        # encrypted at rest in the envelope; readers get them through ``documents``.
         docs_key = envelope.part_key(dek, header.h, b"docs")
         digest = hashlib.sha256()
-        incoming = Path(settings.SEALED_ROOT) / "incoming"
-        incoming.mkdir(parents=True, exist_ok=True)
-        # On the storage's own disk, so storing it is a rename, not a second copy.
-        spool = SpooledEnvelope(
-            tempfile.NamedTemporaryFile(dir=incoming, suffix=".part", delete=False)  # noqa: SIM115
-        )
-        try:
-            for piece in envelope.decrypt_part(
-                docs_key, header.h, b"docs", stream, header.core["docs_len"], chunk
-            ):
-                digest.update(piece)
-                spool.write(piece)
-            if stream.read(1):
-                raise envelope.EnvelopeError("length", "bytes after the end of the envelope")
-            spool.flush()
-            os.fsync(spool.fileno())  # on disk before BID_OPENED names its hash
-        except BaseException:
-            discard(spool)  # no partial plaintext left behind
-            raise
-        spool.seek(0)
-        result["docs"] = spool
+        for piece in envelope.decrypt_part(
+            docs_key, header.h, b"docs", stream, header.core["docs_len"], chunk
+        ):
+            digest.update(piece)
+        if stream.read(1):
+            raise envelope.EnvelopeError("length", "bytes after the end of the envelope")
+        result["docs_key"] = docs_key.hex()
         result["docs_sha256"] = digest.hexdigest()
     return result
 
@@ -267,8 +248,8 @@ def _late_checked(tender: Tender, index: int) -> bool:
 def _decrypted(bids: list[Bid], keys: dict, *, with_price: bool):
     """Each bid with the outcome of its decryption (what ``_open_one`` returned, or the
     exception it raised), in the order given. Up to OPENING_THREADS bids are read and
-    decrypted at once (no database work: hashing, file reads and writes release the
-    interpreter's lock, so threads use every core); the caller records them one by one."""
+    decrypted at once (no database work: hashing and file reads release the interpreter's
+    lock, so threads use every core); the caller records them one by one."""
 
     def attempt(bid: Bid):
         try:
@@ -282,17 +263,12 @@ def _decrypted(bids: list[Bid], keys: dict, *, with_price: bool):
         return
     with ThreadPoolExecutor(threads, thread_name_prefix="opening") as pool:
         futures = [pool.submit(attempt, bid) for bid in bids]
-        given = 0
         try:
             for future in futures:
                 yield future.result()
-                given += 1
-        finally:  # stopped early (a recording failed): no plaintext left from bids decrypted ahead
-            for future in futures[given:]:
+        finally:  # stopped early (a recording failed): the bids not yet started are not read
+            for future in futures:
                 future.cancel()
-            for future in futures[given:]:
-                if not future.cancelled() and isinstance(result := future.result()[1], dict):
-                    discard(result["docs"])
 
 
 # Bids recorded per transaction: one lock of their rows, one of the ledger head, one write of
@@ -314,7 +290,7 @@ def _record_in_batches(tender: Tender, outcomes, *, with_price: bool) -> None:
         if batch:
             _record_batch(tender, batch, lots)
     finally:
-        outcomes.close()  # at once, not when collected: it cleans up what it decrypted ahead
+        outcomes.close()  # at once, not when collected: it stops the reads queued ahead
 
 
 @dataclass
@@ -327,10 +303,6 @@ class _Ruling:
     result: dict | None = None
     sheet: dict | None = None
     total: Decimal | None = None
-
-    def discard_documents(self) -> None:
-        if self.result is not None:
-            discard(self.result["docs"])  # nothing if they were moved into place already
 
 
 def _ruling(tender: Tender, bid: Bid, outcome, lots: set[int] | None) -> _Ruling | None:
@@ -349,7 +321,6 @@ def _ruling(tender: Tender, bid: Bid, outcome, lots: set[int] | None) -> _Ruling
         try:
             sheet, total = parse_price_sheet(outcome["price"], tender, lots=lots)
         except PriceSheetError as exc:
-            discard(outcome["docs"])  # an invalid bid's documents are not kept
             return _Ruling(bid.pk, reason=str(exc))
     return _Ruling(bid.pk, result=outcome, sheet=sheet, total=total)
 
@@ -357,42 +328,26 @@ def _ruling(tender: Tender, bid: Bid, outcome, lots: set[int] | None) -> _Ruling
 def _record_batch(tender: Tender, outcomes: list, lots: set[int] | None) -> None:
     """Record a batch of bids; ``lots``: the tender's lot numbers if prices are opened now."""
     rulings = [r for bid, outcome in outcomes if (r := _ruling(tender, bid, outcome, lots))]
-    stored: list[Bid] = []
-    try:
-        with transaction.atomic():
-            locked = Bid.objects.select_for_update(of=("self",)).select_related("supplier")
-            current = {bid.pk: bid for bid in locked.filter(pk__in=[r.pk for r in rulings])}
-            for bid in current.values():
-                bid.tender = tender  # its documents' path names it: not read again per bid
-            changed, events = [], []
-            for ruling in rulings:
-                bid = current[ruling.pk]
-                if bid.status != BidStatus.SUBMITTED:  # another run recorded it meanwhile
-                    ruling.discard_documents()
-                    continue
-                if ruling.result is None:
-                    events.append(_invalid(tender, bid, ruling.reason))
-                else:
-                    bid.documents.save("documents.bin", ruling.result["docs"], save=False)
-                    stored.append(bid)
-                    events.append(_opened(tender, bid, ruling))
-                changed.append(bid)
-            if stored:  # one folder per tender: its new names made durable at once
-                sync_folder(Path(stored[0].documents.path).parent)
-            for bid, entry in zip(changed, record_events(events), strict=True):
-                bid.opening_seq, bid.opened_at = entry.seq, entry.recorded_at
-            rows.update(changed, OPENING_FIELDS)
-    except BaseException:
-        # No plaintext left behind for bids that are not recorded as opened.
-        for bid in stored:
-            bid.documents.delete(save=False)
+    with transaction.atomic():
+        locked = Bid.objects.select_for_update(of=("self",)).select_related("supplier")
+        current = {bid.pk: bid for bid in locked.filter(pk__in=[r.pk for r in rulings])}
+        changed, events = [], []
         for ruling in rulings:
-            ruling.discard_documents()  # those not yet moved into place
-        raise
+            bid = current[ruling.pk]
+            if bid.status != BidStatus.SUBMITTED:  # another run recorded it meanwhile
+                continue
+            if ruling.result is None:
+                events.append(_invalid(tender, bid, ruling.reason))
+            else:
+                events.append(_opened(tender, bid, ruling))
+            changed.append(bid)
+        for bid, entry in zip(changed, record_events(events), strict=True):
+            bid.opening_seq, bid.opened_at = entry.seq, entry.recorded_at
+        rows.update(changed, OPENING_FIELDS)
 
 
 OPENING_FIELDS = [
-    "status", "invalid_reason", "opened_at", "opening_seq", "documents", "docs_sha256",
+    "status", "invalid_reason", "opened_at", "opening_seq", "docs_key", "docs_sha256",
     "price_sheet", "price_total", "price_key", "price_sha256",
 ]  # fmt: skip
 
@@ -400,7 +355,7 @@ OPENING_FIELDS = [
 def _opened(tender: Tender, bid: Bid, ruling: _Ruling) -> Event:
     result = ruling.result
     assert result is not None  # an opened ruling
-    bid.docs_sha256 = result["docs_sha256"]
+    bid.docs_sha256, bid.docs_key = result["docs_sha256"], result["docs_key"]
     payload = {"bid": str(bid.public_id), "bidder": bid.supplier.code,
                "docs_sha256": bid.docs_sha256, "dek_commit": result["dek_commit"]}  # fmt: skip
     if ruling.sheet is not None:
@@ -601,6 +556,32 @@ def public_parts(bid: Bid, *, with_price: bool) -> dict:
                 chunk=header.core["chunk"],
             )
     return parts
+
+
+def documents(bid: Bid) -> tuple[int, Iterator[bytes]]:
+    """An opened bid's documents: their length, and their plaintext piece by piece, decrypted
+    from the stored envelope with the key the opening kept (``docs_key``). Each piece is
+    authenticated as it is read: a stored envelope altered since the opening stops the stream
+    rather than yield a byte that is not the bidder's."""
+    if not bid.docs_key:
+        raise NotFound(_("No such bid."))
+    stream = bid.envelope.open("rb")
+    try:
+        header = envelope.read_header(stream)
+        stream.seek(header.docs_offset)
+    except BaseException:
+        stream.close()
+        raise
+    length = header.core["docs_len"]
+
+    def pieces() -> Iterator[bytes]:
+        with stream:
+            yield from envelope.decrypt_part(
+                bytes.fromhex(bid.docs_key), header.h, b"docs", stream, length,
+                header.core["chunk"],
+            )  # fmt: skip
+
+    return length, pieces()
 
 
 def published_keys(tender: Tender) -> dict:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 import io
 import itertools
 import json
@@ -300,7 +301,7 @@ def test_the_janitor_reconciles_leftovers_and_keeps_recorded_files(
     orphan.write_bytes(b"an envelope whose transaction never committed")
     docs = root / "opened" / str(tender.public_id) / f"{bid.public_id}.bin"
     docs.parent.mkdir(parents=True, exist_ok=True)
-    docs.write_bytes(b"decrypted by an opening that was killed")
+    docs.write_bytes(b"plaintext documents an earlier version stored at the opening")
     assert janitor.reconcile()["partial_files"] == 0  # too young: perhaps still in flight
     old = time.time() - 2 * settings.SEALED_JANITOR_MIN_AGE_SECONDS
     for path in (part, orphan, docs, Path(bid.envelope.path)):
@@ -308,7 +309,7 @@ def test_the_janitor_reconciles_leftovers_and_keeps_recorded_files(
     done = janitor.reconcile()
     assert done["partial_files"] == 1
     assert done["unrecorded_envelopes"] == 1
-    assert done["unrecorded_documents"] == 1
+    assert done["plaintext_documents"] == 1
     assert not part.exists() and not orphan.exists() and not docs.exists()
     assert Path(bid.envelope.path).exists()  # its row names it
 
@@ -353,37 +354,63 @@ def test_the_janitor_command_reports_what_it_did(tender, settings):
     assert not (root / "cut.part").exists()
 
 
-def test_opened_documents_are_on_disk_before_the_opening_names_them(
-    api_as, tender, make_bidder, custodians, monkeypatch
+def test_the_opening_writes_no_plaintext_and_readers_get_the_documents_from_the_envelope(
+    api_as, tender, make_bidder, custodians, monkeypatch, settings
 ):
-    """BID_OPENED publishes the documents' hash: their bytes and their name in the folder are
-    fsynced before that commit."""
+    """The opening authenticates and hashes the documents but writes nothing: no file is
+    opened for writing while it runs, and the documents are decrypted from the envelope,
+    piece by piece, each time they are read."""
+    from tests.bidders.test_sealed_bids import release_all
+
+    user, org = make_bidder()
+    docs = os.urandom(3 * 65536 + 17)  # several pieces, the last one short
+    assert submit(api_as, user, tender, seal_bid(tender, org.code, docs=docs)).status_code == 201
+    tender = close_now(tender)
+    release_all(api_as, tender, custodians)
+    written, real = [], os.open
+
+    def watched_open(path, flags, *args, **kwargs):
+        if flags & (os.O_WRONLY | os.O_RDWR):
+            written.append(str(path))
+        return real(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", watched_open)
+    assert opening.open_tender(tender)
+    monkeypatch.setattr(os, "open", real)
+    assert not [p for p in written if p.startswith(str(settings.SEALED_ROOT))]
+    bid = Bid.objects.get(tender=tender)
+    assert bid.status == BidStatus.OPENED and len(bid.docs_key) == 64
+    assert bid.docs_sha256 == hashlib.sha256(docs).hexdigest()
+    assert not (Path(settings.SEALED_ROOT) / "opened").exists()
+    length, pieces = opening.documents(bid)
+    assert length == len(docs) and b"".join(pieces) == docs
+
+
+def test_documents_altered_in_storage_after_the_opening_are_not_served(
+    api_as, tender, make_bidder, custodians
+):
     from tests.bidders.test_sealed_bids import release_all
 
     user, org = make_bidder()
     assert submit(api_as, user, tender, seal_bid(tender, org.code)).status_code == 201
     tender = close_now(tender)
-    synced, real = [], os.fsync
-
-    def fsync(descriptor):
-        synced.append(os.readlink(f"/proc/self/fd/{descriptor}"))
-        return real(descriptor)
-
-    monkeypatch.setattr(os, "fsync", fsync)
     release_all(api_as, tender, custodians)
     assert opening.open_tender(tender)
     bid = Bid.objects.get(tender=tender)
-    assert bid.status == BidStatus.OPENED
-    assert any(name.endswith(".part") for name in synced)  # the plaintext, before the rename
-    assert str(Path(bid.documents.path).parent) in synced
+    stored = Path(bid.envelope.path)
+    body = bytearray(stored.read_bytes())
+    body[-5] ^= 1  # one bit of the documents' last piece
+    stored.write_bytes(bytes(body))
+    _length, pieces = opening.documents(bid)
+    with pytest.raises(envelope.EnvelopeError):
+        b"".join(pieces)
 
 
 def test_bids_are_recorded_in_batches_and_a_failed_batch_leaves_nothing(
     api_as, tender, make_bidder, custodians, monkeypatch, settings
 ):
     """The opening records OPENING_BATCH bids per transaction, in ledger order; a batch whose
-    transaction fails records none of its bids and leaves none of their plaintext on disk, and
-    the next run opens them."""
+    transaction fails records none of its bids, and the next run opens them."""
     from tests.bidders.test_sealed_bids import release_all
 
     monkeypatch.setattr(opening, "OPENING_BATCH", 2)  # 5 bids: 2 + 2 + 1
@@ -407,11 +434,7 @@ def test_bids_are_recorded_in_batches_and_a_failed_batch_leaves_nothing(
     bids = list(Bid.objects.filter(tender=tender).order_by("ledger_seq"))
     assert [b.status for b in bids] == ["opened", "opened"] + ["submitted"] * 3
     assert bids[1].opening_seq == bids[0].opening_seq + 1
-    folder = Path(bids[0].documents.path).parent
-    assert sorted(p.name for p in folder.iterdir()) == sorted(
-        Path(b.documents.name).name for b in bids[:2]
-    )
-    assert not list((Path(settings.SEALED_ROOT) / "incoming").glob("*.part"))
+    assert [bool(b.docs_key) for b in bids] == [True, True, False, False, False]
 
     assert opening.open_tender(tender)
     bids = list(Bid.objects.filter(tender=tender).order_by("ledger_seq"))
@@ -425,4 +448,4 @@ def test_bids_are_recorded_in_batches_and_a_failed_batch_leaves_nothing(
         assert entry.recorded_at == bid.opened_at
         assert json.loads(bytes(entry.canonical))["payload"]["bid"] == str(bid.public_id)
     assert bids[3].invalid_reason == "share 2 does not open"
-    assert len(list(folder.iterdir())) == 4
+    assert [bool(b.docs_key) for b in bids] == [True, True, True, False, True]

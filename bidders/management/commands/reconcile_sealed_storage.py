@@ -9,8 +9,9 @@ from bidders.services import janitor
 class Command(BaseCommand):
     help = (
         "Remove what killed processes left in the sealed storage (partial uploads and "
-        "decryptions, envelopes and documents no bid row names) and delete withdrawn or "
-        "replaced envelopes past their retention. Never touches a file a bid row names."
+        "envelopes no bid row names, documents an earlier version decrypted to storage) and "
+        "delete withdrawn or replaced envelopes past their retention. Never touches a file a "
+        "bid row names."
     )
 
     def add_arguments(self, parser):
