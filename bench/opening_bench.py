@@ -102,7 +102,8 @@ def run(count: int, docs_len: int) -> None:
     opened = Bid.objects.filter(tender=tender, status="opened").count()
     print(f"\nOpening: {opened}/{count} bids opened in {seconds:.2f} s — "
           f"{count / seconds:.1f} bids/s, {total / seconds / 2**20:.0f} MiB/s of envelope "
-          f"(including the ledger entries; the documents are hashed, not stored: they stay sealed at rest)")  # fmt: skip
+          f"(including the ledger entries; the documents are hashed, not stored: they stay "
+          f"sealed at rest)")  # fmt: skip
 
     # Baseline: AES-256-GCM decryption and SHA-256 of the same bytes, same piece size.
     chunk = envelope.DEFAULT_CHUNK

@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import logging
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -54,6 +55,8 @@ from procurement.models import (
     SealHold,
     User,
 )
+
+log = logging.getLogger(__name__)
 
 ENTRY_VERSION = 1
 GENESIS = "GENESIS"
@@ -413,13 +416,14 @@ def pending_count() -> int:
     return PendingEntry.objects.count()
 
 
-def append_pending() -> int:
-    """Append every pending entry, ``DRAIN_ROWS`` per transaction; returns how many. Correct
-    whoever calls it (the head's lock orders appends); ``drain`` is the cheap way for the many
-    steps that commit at once, and the cadence calls this one, so that nothing stays pending
-    even if the sequencer's lock were stuck with a session."""
+def append_pending(*, passes: int | None = None) -> int:
+    """Append every pending entry (``passes``: in at most that many transactions),
+    ``DRAIN_ROWS`` per transaction; returns how many. Correct whoever calls it (the head's lock
+    orders appends); ``drain`` is the cheap way for the many steps that commit at once, and the
+    cadence calls this one, so that nothing stays pending even if the sequencer's lock were
+    stuck with a session."""
     total = 0
-    while True:
+    while passes is None or passes > 0:
         with transaction.atomic():
             head, _now, batch, kinds = _open_append(limit=DRAIN_ROWS)
             if not batch.written:
@@ -427,6 +431,8 @@ def append_pending() -> int:
             total += len(batch.written)
             batch.write(head)
             _project_after_commit(kinds)
+        passes = None if passes is None else passes - 1
+    return total
 
 
 def _try_lock(cursor) -> bool:
@@ -434,24 +440,50 @@ def _try_lock(cursor) -> bool:
     return cursor.fetchone()[0]
 
 
-def drain() -> int:
+def drain(*, passes: int | None = None) -> int:
     """Append every pending entry; returns how many. On PostgreSQL, returns at once (0) if
-    another process is sequencing: that one appends them."""
-    if connection.vendor != "postgresql":
-        return append_pending()
-    total = 0
+    another process is sequencing: that one appends them.
+
+    ``passes``: the most sequencer transactions this call runs (a committed step's share, so
+    that a request never carries a backlog, e.g. after an outage); what is still pending then
+    is handed to a worker (``procurement.tasks.drain_ledger``), which drains it all."""
+    total, left = 0, passes
     with connection.cursor() as cursor:
-        if not _try_lock(cursor):
+        postgres = connection.vendor == "postgresql"
+        if postgres and not _try_lock(cursor):
             return 0
         while True:
             try:
-                total += append_pending()
+                done = append_pending(passes=left)
             finally:
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [SEQUENCER_LOCK])
+                if postgres:
+                    cursor.execute("SELECT pg_advisory_unlock(%s)", [SEQUENCER_LOCK])
+            total += done
+            if left is not None:
+                left -= -(-done // DRAIN_ROWS) or 1  # the transactions it ran
             # Entries whose steps found the lock held, committed after the last look.
             cursor.execute("SELECT EXISTS (SELECT 1 FROM ledger_pending)")
-            if not cursor.fetchone()[0] or not _try_lock(cursor):
+            if not cursor.fetchone()[0]:
                 return total
+            if left is not None and left <= 0:
+                _hand_off()
+                return total
+            if postgres and not _try_lock(cursor):
+                return total
+
+
+def _hand_off() -> None:
+    """The rest of a backlog goes to a worker; if the broker cannot take it, the cadence
+    (``sealedlog.tick``) appends it."""
+    from procurement import tasks  # noqa: PLC0415 - the tasks module imports this one
+
+    try:
+        tasks.drain_ledger.delay()
+    except Exception:  # noqa: BLE001 - the step itself has committed; the cadence catches up
+        log.warning("ledger: pending entries left for the cadence (broker unavailable)")
+
+
+DRAIN_PASSES = 2  # sequencer transactions a committed step runs before handing off the rest
 
 
 class _DrainAfterCommit:
@@ -461,7 +493,7 @@ class _DrainAfterCommit:
         self.__qualname__ = "drain"  # what Django names when a robust callback fails
 
     def __call__(self) -> None:
-        drain()
+        drain(passes=DRAIN_PASSES)
 
 
 # --- Projections of the ledger ------------------------------------------------------------

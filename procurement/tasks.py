@@ -20,3 +20,10 @@ def ledger_tick() -> int:
     """The ledger's cadence: the deferred entries a crash left pending, one sealed batch (the
     same whether none or many bids came), then a checkpoint. Returns the batch's sequence number."""
     return sealedlog.tick()
+
+
+@shared_task(name="procurement.tasks.drain_ledger")
+def drain_ledger() -> int:
+    """Append the deferred ledger entries a committed step left to a worker (a backlog larger
+    than its share, ``ledger.DRAIN_PASSES``). Returns how many it appended."""
+    return ledger.drain()

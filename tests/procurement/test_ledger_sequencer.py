@@ -132,6 +132,29 @@ def test_a_drain_is_batched_and_keeps_the_order(monkeypatch):
     assert_one_tree()
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_committed_step_carries_no_backlog_it_hands_the_rest_to_a_worker(monkeypatch):
+    """A step's drain runs at most DRAIN_PASSES sequencer transactions; a larger backlog (after
+    an outage, say) goes to the drain_ledger task, which appends all of it."""
+    from procurement import tasks
+
+    monkeypatch.setattr(ledger, "DRAIN_ROWS", 5)
+    queued = []
+    monkeypatch.setattr(tasks.drain_ledger, "delay", lambda: queued.append(ledger.pending_count()))
+    with transaction.atomic():  # the backlog, left without a drain (as by a crash)
+        for i in range(30):
+            ledger.defer_event("TEST_EVENT", f"test:{i}", {"i": i}, actor=None)
+        transaction.get_connection().run_on_commit.clear()
+    with transaction.atomic():  # a step commits: its share is two transactions of five
+        ledger.defer_event("TEST_EVENT", "test:step", {"i": 30}, actor=None)
+    assert ledger.pending_count() == 31 - ledger.DRAIN_PASSES * 5
+    assert queued == [31 - ledger.DRAIN_PASSES * 5]  # handed off once, with the rest
+    assert tasks.drain_ledger() == 31 - ledger.DRAIN_PASSES * 5  # the worker's run
+    assert ledger.pending_count() == 0
+    assert [d["payload"]["i"] for d in documents()[1:]] == list(range(31))
+    assert_one_tree()
+
+
 @pytest.mark.django_db
 def test_the_cadence_drains_what_a_crash_left_pending():
     with transaction.atomic():
