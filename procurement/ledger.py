@@ -480,7 +480,8 @@ def _hand_off() -> None:
     try:
         tasks.drain_ledger.delay()
     except Exception:  # noqa: BLE001 - the step itself has committed; the cadence catches up
-        log.warning("ledger: pending entries left for the cadence (broker unavailable)")
+        log.warning("ledger: pending entries not handed to a worker; the cadence appends them",
+                    exc_info=True)  # fmt: skip
 
 
 DRAIN_PASSES = 2  # sequencer transactions a committed step runs before handing off the rest
