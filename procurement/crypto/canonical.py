@@ -55,11 +55,32 @@ def _normalise(value: Any, path: str) -> Any:
     raise CanonicalJSONError(f"{path}: {type(value).__name__} has no canonical JSON form")
 
 
+def _plain(value: Any) -> Any:
+    """``_normalise`` without the path it names in errors (building it for every value cost
+    more than the rest): plain dicts, lists and scalars pass through, anything else goes to
+    ``_normalise``; on an error the caller walks again with paths."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is dict:
+        out = {}
+        for key, item in value.items():
+            if type(key) is not str:
+                raise CanonicalJSONError
+            out[key] = _plain(item)
+        return out
+    if kind is list or kind is tuple:
+        return [_plain(item) for item in value]
+    return _normalise(value, "")
+
+
 def canonical_json(value: Any) -> bytes:
     """Return the canonical UTF-8 bytes of ``value``; raise CanonicalJSONError if it has none."""
-    text = json.dumps(
-        _normalise(value, "$"), sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    )
+    try:
+        plain = _plain(value)
+    except CanonicalJSONError:
+        plain = _normalise(value, "$")  # raises again, naming where
+    text = json.dumps(plain, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError as exc:

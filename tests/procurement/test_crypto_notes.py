@@ -96,3 +96,29 @@ def test_canonical_json_is_sorted_compact_utf8_and_float_free():
         canonical_json({"t": dt.datetime(2026, 1, 1)})  # noqa: DTZ001
     with pytest.raises(CanonicalJSONError, match="not a string"):
         canonical_json({1: "x"})
+    with pytest.raises(CanonicalJSONError, match=r"\$\.lots\[1\]\.price: floats"):
+        canonical_json({"lots": [{"price": "1"}, {"price": 2.5}]})  # named where, however deep
+
+
+class _Text(str):
+    pass
+
+
+def test_canonical_json_fast_path_gives_the_bytes_of_the_full_normalisation():
+    """Plain dicts, lists and scalars skip the per-value path bookkeeping; every other type
+    (str subclasses, tuples, decimals, datetimes, UUIDs, dates) still goes through the full
+    normalisation, with the same bytes."""
+    import json
+    import uuid
+
+    from procurement.crypto.canonical import _normalise
+
+    moment = dt.datetime(2026, 12, 8, 7, 30, tzinfo=dt.timezone(dt.timedelta(hours=7)))
+    value = {
+        "s": _Text("Hà Nội"), "t": ("a", 1, True, None), "d": Decimal("12.50"), "m": moment,
+        "u": uuid.UUID(int=7), "day": moment.date(), "nested": [{"x": [1, {"y": "\u0000"}]}],
+    }  # fmt: skip
+    full = json.dumps(
+        _normalise(value, "$"), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    ).encode()
+    assert canonical_json(value) == full
