@@ -475,10 +475,9 @@ def drain(*, passes: int | None = None) -> int:
 def _hand_off() -> None:
     """The rest of a backlog goes to a worker; if the broker cannot take it, the cadence
     (``sealedlog.tick``) appends it."""
-    from procurement import tasks  # noqa: PLC0415 - the tasks module imports this one
-
     try:
-        tasks.drain_ledger.delay()
+        # By name, as the projectors are: the tasks module is built on this one.
+        import_string("procurement.tasks.drain_ledger").delay()
     except Exception:  # noqa: BLE001 - the step itself has committed; the cadence catches up
         log.warning("ledger: pending entries not handed to a worker; the cadence appends them",
                     exc_info=True)  # fmt: skip
