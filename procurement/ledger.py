@@ -23,6 +23,7 @@ import datetime as dt
 import hashlib
 import logging
 import re
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -449,15 +450,13 @@ def drain(*, passes: int | None = None) -> int:
     is handed to a worker (``procurement.tasks.drain_ledger``), which drains it all."""
     total, left = 0, passes
     with connection.cursor() as cursor:
-        postgres = connection.vendor == "postgresql"
-        if postgres and not _try_lock(cursor):
+        if not _take_sequencer(cursor):
             return 0
         while True:
             try:
                 done = append_pending(passes=left)
             finally:
-                if postgres:
-                    cursor.execute("SELECT pg_advisory_unlock(%s)", [SEQUENCER_LOCK])
+                _give_back_sequencer(cursor)
             total += done
             if left is not None:
                 left -= -(-done // DRAIN_ROWS) or 1  # the transactions it ran
@@ -468,8 +467,36 @@ def drain(*, passes: int | None = None) -> int:
             if left is not None and left <= 0:
                 _hand_off()
                 return total
-            if postgres and not _try_lock(cursor):
+            if not _take_sequencer(cursor):
                 return total
+
+
+# Held by the thread of this process that is sequencing: another thread of the process whose
+# step commits meanwhile skips its try (no round trip), since the holder looks at the pending
+# table again after letting go, as it does for other processes' steps.
+_IN_PROCESS = threading.Lock()
+
+
+def _take_sequencer(cursor) -> bool:
+    """Become the sequencer: first within this process, then (PostgreSQL) across processes."""
+    if not _IN_PROCESS.acquire(blocking=False):
+        return False
+    try:
+        taken = connection.vendor != "postgresql" or _try_lock(cursor)
+    except BaseException:
+        _IN_PROCESS.release()
+        raise
+    if not taken:
+        _IN_PROCESS.release()
+    return taken
+
+
+def _give_back_sequencer(cursor) -> None:
+    try:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [SEQUENCER_LOCK])
+    finally:
+        _IN_PROCESS.release()
 
 
 def _hand_off() -> None:

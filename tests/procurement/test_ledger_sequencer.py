@@ -155,6 +155,21 @@ def test_a_committed_step_carries_no_backlog_it_hands_the_rest_to_a_worker(monke
     assert_one_tree()
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_step_leaves_its_entry_to_the_thread_of_its_process_that_is_sequencing():
+    """While another thread of the process sequences, a committed step does not try (no round
+    trip); the sequencing thread looks again after letting go and appends the entry."""
+    assert ledger._IN_PROCESS.acquire(blocking=False)  # as another thread's drain would
+    try:
+        with transaction.atomic():
+            ledger.defer_event("TEST_EVENT", "test:1", {"i": 1}, actor=None)
+        assert ledger.pending_count() == 1
+    finally:
+        ledger._IN_PROCESS.release()
+    assert ledger.drain() == 1  # the holder's look after letting go
+    assert [d["kind"] for d in documents()] == ["GENESIS", "TEST_EVENT"]
+
+
 @pytest.mark.django_db
 def test_the_cadence_drains_what_a_crash_left_pending():
     with transaction.atomic():
