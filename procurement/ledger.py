@@ -22,6 +22,7 @@ import base64
 import datetime as dt
 import hashlib
 import logging
+import os
 import re
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -357,9 +358,10 @@ def record_events(events: Sequence[Event]) -> list[LedgerEntry]:
 # Who sequences: on PostgreSQL, whoever holds the sequencer's advisory lock. A committed step
 # tries to take it (one round trip) and drains if it can; if another process holds it, that
 # one sees the step's entry: the holder looks at the pending table again after letting the
-# lock go, and the step committed before its try failed, so before that release. The ledger's
-# cadence (``sealedlog.tick``) drains whatever a crash left pending. SQLite serialises writers
-# anyway: there, the committed step drains.
+# lock go, and the step committed before its try failed, so before that release. Within one
+# process only one thread tries at a time (``_Sequencing``): the others leave their entries to
+# it. The ledger's cadence (``sealedlog.tick``) drains whatever a crash left pending. SQLite
+# serialises writers anyway: there, the thread that is sequencing drains.
 
 DRAIN_ROWS = 1000  # pending entries appended per sequencer transaction
 SEQUENCER_LOCK = 0x4D42_5345_5155_454E  # the advisory lock's key ("MBSEQUEN")
@@ -427,11 +429,14 @@ def append_pending(*, passes: int | None = None) -> int:
     while passes is None or passes > 0:
         with transaction.atomic():
             head, _now, batch, kinds = _open_append(limit=DRAIN_ROWS)
-            if not batch.written:
+            taken = len(batch.written)
+            if not taken:
                 return total
-            total += len(batch.written)
+            total += taken
             batch.write(head)
             _project_after_commit(kinds)
+        if taken < DRAIN_ROWS:  # the table was emptied (what came since: the caller's look)
+            return total
         passes = None if passes is None else passes - 1
     return total
 
@@ -442,8 +447,8 @@ def _try_lock(cursor) -> bool:
 
 
 def drain(*, passes: int | None = None) -> int:
-    """Append every pending entry; returns how many. On PostgreSQL, returns at once (0) if
-    another process is sequencing: that one appends them.
+    """Append every pending entry; returns how many. Returns at once (0) if another thread of
+    this process or (PostgreSQL) another process is sequencing: that one appends them.
 
     ``passes``: the most sequencer transactions this call runs (a committed step's share, so
     that a request never carries a backlog, e.g. after an outage); what is still pending then
@@ -459,7 +464,7 @@ def drain(*, passes: int | None = None) -> int:
                 _give_back_sequencer(cursor)
             total += done
             if left is not None:
-                left -= -(-done // DRAIN_ROWS) or 1  # the transactions it ran
+                left -= -(-done // DRAIN_ROWS) or 1  # the transactions it ran (one if empty)
             # Entries whose steps found the lock held, committed after the last look.
             cursor.execute("SELECT EXISTS (SELECT 1 FROM ledger_pending)")
             if not cursor.fetchone()[0]:
@@ -471,32 +476,68 @@ def drain(*, passes: int | None = None) -> int:
                 return total
 
 
-# Held by the thread of this process that is sequencing: another thread of the process whose
-# step commits meanwhile skips its try (no round trip), since the holder looks at the pending
-# table again after letting go, as it does for other processes' steps.
-_IN_PROCESS = threading.Lock()
+class _Sequencing:
+    """Which thread of this process is sequencing (``busy``), and whether a step of another
+    thread committed while it was (``again``): that step did not try the advisory lock, so the
+    sequencing thread must see its entry. It does: after letting go it looks at the pending
+    table; and if its own try of the lock failed, it tries once more when ``again`` was set
+    meanwhile (that new try comes after the step's commit, so if it fails too, the process
+    holding the lock looks after that step's commit)."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.mutex = threading.Lock()
+        self.busy = False
+        self.again = False
+
+    def enter(self) -> bool:
+        with self.mutex:
+            if self.busy:
+                self.again = True
+                return False
+            self.busy, self.again = True, False
+            return True
+
+    def leave(self, *, unless_again: bool = False) -> bool:
+        """Stop sequencing; with ``unless_again``, not if a step committed meanwhile (then
+        True: the caller tries once more for it)."""
+        with self.mutex:
+            if unless_again and self.again:
+                self.again = False
+                return True
+            self.busy = self.again = False
+            return False
+
+
+_SEQUENCING = _Sequencing()
+os.register_at_fork(after_in_child=_SEQUENCING.reset)  # a forked worker starts idle
 
 
 def _take_sequencer(cursor) -> bool:
     """Become the sequencer: first within this process, then (PostgreSQL) across processes."""
-    if not _IN_PROCESS.acquire(blocking=False):
+    if not _SEQUENCING.enter():
         return False
-    try:
-        taken = connection.vendor != "postgresql" or _try_lock(cursor)
-    except BaseException:
-        _IN_PROCESS.release()
-        raise
-    if not taken:
-        _IN_PROCESS.release()
-    return taken
+    while True:
+        try:
+            if connection.vendor != "postgresql" or _try_lock(cursor):
+                return True
+        except BaseException:
+            _SEQUENCING.leave()
+            raise
+        if not _SEQUENCING.leave(unless_again=True):
+            return False
 
 
 def _give_back_sequencer(cursor) -> None:
+    """Stop sequencing; the caller then looks at the pending table (for the steps that
+    committed meanwhile and left their entries to it)."""
     try:
         if connection.vendor == "postgresql":
             cursor.execute("SELECT pg_advisory_unlock(%s)", [SEQUENCER_LOCK])
     finally:
-        _IN_PROCESS.release()
+        _SEQUENCING.leave()
 
 
 def _hand_off() -> None:

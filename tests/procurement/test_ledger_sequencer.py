@@ -155,19 +155,45 @@ def test_a_committed_step_carries_no_backlog_it_hands_the_rest_to_a_worker(monke
     assert_one_tree()
 
 
+def _thread(target) -> threading.Thread:
+    def run() -> None:
+        try:
+            target()
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def _defer(i: int) -> None:
+    with transaction.atomic():
+        ledger.defer_event("TEST_EVENT", f"test:{i}", {"i": i}, actor=None)
+
+
 @pytest.mark.django_db(transaction=True)
-def test_a_step_leaves_its_entry_to_the_thread_of_its_process_that_is_sequencing():
-    """While another thread of the process sequences, a committed step does not try (no round
-    trip); the sequencing thread looks again after letting go and appends the entry."""
-    assert ledger._IN_PROCESS.acquire(blocking=False)  # as another thread's drain would
-    try:
-        with transaction.atomic():
-            ledger.defer_event("TEST_EVENT", "test:1", {"i": 1}, actor=None)
-        assert ledger.pending_count() == 1
-    finally:
-        ledger._IN_PROCESS.release()
-    assert ledger.drain() == 1  # the holder's look after letting go
-    assert [d["kind"] for d in documents()] == ["GENESIS", "TEST_EVENT"]
+def test_a_step_leaves_its_entry_to_the_thread_of_its_process_that_is_sequencing(monkeypatch):
+    """While one thread of the process sequences, another's committed step does not try (no
+    round trip); the sequencing thread looks again after letting go and appends the entry,
+    with no further drain by anyone."""
+    real, inside, go = ledger.append_pending, threading.Event(), threading.Event()
+
+    def held_open(**kwargs):
+        if threading.current_thread() is first:
+            inside.set()
+            go.wait(10)
+        return real(**kwargs)
+
+    monkeypatch.setattr(ledger, "append_pending", held_open)
+    first = _thread(lambda: _defer(1))
+    assert inside.wait(10)  # the first step's thread is sequencing
+    _defer(2)  # committed meanwhile: left to the first
+    assert ledger.pending_count() == 2
+    go.set()
+    first.join(10)
+    assert ledger.pending_count() == 0
+    assert sorted(d["payload"]["i"] for d in documents()[1:]) == [1, 2]
 
 
 @pytest.mark.django_db
@@ -201,6 +227,39 @@ def sequencer_is_held() -> bool:
             [ledger.SEQUENCER_LOCK],
         )
         return cursor.fetchone()[0]
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_step_that_commits_while_its_process_tries_the_lock_is_not_stranded(monkeypatch):
+    """Another process holds the sequencer and finds nothing more to append; meanwhile a
+    thread here tries the lock (and fails) and another thread's step commits and leaves its
+    entry to it. The trying thread tries once more for that step and appends it."""
+    other = connections.create_connection("default")  # another process's session
+    with other.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [ledger.SEQUENCER_LOCK])
+    real, failed, go = ledger._try_lock, threading.Event(), threading.Event()
+
+    def slow_try(cursor):
+        taken = real(cursor)
+        if not failed.is_set():
+            failed.set()
+            go.wait(10)  # its answer (False) still on the way back
+        return taken
+
+    monkeypatch.setattr(ledger, "_try_lock", slow_try)
+    try:
+        first = _thread(lambda: _defer(1))
+        assert failed.wait(10)
+        with other.cursor() as cursor:  # the other process lets go, having looked already
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [ledger.SEQUENCER_LOCK])
+        _defer(2)  # commits while the first thread is still trying: leaves its entry to it
+        go.set()
+        first.join(10)
+    finally:
+        other.close()
+    assert ledger.pending_count() == 0  # nobody drained by hand
+    assert sorted(d["payload"]["i"] for d in documents()[1:]) == [1, 2]
 
 
 @postgres_only
