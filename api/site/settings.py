@@ -211,7 +211,8 @@ if os.environ.get("AWS_STORAGE_BUCKET_NAME"):
             "querystring_auth": True,
         },
     }
-# Sealed envelopes and opened bid documents: private, outside the web root, never served as is.
+# Sealed envelopes (opened documents stay encrypted in them): private, outside the web root,
+# never served as is.
 # A private volume of its own (bidders.models.SealedStorage), also with object storage for the
 # public documents.
 SEALED_ROOT = Path(os.environ.get("SEALED_ROOT", VAR_DIR / "sealed"))

@@ -195,9 +195,9 @@ class DocumentsView(APIView):
     def get(self, request, bid_id):
         """An opened bid's documents: the tender's evaluators and auditors only."""
         bid = evaluation_selectors.opened_bid_for_evaluation(request.user, bid_id)
-        length, pieces = opening.documents(bid)
-        response = StreamingHttpResponse(pieces, content_type="application/octet-stream")
-        response["Content-Length"] = str(length)
+        documents = opening.documents(bid)
+        response = StreamingHttpResponse(documents, content_type="application/octet-stream")
+        response["Content-Length"] = str(documents.length)
         response["Content-Disposition"] = content_disposition_header(
             True, f"{bid.tender.reference}-{bid.supplier.code}.bin"
         )

@@ -4,7 +4,7 @@ applies the retention of envelopes that were never to be opened.
 What a killed process can leave behind, and what happens to it (each only once it is older than
 SEALED_JANITOR_MIN_AGE_SECONDS, far longer than any transaction or upload in flight):
 
-- ``incoming/*.part``: an upload or a decryption cut short. Removed.
+- ``incoming/*.part``: an upload cut short. Removed.
 - ``envelopes/<tender>/<bid>.epb1`` that no bid row names: a submission whose transaction did
   not commit. Removed only after the database has answered that no row names it (a database
   error stops the janitor; it never guesses).

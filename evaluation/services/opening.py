@@ -558,30 +558,51 @@ def public_parts(bid: Bid, *, with_price: bool) -> dict:
     return parts
 
 
-def documents(bid: Bid) -> tuple[int, Iterator[bytes]]:
-    """An opened bid's documents: their length, and their plaintext piece by piece, decrypted
-    from the stored envelope with the key the opening kept (``docs_key``). Each piece is
-    authenticated as it is read: a stored envelope altered since the opening stops the stream
-    rather than yield a byte that is not the bidder's."""
+class _Documents:
+    """An opened bid's documents, decrypted from its stored envelope piece by piece as they are
+    read. Each piece is authenticated, and the last one is held back until the SHA-256 of the
+    whole equals ``docs_sha256`` (published in BID_OPENED): after the opening the keys are
+    public, so authentication alone would not stop a forgery written to the storage; the
+    reader then gets a body cut short of its length, never bytes that are not the bidder's.
+    ``close`` closes the file, read or not (the response calls it)."""
+
+    def __init__(self, bid: Bid) -> None:
+        self.bid = bid
+        self.stream = bid.envelope.open("rb")
+        try:
+            self.header = envelope.read_header(self.stream)
+            self.stream.seek(self.header.docs_offset)
+        except BaseException:
+            self.stream.close()
+            raise
+        self.length = self.header.core["docs_len"]
+
+    def __iter__(self) -> Iterator[bytes]:
+        digest, held = hashlib.sha256(), b""
+        pieces = envelope.decrypt_part(
+            bytes.fromhex(self.bid.docs_key), self.header.h, b"docs", self.stream, self.length,
+            self.header.core["chunk"],
+        )  # fmt: skip
+        for piece in pieces:
+            if held:
+                yield held
+            digest.update(piece)
+            held = piece
+        if digest.hexdigest() != self.bid.docs_sha256:
+            log.error("bid %s: the stored documents differ from those opened", self.bid.public_id)
+            raise StoredEnvelopeError(f"bid {self.bid.public_id}: the documents differ")
+        if held:
+            yield held
+
+    def close(self) -> None:
+        self.stream.close()
+
+
+def documents(bid: Bid) -> _Documents:
+    """An opened bid's documents (``length`` bytes), for a reader the caller has authorised."""
     if not bid.docs_key:
         raise NotFound(_("No such bid."))
-    stream = bid.envelope.open("rb")
-    try:
-        header = envelope.read_header(stream)
-        stream.seek(header.docs_offset)
-    except BaseException:
-        stream.close()
-        raise
-    length = header.core["docs_len"]
-
-    def pieces() -> Iterator[bytes]:
-        with stream:
-            yield from envelope.decrypt_part(
-                bytes.fromhex(bid.docs_key), header.h, b"docs", stream, length,
-                header.core["chunk"],
-            )  # fmt: skip
-
-    return length, pieces()
+    return _Documents(bid)
 
 
 def published_keys(tender: Tender) -> dict:

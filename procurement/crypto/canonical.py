@@ -79,7 +79,7 @@ def canonical_json(value: Any) -> bytes:
     try:
         plain = _plain(value)
     except CanonicalJSONError:
-        plain = _normalise(value, "$")  # raises again, naming where
+        plain = _normalise(value, "$")  # names where, or (a str subclass as a key) accepts it
     text = json.dumps(plain, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     try:
         return text.encode("utf-8")

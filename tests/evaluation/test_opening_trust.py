@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.core.management import call_command
 from django.db import OperationalError, connections
 from django.urls import reverse
@@ -382,8 +383,9 @@ def test_the_opening_writes_no_plaintext_and_readers_get_the_documents_from_the_
     assert bid.status == BidStatus.OPENED and len(bid.docs_key) == 64
     assert bid.docs_sha256 == hashlib.sha256(docs).hexdigest()
     assert not (Path(settings.SEALED_ROOT) / "opened").exists()
-    length, pieces = opening.documents(bid)
-    assert length == len(docs) and b"".join(pieces) == docs
+    documents = opening.documents(bid)
+    assert documents.length == len(docs) and b"".join(documents) == docs
+    documents.close()
 
 
 def test_documents_altered_in_storage_after_the_opening_are_not_served(
@@ -401,9 +403,48 @@ def test_documents_altered_in_storage_after_the_opening_are_not_served(
     body = bytearray(stored.read_bytes())
     body[-5] ^= 1  # one bit of the documents' last piece
     stored.write_bytes(bytes(body))
-    _length, pieces = opening.documents(bid)
+    documents = opening.documents(bid)
     with pytest.raises(envelope.EnvelopeError):
-        b"".join(pieces)
+        b"".join(documents)
+    documents.close()
+
+
+def test_documents_forged_under_the_published_keys_are_not_served(
+    api_as, tender, make_bidder, custodians
+):
+    """After the opening anyone can derive k_docs from the published keys, so a storage writer
+    could re-encrypt other documents that pass every tag: the reader gets every piece but the
+    last, and an error, since their hash is not the one the opening published."""
+    from tests.bidders.test_sealed_bids import release_all
+
+    user, org = make_bidder()
+    docs = b"A" * 10000
+    assert submit(api_as, user, tender, seal_bid(tender, org.code, docs=docs)).status_code == 201
+    tender = close_now(tender)
+    release_all(api_as, tender, custodians)
+    assert opening.open_tender(tender)
+    bid = Bid.objects.get(tender=tender)
+    documents = opening.documents(bid)
+    header, chunk = documents.header, documents.header.core["chunk"]
+    documents.close()
+    forged = bytearray(Path(bid.envelope.path).read_bytes())
+    aead = AESGCM(bytes.fromhex(bid.docs_key))
+    pieces = -(-len(docs) // chunk)
+    for index in range(pieces):
+        plain = b"B" * min(chunk, len(docs) - index * chunk)
+        sealed = aead.encrypt(
+            envelope._nonce(index, index == pieces - 1), plain, header.h + b"docs"
+        )
+        start = header.docs_offset + index * (chunk + envelope.TAG)
+        forged[start : start + len(sealed)] = sealed
+    Path(bid.envelope.path).write_bytes(bytes(forged))
+    documents = opening.documents(bid)
+    served = []
+    with pytest.raises(opening.StoredEnvelopeError):
+        for piece in documents:
+            served.append(piece)
+    documents.close()
+    assert sum(map(len, served)) < len(docs)  # cut short: the last piece is never given
 
 
 def test_bids_are_recorded_in_batches_and_a_failed_batch_leaves_nothing(

@@ -122,3 +122,13 @@ def test_canonical_json_fast_path_gives_the_bytes_of_the_full_normalisation():
         _normalise(value, "$"), sort_keys=True, separators=(",", ":"), ensure_ascii=False
     ).encode()
     assert canonical_json(value) == full
+    import enum
+    from collections import OrderedDict
+
+    class Level(enum.IntEnum):
+        HIGH = 3
+
+    odd = OrderedDict([(_Text("k"), Level.HIGH), ("t", (1, "x"))])
+    assert canonical_json(odd) == b'{"k":3,"t":[1,"x"]}'  # the full walk's answer for each
+    with pytest.raises(CanonicalJSONError, match=r"\$\.t\[1\]: floats"):
+        canonical_json({"t": ("x", 1.5)})

@@ -20,7 +20,7 @@ class Command(BaseCommand):
             type=float,
             default=None,
             help="only leftovers older than this many seconds (default: "
-            "SEALED_JANITOR_MIN_AGE_SECONDS; 0 only when no upload or opening is running)",
+            "SEALED_JANITOR_MIN_AGE_SECONDS; 0 only when no upload is running)",
         )
 
     def handle(self, *args, min_age=None, **options):
