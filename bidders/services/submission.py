@@ -229,13 +229,18 @@ def _is_retry(bid: Bid, tender: Tender, actor: User) -> bool:
     return bid.tender_id == tender.pk and has_role(actor, Role.SUPPLIER, bid.supplier)
 
 
+# Bids whose stored envelope is still needed: to open it, or to read its opened documents.
+_KEPT = (BidStatus.SUBMITTED, BidStatus.OPENED)
+
+
 def _original(bid: Bid, spooled) -> Bid:
     """The original bid and receipt for a retry; its stored copy is restored if the platform
     lost or damaged it (the bytes are the ones whose SHA-256 the ledger recorded, so the copy
-    is provably the original)."""
+    is provably the original): before the opening, and after it too, since an opened bid's
+    documents are read from its envelope."""
     if bid.status in (BidStatus.WITHDRAWN, BidStatus.SUPERSEDED):
         raise Conflict(_("This envelope was withdrawn or replaced; seal a new one."))
-    if bid.status == BidStatus.SUBMITTED and not _stored_intact(bid):
+    if bid.status in _KEPT and not _stored_intact(bid):
         _restore(bid, spooled)
     bid = ensure_receipt(bid)
     bid.resubmitted = True
@@ -259,7 +264,7 @@ def _restore(bid: Bid, spooled) -> None:
         # reading closing_seq and recording the entry sealed or public.
         tender = Tender.objects.select_for_update(of=("self",)).get(pk=bid.tender_id)
         bid = Bid.objects.select_for_update(of=("self",)).get(pk=bid.pk)
-        if bid.status != BidStatus.SUBMITTED or _stored_intact(bid):
+        if bid.status not in _KEPT or _stored_intact(bid):
             return
         name = bid.envelope.name or envelope_path(bid, "envelope.epb1")
         storage = bid.envelope.storage

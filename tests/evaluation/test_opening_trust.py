@@ -388,6 +388,31 @@ def test_the_opening_writes_no_plaintext_and_readers_get_the_documents_from_the_
     documents.close()
 
 
+def test_an_opened_bids_lost_envelope_is_restored_by_its_supplier_and_its_documents_served(
+    api_as, tender, make_bidder, custodians
+):
+    """After the opening the envelope is the only copy of the documents: if the platform
+    loses it, the supplier's same bytes restore it (their hash is in the ledger), publicly."""
+    from tests.bidders.test_sealed_bids import release_all
+
+    user, org = make_bidder()
+    body = seal_bid(tender, org.code)
+    assert submit(api_as, user, tender, body).status_code == 201
+    tender = close_now(tender)
+    release_all(api_as, tender, custodians)
+    assert opening.open_tender(tender)
+    bid = Bid.objects.get(tender=tender)
+    os.unlink(bid.envelope.path)
+    with pytest.raises(FileNotFoundError):
+        opening.documents(bid)
+    assert submit(api_as, user, tender, body).status_code == 200
+    documents = opening.documents(Bid.objects.get(pk=bid.pk))
+    assert hashlib.sha256(b"".join(documents)).hexdigest() == bid.docs_sha256
+    documents.close()
+    assert payload("ENVELOPE_RESTORED") == {"bid": str(bid.public_id),
+                                            "envelope_sha256": bid.envelope_sha256}  # fmt: skip
+
+
 def test_documents_altered_in_storage_after_the_opening_are_not_served(
     api_as, tender, make_bidder, custodians
 ):
