@@ -57,14 +57,14 @@ def public_opening(tender, *, with_ciphertexts: bool = False, page=None, seats=N
     return record
 
 
-def opened_bid_for_evaluation(user, bid_id) -> Bid:
+def opened_documents(user, bid_id) -> opening.Documents:
     """An opened bid's documents: for the tender's committee members who declared no conflict,
     and for auditors; each access is in the ledger. 404 for everyone else."""
     try:
         bid = Bid.objects.select_related("tender__agency", "supplier").get(public_id=bid_id)
     except (Bid.DoesNotExist, ValueError, TypeError, ValidationError):
         raise NotFound(_("No such bid.")) from None
-    return evaluation.document_access(bid, user)
+    return evaluation.document_access(bid, user, opening.documents)
 
 
 def approved_report(tender: Tender) -> Report | None:

@@ -194,8 +194,8 @@ class DocumentsView(APIView):
     @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
     def get(self, request, bid_id):
         """An opened bid's documents: the tender's evaluators and auditors only."""
-        bid = evaluation_selectors.opened_bid_for_evaluation(request.user, bid_id)
-        documents = opening.documents(bid)
+        documents = evaluation_selectors.opened_documents(request.user, bid_id)
+        bid = documents.bid
         response = StreamingHttpResponse(documents, content_type="application/octet-stream")
         response["Content-Length"] = str(documents.length)
         response["Content-Disposition"] = content_disposition_header(

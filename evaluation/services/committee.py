@@ -3,6 +3,9 @@ declarations against the bidders, and recorded access to the opened documents.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Protocol, TypeVar
+
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -14,6 +17,13 @@ from procurement.ledger import defer_event
 from procurement.models import Role, User
 from procurement.permissions import has_role, require_role
 from tenders.models import Tender, TenderStatus
+
+
+class _Open(Protocol):
+    def close(self) -> None: ...
+
+
+R = TypeVar("R", bound=_Open)
 
 S = TenderStatus
 STATEMENT_LIMIT = 5000
@@ -120,19 +130,26 @@ def committee_for(tender: Tender, user: User | None):
     return tender.committee.select_related("user").order_by("appointed_at")
 
 
-def document_access(bid: Bid, user: User | None) -> Bid:
-    """Open an opened bid's documents for a committee member who declared no conflict, or an
-    auditor; each access is recorded in the ledger. 404 for everyone else."""
+def document_access(bid: Bid, user: User | None, read: Callable[[Bid], R]) -> R:
+    """Open an opened bid's documents (``read(bid)``, which returns them open, with a
+    ``close``) for a committee member who declared no conflict, or an auditor; each access is
+    recorded in the ledger once they are open (a file the platform cannot read records no
+    access). 404 for everyone else."""
     member = member_of(bid.tender, user)
     allowed = (member is not None and member.may_see_documents) or has_role(user, Role.AUDITOR)
-    if not allowed or bid.status != BidStatus.OPENED or not bid.docs_key:
+    if not allowed or bid.status != BidStatus.OPENED:
         raise NotFound(_("No such bid."))
-    with transaction.atomic():
-        defer_event(
-            "DOCUMENTS_ACCESSED",
-            bid.tender,
-            {"bid": str(bid.public_id), "docs_sha256": bid.docs_sha256,
-             "as": "committee" if member is not None else "auditor"},
-            actor=user,
-        )  # fmt: skip
-    return bid
+    documents = read(bid)
+    try:
+        with transaction.atomic():
+            defer_event(
+                "DOCUMENTS_ACCESSED",
+                bid.tender,
+                {"bid": str(bid.public_id), "docs_sha256": bid.docs_sha256,
+                 "as": "committee" if member is not None else "auditor"},
+                actor=user,
+            )  # fmt: skip
+    except BaseException:
+        documents.close()
+        raise
+    return documents

@@ -558,7 +558,7 @@ def public_parts(bid: Bid, *, with_price: bool) -> dict:
     return parts
 
 
-class _Documents:
+class Documents:
     """An opened bid's documents, decrypted from its stored envelope piece by piece as they are
     read. Each piece is authenticated, and the last one is held back until the SHA-256 of the
     whole equals ``docs_sha256`` (published in BID_OPENED): after the opening the keys are
@@ -598,11 +598,11 @@ class _Documents:
         self.stream.close()
 
 
-def documents(bid: Bid) -> _Documents:
+def documents(bid: Bid) -> Documents:
     """An opened bid's documents (``length`` bytes), for a reader the caller has authorised."""
     if not bid.docs_key:
         raise NotFound(_("No such bid."))
-    return _Documents(bid)
+    return Documents(bid)
 
 
 def published_keys(tender: Tender) -> dict:

@@ -122,3 +122,20 @@ def test_documents_only_for_members_who_declared_and_auditors_each_access_record
     accesses = LedgerEntry.objects.filter(kind="DOCUMENTS_ACCESSED").order_by("seq")
     roles = [json.loads(bytes(e.canonical))["payload"]["as"] for e in accesses]
     assert roles == ["committee", "auditor"]
+
+
+def test_an_envelope_the_platform_cannot_read_records_no_document_access(
+    api_as, tender, make_user, make_org, custodians, make_bidder
+):
+    import os
+
+    from bidders.models import Bid
+    from evaluation import selectors
+
+    tender, bid_id, _, _ = opened_tender(api_as, tender, make_bidder, custodians)
+    auditor = make_user((Role.AUDITOR, make_org(OrganisationKind.OVERSIGHT)))
+    os.unlink(Bid.objects.get(public_id=bid_id).envelope.path)
+    with pytest.raises(FileNotFoundError):
+        selectors.opened_documents(auditor, bid_id)
+    ledger.drain()
+    assert not LedgerEntry.objects.filter(kind="DOCUMENTS_ACCESSED").exists()
